@@ -1,0 +1,20 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "persona-shim",
+    products: [
+        .executable(name: "persona-shim", targets: ["persona-shim"]),
+        .library(name: "PersonaShim", targets: ["PersonaShim"]),
+    ],
+    targets: [
+        .target(name: "CPersonaShim"),
+        .target(name: "PersonaShimExamples"),
+        .target(name: "PersonaShim", dependencies: ["CPersonaShim", "PersonaShimExamples"]),
+        .executableTarget(name: "persona-shim", dependencies: ["PersonaShim"]),
+        .executableTarget(name: "persona-fixture", dependencies: ["PersonaShimExamples"]),
+        .testTarget(name: "PersonaShimTests", dependencies: ["PersonaShim"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PersonaShim"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,48 @@
+#ifndef C_PERSONA_SHIM_H
+#define C_PERSONA_SHIM_H
+
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Starts `path` as a child process that leads its own process group (pgid == pid).
+///
+/// The child starts with an empty signal mask and every disposition at SIG_DFL, has `stdin_fd`, `stdout_fd` and
+/// `stderr_fd` as its descriptors 0, 1 and 2 and no other descriptor open, and runs in `cwd_or_null` when given.
+/// `argv` and `envp` are NULL-terminated. Returns 0 and stores the pid, or returns an errno: from pipe/fork, or the
+/// chdir/execve failure reported by the child (which has then already been reaped).
+int ps_spawn(const char *_Nonnull path,
+             char *_Nullable const argv[_Nonnull],
+             char *_Nullable const envp[_Nonnull],
+             const char *_Nullable cwd_or_null,
+             int stdin_fd,
+             int stdout_fd,
+             int stderr_fd,
+             pid_t *_Nonnull out_pid);
+
+/// Routes SIGINT, SIGTERM, SIGHUP and SIGCHLD to one byte (the signal number) written to `write_fd`, which must be
+/// non-blocking, and ignores SIGPIPE. Returns 0 or an errno; on failure the previous dispositions are restored.
+int ps_signal_pipe_install(int write_fd);
+
+/// pipe2(2), which glibc declares only under _GNU_SOURCE. `fds` holds two ints. Returns 0 or -1 with errno set.
+int ps_pipe2(int *_Nonnull fds, int flags);
+
+/// The <sys/wait.h> status macros, which Swift cannot import.
+int ps_wifexited(int status);
+int ps_wexitstatus(int status);
+int ps_wifsignaled(int status);
+int ps_wtermsig(int status);
+
+/// "KILL" for SIGKILL, or NULL for an unknown signal (glibc's sigabbrev_np, hidden behind _GNU_SOURCE).
+const char *_Nullable ps_signal_abbrev(int signo);
+
+/// "EPIPE" for EPIPE, or NULL for an unknown errno (glibc's strerrorname_np, hidden behind _GNU_SOURCE).
+const char *_Nullable ps_errno_name(int errnum);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

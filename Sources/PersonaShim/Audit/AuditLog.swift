@@ -1,0 +1,158 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Why an audit record could not be written.
+public struct AuditError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public var description: String { "cannot write the audit record to \(path): \(reason)" }
+}
+
+/// Who is calling: the agent's own claim about itself, and where the claim came from.
+public struct AgentIdentity: Sendable, Equatable {
+    public var name: String
+    public var version: String?
+    /// `clientInfo` while the only evidence is the agent's self-report in `initialize`.
+    public var source: String
+
+    var json: JSONValue {
+        var object = JSONObject([("name", .string(name))])
+        if let version { object["version"] = .string(version) }
+        object["source"] = .string(source)
+        return .object(object)
+    }
+}
+
+/// The single writer of one session's audit trail: JSON lines, one per event, appended in `seq` order.
+///
+/// Records are written with one `write(2)` each on a file opened with `O_APPEND`, so concurrent sessions
+/// sharing a file never interleave inside a line. A record that cannot be written is an error the caller
+/// must act on (the shim refuses the call it was about to record).
+public final class AuditLog {
+    public let path: String
+    public let session: String
+    public let persona: String
+    public let user: String
+    public var agent: AgentIdentity?
+    private let fsync: Bool
+    private var descriptor: Int32 = -1
+    private var nextSequence = 1
+    private var buffer: [UInt8] = []
+
+    public init(path: String, fsync: Bool, session: String, persona: String, user: String) {
+        self.path = path
+        self.fsync = fsync
+        self.session = session
+        self.persona = persona
+        self.user = user
+    }
+
+    deinit {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+    }
+
+    /// Appends one record: the common fields, then `fields` in the given order.
+    public func record(_ event: String, _ fields: [(String, JSONValue)] = []) throws(AuditError) {
+        try open()
+        buffer.removeAll(keepingCapacity: true)
+        var object = JSONObject([
+            ("ts", .string(Self.timestamp())), ("session", .string(session)), ("seq", .integer(nextSequence)),
+            ("event", .string(event)), ("agent", agent?.json ?? .null), ("user", .string(user)),
+            ("persona", .string(persona)),
+        ])
+        object.members.append(contentsOf: fields.map { (key: $0.0, value: $0.1) })
+        JSONWriter.append(.object(object), to: &buffer)
+        buffer.append(0x0A)
+        let written = buffer.withUnsafeBytes { raw -> Int in
+            var offset = 0
+            while offset < raw.count {
+                let result = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return -Int(errno)
+                }
+                offset += result
+            }
+            return offset
+        }
+        if written < 0 {
+            let reason = String(cString: strerror(Int32(-written)))
+            Glibc.close(descriptor)
+            descriptor = -1
+            throw AuditError(path: path, reason: reason)
+        }
+        if fsync && fdatasync(descriptor) != 0 {
+            throw AuditError(path: path, reason: "fsync failed: " + String(cString: strerror(errno)))
+        }
+        nextSequence += 1
+    }
+
+    /// Opens (or reopens, after a failure) the file, creating it and its folder owner-only.
+    private func open() throws(AuditError) {
+        if descriptor >= 0 { return }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw AuditError(path: path, reason: "its folder could not be created (\(error.localizedDescription))")
+            }
+        }
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AuditError(path: path, reason: String(cString: strerror(errno))) }
+        descriptor = fd
+    }
+
+    /// The time now as RFC 3339 UTC with milliseconds, e.g. `2026-11-21T22:41:13.042Z`.
+    public static func timestamp(_ time: timespec = now()) -> String {
+        var seconds = time.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+            + "\(pad(Int32(time.tv_nsec / 1_000_000), 3))Z"
+    }
+
+    public static func now() -> timespec {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return time
+    }
+
+    /// The default audit file: `$XDG_STATE_HOME/persona-shim/audit.jsonl`, else `~/.local/state/persona-shim/audit.jsonl`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return state + "/persona-shim/audit.jsonl"
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/state/persona-shim/audit.jsonl"
+    }
+
+    /// A fresh random session id (128 bits, hex).
+    public static func newSessionID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+    }
+
+    /// The operating-system user the shim runs as.
+    public static func currentUser() -> String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
+            return String(cString: name)
+        }
+        return ProcessInfo.processInfo.environment["USER"] ?? "uid:\(geteuid())"
+    }
+}
+
+/// `sha256:` of the canonical form of `value` (sorted keys, no whitespace, numbers as written).
+public func canonicalDigest(_ value: JSONValue) -> String {
+    "sha256:" + SHA256.hash(JSONWriter.encode(value, canonical: true)).hexString
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// `persona-shim check FILE`: validate a persona like a compiler would.
+enum CheckCommand {
+    static func run(_ arguments: [String]) -> Int32 {
+        let parsed: ParsedArguments
+        do {
+            parsed = try ParsedArguments(arguments, options: ["--servers"], flags: ["-h", "--help"])
+        } catch {
+            guard case .message(let message) = error else { return 64 }
+            return PersonaShimCLI.usageError(message, command: "check")
+        }
+        if parsed.flags.contains("-h") || parsed.flags.contains("--help") {
+            print(HelpText.check)
+            return PersonaShimCLI.ExitCode.success
+        }
+        guard parsed.positional.count == 1, let path = parsed.positional.first else {
+            return PersonaShimCLI.usageError(
+                parsed.positional.isEmpty ? "missing the persona FILE to check" : "check takes one persona FILE",
+                command: "check")
+        }
+        var diagnostics: [Diagnostic] = []
+        var extraServers: [ServerSpec] = []
+        if let serversPath = parsed.options["--servers"] {
+            let loaded = PersonaLoader.loadServersFile(path: serversPath)
+            diagnostics += loaded.diagnostics
+            extraServers = loaded.servers
+        }
+        let result = PersonaLoader.load(path: path, extraServers: extraServers)
+        diagnostics += result.diagnostics
+        if let persona = result.persona {
+            diagnostics += commandDiagnostics(persona, file: path)
+        }
+        diagnostics.forEach { Logger.writeLine($0.description) }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.filter { $0.severity == .warning }.count
+        guard let persona = result.persona, errors == 0 else {
+            print("\(path): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+            return PersonaShimCLI.ExitCode.failure
+        }
+        let expiry = persona.expires.map { ", expires \($0)" } ?? ""
+        print(
+            "\(path): persona \"\(persona.name)\" is valid: \(persona.servers.count) server\(persona.servers.count == 1 ? "" : "s"), "
+                + "\(persona.tools.allow.count) allow and \(persona.tools.deny.count) deny pattern\(persona.tools.deny.count == 1 ? "" : "s")"
+                + "\(expiry), \(warnings) warning\(warnings == 1 ? "" : "s")")
+        return PersonaShimCLI.ExitCode.success
+    }
+
+    /// Warns about server commands that cannot be found, which would leave their tools missing at run time.
+    static func commandDiagnostics(_ persona: Persona, file: String) -> [Diagnostic] {
+        let environment = ChildEnvironment.build(parent: ProcessInfo.processInfo.environment, declared: [:])
+        return persona.servers.compactMap { server in
+            let command = server.command
+            if command.executable == "persona-shim" { return nil }
+            let path = (command.environment["PATH"] ?? environment["PATH"]) ?? "/usr/bin:/bin"
+            guard ExecutableResolver.resolve(command.executable, searchPath: path, workingDirectory: command.workingDirectory) == nil
+            else { return nil }
+            return Diagnostic(
+                .warning,
+                "server \"\(server.name)\": command \"\(command.executable)\" was not found (PATH \(path)); its tools will be missing",
+                file: file)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// Help texts, one per command.
+enum HelpText {
+    static let commands = ["run", "check", "demo", "help", "version"]
+
+    static let main = """
+        persona-shim: enforce an agent persona between an AI agent and its MCP servers.
+
+        USAGE
+          persona-shim --persona FILE [--servers FILE] [--audit FILE] [-- COMMAND ARGS...]
+          persona-shim <command> [options]
+
+        COMMANDS
+          run       Serve MCP on stdin/stdout under a persona (the default when --persona is given)
+          check     Validate a persona file and print compiler-style diagnostics
+          demo      Play the canonical case: a support agent that tries to change billing
+          help      Show help for a command
+          version   Print the version
+
+        Run 'persona-shim <command> --help' for a command's options.
+        Logs go to stderr; set PERSONA_SHIM_LOG=debug for more.
+        """
+
+    static let run = """
+        USAGE: persona-shim [run] --persona FILE [--servers FILE] [--audit FILE] [--name NAME] [-- COMMAND ARGS...]
+
+        Serves MCP over stdin/stdout. Spawns the persona's servers, shows the agent only the tools the
+        persona allows, checks every call again, and appends every decision to the audit trail.
+
+        OPTIONS
+          --persona FILE   The persona (JSON) to enforce. Required.
+          --servers FILE   Also run the servers of a client config (.mcp.json "mcpServers" or VS Code "servers").
+          --audit FILE     Write the audit trail here instead of the persona's "audit.path".
+          --name NAME      Server name for a command given after -- (default: the command's file name).
+          -- COMMAND ARGS  Wrap this one server; its tools appear as NAME__tool.
+          -h, --help       Show this help.
+
+        EXAMPLE (an agent's MCP config)
+          {"mcpServers": {"support": {"command": "persona-shim",
+            "args": ["--persona", "/abs/path/support-reader.json"]}}}
+        """
+
+    static let check = """
+        USAGE: persona-shim check FILE [--servers FILE]
+
+        Validates a persona file. Prints diagnostics as FILE:LINE:COLUMN: error: MESSAGE on stderr and a
+        summary on stdout. Exits 0 when the persona is usable, 1 when it has errors.
+
+        OPTIONS
+          --servers FILE   Check it together with the servers of a client config file.
+          -h, --help       Show this help.
+        """
+
+    static let demo = """
+        USAGE: persona-shim demo [--persona FILE]
+
+        Plays the canonical case from a fresh clone: an agent under the persona support-reader lists its
+        tools, reads a ticket and a customer (allowed), then calls billing__adjust_balance by name anyway
+        (refused). Prints each step and the audit records the session wrote. Exits 1 if the shim did not
+        behave as the persona requires.
+
+        OPTIONS
+          --persona FILE   The persona to play (default: Personas/support-reader.json of this checkout).
+          -h, --help       Show this help.
+        """
+}
+
+/// `persona-shim help [command]`.
+enum HelpCommand {
+    static func run(_ arguments: [String]) -> Int32 {
+        switch arguments.first {
+        case nil: print(HelpText.main)
+        case "run": print(HelpText.run)
+        case "check": print(HelpText.check)
+        case "demo": print(HelpText.demo)
+        case "help", "version": print(HelpText.main)
+        case let other?:
+            return PersonaShimCLI.usageError(
+                "no help for unknown command \"\(other)\"" + PersonaShimCLI.suggestion(for: other, in: HelpText.commands))
+        }
+        return PersonaShimCLI.ExitCode.success
+    }
+}

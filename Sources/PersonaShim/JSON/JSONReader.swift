@@ -1,0 +1,343 @@
+/// A JSON syntax error at a byte offset of the input.
+public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    public let offset: Int
+    public let message: String
+
+    public var description: String { "\(message) at byte \(offset)" }
+}
+
+/// Records the byte offset of every value by JSON Pointer, so diagnostics can point at a line and column.
+final class JSONLocations {
+    var offsets: [String: Int] = [:]
+    /// Offsets of object keys, by the pointer of the member they name.
+    var keyOffsets: [String: Int] = [:]
+}
+
+/// A cursor over UTF-8 JSON text that can either skip a value (validating it) or build a `JSONValue`.
+///
+/// Skipping is what the hot path uses: a message is validated and its top-level members located
+/// without allocating a tree, so what is forwarded can be the peer's original bytes.
+struct JSONReader {
+    let bytes: UnsafeRawBufferPointer
+    var index: Int
+    let end: Int
+    static let maximumDepth = 256
+
+    init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>? = nil) {
+        self.bytes = bytes
+        self.index = range?.lowerBound ?? 0
+        self.end = range?.upperBound ?? bytes.count
+    }
+
+    @inline(__always) func peek() -> UInt8? { index < end ? bytes[index] : nil }
+
+    func fail(_ message: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, message: message) }
+
+    @inline(__always) mutating func skipWhitespace() {
+        while index < end {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard index < end, bytes[index] == byte else { throw fail("expected \(what)") }
+        index += 1
+    }
+
+    /// Skips the remaining whitespace and fails if anything else follows.
+    mutating func expectEnd() throws(JSONSyntaxError) {
+        skipWhitespace()
+        if index < end { throw fail("unexpected text after the JSON value") }
+    }
+
+    // MARK: Skipping
+
+    /// Validates and skips one value; returns its byte range.
+    mutating func skipValue(depth: Int = 0) throws(JSONSyntaxError) -> Range<Int> {
+        skipWhitespace()
+        let start = index
+        guard index < end else { throw fail("expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            guard depth < Self.maximumDepth else { throw fail("JSON nested too deeply") }
+            index += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+                return start..<index
+            }
+            while true {
+                skipWhitespace()
+                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                _ = try skipString()
+                try expect(UInt8(ascii: ":"), "':' after an object key")
+                _ = try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let next = peek() else { throw fail("unterminated object") }
+                index += 1
+                if next == UInt8(ascii: "}") { return start..<index }
+                guard next == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or '}' in an object")
+                }
+            }
+        case UInt8(ascii: "["):
+            guard depth < Self.maximumDepth else { throw fail("JSON nested too deeply") }
+            index += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "]") {
+                index += 1
+                return start..<index
+            }
+            while true {
+                _ = try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let next = peek() else { throw fail("unterminated array") }
+                index += 1
+                if next == UInt8(ascii: "]") { return start..<index }
+                guard next == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or ']' in an array")
+                }
+            }
+        case UInt8(ascii: "\""):
+            return try skipString()
+        case UInt8(ascii: "t"):
+            try skipLiteral("true")
+        case UInt8(ascii: "f"):
+            try skipLiteral("false")
+        case UInt8(ascii: "n"):
+            try skipLiteral("null")
+        default:
+            _ = try skipNumber()
+        }
+        return start..<index
+    }
+
+    mutating func skipLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
+        let count = literal.utf8CodeUnitCount
+        guard end - index >= count else { throw fail("invalid literal") }
+        let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: count)
+        for offset in 0..<count where bytes[index + offset] != expected[offset] {
+            throw fail("invalid literal")
+        }
+        index += count
+    }
+
+    /// Skips a string starting at its opening quote; returns the range including both quotes.
+    @inline(__always) mutating func skipString() throws(JSONSyntaxError) -> Range<Int> {
+        let start = index
+        index += 1
+        while index < end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return start..<index
+            }
+            if byte == UInt8(ascii: "\\") {
+                index += 1
+                guard index < end else { break }
+                switch bytes[index] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    guard end - index > 4, (1...4).allSatisfy({ Self.hexValue(bytes[index + $0]) != nil }) else {
+                        throw fail("invalid \\u escape in a string")
+                    }
+                    index += 5
+                default:
+                    throw fail("invalid escape in a string")
+                }
+                continue
+            }
+            if byte < 0x20 { throw fail("unescaped control character in a string") }
+            index += 1
+        }
+        index = start
+        throw fail("unterminated string")
+    }
+
+    mutating func skipNumber() throws(JSONSyntaxError) -> Range<Int> {
+        let start = index
+        if peek() == UInt8(ascii: "-") { index += 1 }
+        guard let first = peek(), Self.isDigit(first) else { throw fail("invalid value") }
+        index += 1
+        if first != UInt8(ascii: "0") {
+            while let byte = peek(), Self.isDigit(byte) { index += 1 }
+        }
+        if peek() == UInt8(ascii: ".") {
+            index += 1
+            guard let byte = peek(), Self.isDigit(byte) else { throw fail("expected a digit after '.'") }
+            while let byte = peek(), Self.isDigit(byte) { index += 1 }
+        }
+        if let byte = peek(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            index += 1
+            if let sign = peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { index += 1 }
+            guard let digit = peek(), Self.isDigit(digit) else { throw fail("expected a digit in an exponent") }
+            while let byte = peek(), Self.isDigit(byte) { index += 1 }
+        }
+        return start..<index
+    }
+
+    @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    static func hexValue(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    // MARK: Building values
+
+    mutating func parseValue(depth: Int = 0, pointer: String = "", locations: JSONLocations? = nil)
+        throws(JSONSyntaxError) -> JSONValue
+    {
+        skipWhitespace()
+        locations?.offsets[pointer] = index
+        guard index < end else { throw fail("expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            guard depth < Self.maximumDepth else { throw fail("JSON nested too deeply") }
+            index += 1
+            var object = JSONObject()
+            skipWhitespace()
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+                return .object(object)
+            }
+            while true {
+                skipWhitespace()
+                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                let keyOffset = index
+                let key = try parseString()
+                try expect(UInt8(ascii: ":"), "':' after an object key")
+                var childPointer = ""
+                if let locations {
+                    childPointer = pointer + "/" + Self.escapePointer(key)
+                    locations.keyOffsets[childPointer] = keyOffset
+                }
+                let value = try parseValue(depth: depth + 1, pointer: childPointer, locations: locations)
+                object.members.append((key, value))
+                skipWhitespace()
+                guard let next = peek() else { throw fail("unterminated object") }
+                index += 1
+                if next == UInt8(ascii: "}") { return .object(object) }
+                guard next == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or '}' in an object")
+                }
+            }
+        case UInt8(ascii: "["):
+            guard depth < Self.maximumDepth else { throw fail("JSON nested too deeply") }
+            index += 1
+            var array: [JSONValue] = []
+            skipWhitespace()
+            if peek() == UInt8(ascii: "]") {
+                index += 1
+                return .array(array)
+            }
+            while true {
+                let childPointer = locations == nil ? "" : pointer + "/" + String(array.count)
+                array.append(try parseValue(depth: depth + 1, pointer: childPointer, locations: locations))
+                skipWhitespace()
+                guard let next = peek() else { throw fail("unterminated array") }
+                index += 1
+                if next == UInt8(ascii: "]") { return .array(array) }
+                guard next == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or ']' in an array")
+                }
+            }
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try skipLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try skipLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try skipLiteral("null")
+            return .null
+        default:
+            let range = try skipNumber()
+            return .number(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+        }
+    }
+
+    /// Parses a string starting at its opening quote, resolving escapes.
+    mutating func parseString() throws(JSONSyntaxError) -> String {
+        let range = try skipString()
+        let body = (range.lowerBound + 1)..<(range.upperBound - 1)
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[body])
+        if !raw.contains(UInt8(ascii: "\\")) {
+            return String(decoding: raw, as: UTF8.self)
+        }
+        var scalars = String.UnicodeScalarView()
+        var utf8: [UInt8] = []
+        var position = 0
+        func flush() {
+            if !utf8.isEmpty {
+                scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
+                utf8.removeAll(keepingCapacity: true)
+            }
+        }
+        func hex4(_ at: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { $0 << 4 | Self.hexValue(raw[at + $1])! }
+        }
+        while position < raw.count {
+            let byte = raw[position]
+            guard byte == UInt8(ascii: "\\") else {
+                utf8.append(byte)
+                position += 1
+                continue
+            }
+            let escape = raw[position + 1]
+            position += 2
+            switch escape {
+            case UInt8(ascii: "b"): utf8.append(0x08)
+            case UInt8(ascii: "f"): utf8.append(0x0C)
+            case UInt8(ascii: "n"): utf8.append(0x0A)
+            case UInt8(ascii: "r"): utf8.append(0x0D)
+            case UInt8(ascii: "t"): utf8.append(0x09)
+            case UInt8(ascii: "u"):
+                flush()
+                var code = hex4(position)
+                position += 4
+                if (0xD800..<0xDC00).contains(code), position + 6 <= raw.count,
+                    raw[position] == UInt8(ascii: "\\"), raw[position + 1] == UInt8(ascii: "u")
+                {
+                    let low = hex4(position + 2)
+                    if (0xDC00..<0xE000).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        position += 6
+                    }
+                }
+                // A lone surrogate cannot be represented in a Swift string; U+FFFD is what decoders do.
+                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+            default: utf8.append(escape)  // \" \\ \/
+            }
+        }
+        flush()
+        return String(scalars)
+    }
+
+    static func escapePointer(_ key: String) -> String {
+        guard key.contains("~") || key.contains("/") else { return key }
+        return key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Substring(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

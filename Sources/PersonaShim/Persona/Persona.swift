@@ -1,0 +1,116 @@
+import Foundation
+
+/// An agent persona: the job an agent is deployed to do, and the tools that job needs.
+public struct Persona: Sendable {
+    public enum Mode: String, Sendable { case enforce }
+
+    /// The persona's name, e.g. `support-reader`.
+    public var name: String
+    /// What the agent is for, in a sentence a reviewer can check tool calls against.
+    public var purpose: String
+    /// Who answers for this persona (a team or a person).
+    public var owner: String
+    /// When the persona must next be reviewed; after this day the shim warns.
+    public var reviewBy: CalendarDate?
+    /// After this day the shim refuses to start (and refuses calls in a session that outlives it).
+    public var expires: CalendarDate?
+    public var mode: Mode
+    /// The downstream servers, in the order the persona declares them (this order is the tool list's order).
+    public var servers: [ServerSpec]
+    public var tools: ToolScope
+    public var audit: AuditSettings
+    public var timeouts: Timeouts
+    /// The file the persona was read from.
+    public var sourcePath: String?
+    /// `sha256:` of the persona file's bytes, recorded in every session's first audit record.
+    public var digest: String
+}
+
+/// One downstream MCP server, in the shape of an `mcpServers` entry.
+public struct ServerSpec: Sendable, Equatable {
+    public var name: String
+    public var command: ChildCommand
+
+    public init(name: String, command: ChildCommand) {
+        self.name = name
+        self.command = command
+    }
+}
+
+/// Which exposed tool names (`server__tool`) the persona may see and call.
+public struct ToolScope: Sendable {
+    public var allow: [Glob]
+    public var deny: [Glob]
+
+    public init(allow: [Glob], deny: [Glob]) {
+        self.allow = allow
+        self.deny = deny
+    }
+}
+
+public struct AuditSettings: Sendable {
+    /// The audit file; nil means the default under the user's state directory.
+    public var path: String?
+    /// Whether every record is flushed to disk (fsync) before the call it records goes ahead.
+    public var fsync: Bool
+}
+
+public struct Timeouts: Sendable {
+    /// How long a downstream server may take to answer `initialize`.
+    public var initializeSeconds: Double = 30
+    /// How long a forwarded request may take before the agent gets an error and the server a cancellation.
+    public var callSeconds: Double = 300
+}
+
+/// A day in the calendar, written `YYYY-MM-DD`, that ends at midnight UTC.
+public struct CalendarDate: Sendable, Comparable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), day >= 1
+        else { return nil }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard day <= days[month - 1] else { return nil }
+        (self.year, self.month, self.day) = (year, month, day)
+    }
+
+    /// The first instant after this day (UTC): the persona is still valid up to, not including, this instant.
+    public var endOfDay: Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let start = calendar.date(from: DateComponents(year: year, month: month, day: day))!
+        return start.addingTimeInterval(86_400)
+    }
+
+    public var description: String {
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {
+        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
+    }
+}
+
+extension Persona {
+    /// True once `now` is past the last day of `expires`.
+    public func isExpired(at now: Date) -> Bool {
+        guard let expires else { return false }
+        return now >= expires.endOfDay
+    }
+
+    /// True once `now` is past the `reviewBy` day.
+    public func isPastReview(at now: Date) -> Bool {
+        guard let reviewBy else { return false }
+        return now >= reviewBy.endOfDay
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+
+/// What loading a persona produced: the persona when there were no errors, and every diagnostic.
+public struct PersonaLoadResult: Sendable {
+    public var persona: Persona?
+    public var diagnostics: [Diagnostic]
+}
+
+/// Reads persona files (JSON, version 1) and client configuration files (`mcpServers` / `servers`).
+public enum PersonaLoader {
+    static let topLevelKeys = [
+        "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
+        "audit", "timeouts",
+    ]
+    static let serverKeys = ["type", "command", "args", "env", "cwd"]
+    static let toolsKeys = ["allow", "deny"]
+    static let auditKeys = ["path", "fsync"]
+    static let timeoutKeys = ["initializeSeconds", "callSeconds"]
+
+    /// Loads the persona at `path`. Relative paths inside it resolve against the file's folder.
+    ///
+    /// - Parameters:
+    ///   - extraServers: servers from `--servers` or a wrapped command, which make `servers` optional.
+    ///   - now: the moment expiry and review dates are judged against.
+    public static func load(path: String, extraServers: [ServerSpec] = [], now: Date = Date()) -> PersonaLoadResult {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "it could not be read" : "no such file"
+            return PersonaLoadResult(
+                persona: nil,
+                diagnostics: [Diagnostic(.error, "cannot open persona file: \(reason). Check the path given to --persona.", file: path)])
+        }
+        return decode(bytes: Array(data), path: path, extraServers: extraServers, now: now)
+    }
+
+    /// Decodes persona JSON text; `path` names it in diagnostics and anchors its relative paths.
+    public static func decode(bytes: [UInt8], path: String, extraServers: [ServerSpec] = [], now: Date = Date())
+        -> PersonaLoadResult
+    {
+        let root: JSONValue
+        let locations: JSONLocations
+        do {
+            (root, locations) = try JSONValue.parseWithLocations(bytes)
+        } catch {
+            let position = LineTable(bytes).position(of: error.offset)
+            return PersonaLoadResult(
+                persona: nil,
+                diagnostics: [
+                    Diagnostic(
+                        .error, "the persona is not valid JSON: \(error.message)", file: path, line: position.line,
+                        column: position.column)
+                ])
+        }
+        var decoder = PersonaDecoder(file: path, bytes: bytes, locations: locations)
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard let top = decoder.object(root, at: "", what: "a persona file") else {
+            return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
+        }
+        decoder.rejectUnknownKeys(top, at: "", allowed: topLevelKeys, context: "the persona")
+        if let version = top["version"], version.intValue != 1 {
+            decoder.error(at: "/version", "unsupported persona version \(version); this persona-shim reads version 1")
+        }
+        let what = "the persona"
+        let name = decoder.string(top, "persona", at: "", required: true, what: what)
+        if let name, !isValidName(name) {
+            decoder.error(
+                at: "/persona",
+                "persona name \"\(name)\" may use only letters, digits, '.', '_' and '-' (at most 64 characters)")
+        }
+        let purpose = decoder.string(top, "purpose", at: "", required: true, what: what)
+        let owner = decoder.string(top, "owner", at: "", required: true, what: what)
+        let reviewBy = decoder.date(top, "reviewBy", at: "")
+        let expires = decoder.date(top, "expires", at: "")
+        var mode = Persona.Mode.enforce
+        if let modeText = decoder.string(top, "mode", at: "") {
+            if let parsed = Persona.Mode(rawValue: modeText) {
+                mode = parsed
+            } else if modeText == "monitor" {
+                decoder.error(at: "/mode", "mode \"monitor\" is not supported by this version; use \"enforce\"")
+            } else {
+                decoder.error(at: "/mode", "unknown mode \"\(modeText)\"; the supported mode is \"enforce\"")
+            }
+        }
+        var servers = decodeServers(&decoder, top["servers"], at: "/servers", base: base, strict: true)
+        if top["servers"] == nil && extraServers.isEmpty {
+            decoder.error(
+                at: "", "missing required key \"servers\" in the persona (or give --servers FILE, or a command after --)")
+        }
+        for extra in extraServers {
+            if servers.contains(where: { $0.name == extra.name }) {
+                decoder.error(
+                    at: "/servers",
+                    "server \"\(extra.name)\" is declared both in the persona and on the command line; rename one")
+            } else {
+                servers.append(extra)
+            }
+        }
+        let tools = decodeTools(&decoder, top["tools"], at: "/tools")
+        if top["tools"] == nil {
+            decoder.error(at: "", "missing required key \"tools\" in the persona (it lists the tools the job needs)")
+        }
+        var audit = AuditSettings(path: nil, fsync: false)
+        if let object = decoder.object(top["audit"], at: "/audit", what: "\"audit\"") {
+            decoder.rejectUnknownKeys(object, at: "/audit", allowed: auditKeys, context: "\"audit\"")
+            audit.path = decoder.string(object, "path", at: "/audit").map { resolvePath($0, base: base) }
+            audit.fsync = decoder.bool(object, "fsync", at: "/audit") ?? false
+        }
+        var timeouts = Timeouts()
+        if let object = decoder.object(top["timeouts"], at: "/timeouts", what: "\"timeouts\"") {
+            decoder.rejectUnknownKeys(object, at: "/timeouts", allowed: timeoutKeys, context: "\"timeouts\"")
+            timeouts.initializeSeconds =
+                decoder.positiveNumber(object, "initializeSeconds", at: "/timeouts") ?? timeouts.initializeSeconds
+            timeouts.callSeconds = decoder.positiveNumber(object, "callSeconds", at: "/timeouts") ?? timeouts.callSeconds
+        }
+        if let expires, now >= expires.endOfDay {
+            decoder.error(
+                at: "/expires",
+                "persona \"\(name ?? "?")\" expired on \(expires); ask its owner (\(owner ?? "unknown")) to review it and set a new \"expires\" date")
+        }
+        if reviewBy == nil && top["reviewBy"] == nil {
+            decoder.report(.warning, at: "", "the persona has no \"reviewBy\" date; personas should be reviewed on a cycle")
+        } else if let reviewBy, now >= reviewBy.endOfDay {
+            decoder.report(
+                .warning, at: "/reviewBy",
+                "persona \"\(name ?? "?")\" was due for review on \(reviewBy); ask its owner (\(owner ?? "unknown")) to review it")
+        }
+        guard !decoder.diagnostics.hasErrors, let name, let purpose, let owner, let tools else {
+            return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
+        }
+        let persona = Persona(
+            name: name, purpose: purpose, owner: owner, reviewBy: reviewBy, expires: expires, mode: mode,
+            servers: servers, tools: tools, audit: audit, timeouts: timeouts, sourcePath: path,
+            digest: "sha256:" + SHA256.hash(bytes).hexString)
+        return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
+    }
+
+    static func decodeTools(_ decoder: inout PersonaDecoder, _ value: JSONValue?, at pointer: String) -> ToolScope? {
+        guard let object = decoder.object(value, at: pointer, what: "\"tools\"") else { return nil }
+        decoder.rejectUnknownKeys(object, at: pointer, allowed: toolsKeys, context: "\"tools\"")
+        let allow = decoder.stringArray(object, "allow", at: pointer) ?? []
+        let deny = decoder.stringArray(object, "deny", at: pointer) ?? []
+        for (key, patterns) in [("allow", allow), ("deny", deny)] {
+            for (index, pattern) in patterns.enumerated() {
+                if pattern.isEmpty || !pattern.unicodeScalars.allSatisfy({ isNameScalar($0) || $0 == "*" || $0 == "?" }) {
+                    decoder.report(
+                        .warning, at: "\(pointer)/\(key)/\(index)",
+                        "pattern \"\(pattern)\" can never match: exposed tool names use only letters, digits, '_' and '-' (plus '*' and '?' in patterns)")
+                }
+            }
+        }
+        if allow.isEmpty {
+            decoder.report(.warning, at: pointer, "\"tools.allow\" is empty: the agent will see no tools at all")
+        }
+        return ToolScope(allow: allow.map(Glob.init), deny: deny.map(Glob.init))
+    }
+
+    /// Decodes a `servers` / `mcpServers` object. `strict` rejects unknown keys (personas); client
+    /// configuration files carry keys for other tools, so there they are only warned about.
+    static func decodeServers(
+        _ decoder: inout PersonaDecoder, _ value: JSONValue?, at pointer: String, base: String, strict: Bool
+    ) -> [ServerSpec] {
+        guard let object = decoder.object(value, at: pointer, what: "\"servers\"") else { return [] }
+        var servers: [ServerSpec] = []
+        for (name, entry) in object.members {
+            let entryPointer = pointer + "/" + JSONReader.escapePointer(name)
+            if !isValidName(name) {
+                decoder.error(
+                    at: entryPointer, key: true,
+                    "server name \"\(name)\" may use only letters, digits, '.', '_' and '-' (at most 64 characters)")
+            }
+            guard let server = decoder.object(entry, at: entryPointer, what: "server \"\(name)\"") else { continue }
+            if strict {
+                decoder.rejectUnknownKeys(server, at: entryPointer, allowed: serverKeys, context: "server \"\(name)\"")
+            }
+            if let type = decoder.string(server, "type", at: entryPointer), type != "stdio" {
+                if strict {
+                    decoder.error(
+                        at: entryPointer + "/type",
+                        "server \"\(name)\" has type \"\(type)\"; persona-shim runs only \"stdio\" servers")
+                } else {
+                    decoder.report(
+                        .warning, at: entryPointer + "/type", "skipping server \"\(name)\" of type \"\(type)\" (only stdio servers can be run)")
+                }
+                continue
+            }
+            guard let command = decoder.string(server, "command", at: entryPointer, required: true, what: "server \"\(name)\"")
+            else { continue }
+            let arguments = decoder.stringArray(server, "args", at: entryPointer) ?? []
+            let environment = decoder.stringMap(server, "env", at: entryPointer) ?? [:]
+            let cwd = decoder.string(server, "cwd", at: entryPointer).map { resolvePath($0, base: base) }
+            let executable = command.contains("/") ? resolvePath(command, base: base) : command
+            servers.append(
+                ServerSpec(
+                    name: name,
+                    command: ChildCommand(
+                        executable: executable, arguments: arguments, environment: environment, workingDirectory: cwd)))
+        }
+        return servers
+    }
+
+    /// Reads the servers of a client configuration file: Claude's `mcpServers` or VS Code's `servers`.
+    public static func loadServersFile(path: String) -> (servers: [ServerSpec], diagnostics: [Diagnostic]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return ([], [Diagnostic(.error, "cannot open servers file; check the path given to --servers", file: path)])
+        }
+        let bytes = Array(data)
+        let root: JSONValue
+        let locations: JSONLocations
+        do {
+            (root, locations) = try JSONValue.parseWithLocations(bytes)
+        } catch {
+            let position = LineTable(bytes).position(of: error.offset)
+            return ([], [Diagnostic(.error, "not valid JSON: \(error.message)", file: path, line: position.line, column: position.column)])
+        }
+        var decoder = PersonaDecoder(file: path, bytes: bytes, locations: locations)
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let key = root["mcpServers"] != nil ? "mcpServers" : "servers"
+        guard root[key] != nil else {
+            decoder.error(at: "", "a servers file needs an \"mcpServers\" (Claude) or \"servers\" (VS Code) object")
+            return ([], decoder.diagnostics)
+        }
+        let servers = decodeServers(&decoder, root[key], at: "/" + key, base: base, strict: false)
+        return (servers, decoder.diagnostics)
+    }
+
+    static func isNameScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.unicodeScalars.allSatisfy { isNameScalar($0) || $0 == "." }
+    }
+
+    /// Expands a leading `~` and anchors relative paths at `base`.
+    public static func resolvePath(_ path: String, base: String) -> String {
+        if path == "~" || path.hasPrefix("~/") {
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            return home + path.dropFirst()
+        }
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,79 @@
+/// Turns downstream tool names into the names the agent sees: `<server>__<tool>`, restricted to
+/// `^[A-Za-z0-9_-]{1,64}$` because the model APIs behind the major clients accept nothing else.
+public enum ToolNaming {
+    public static let maximumLength = 64
+
+    /// Replaces every character outside `[A-Za-z0-9_-]` with `_`.
+    public static func sanitize(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            let keep = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+            result.unicodeScalars.append(keep ? scalar : "_")
+        }
+        return result.isEmpty ? "_" : result
+    }
+
+    /// The exposed name of `tool` on `server`, before collisions are resolved.
+    public static func exposedName(server: String, tool: String) -> String {
+        let name = sanitize(server) + "__" + sanitize(tool)
+        if name.utf8.count <= maximumLength && name == server + "__" + tool { return name }
+        if name.utf8.count <= maximumLength { return name }
+        return hashed(name, server: server, tool: tool)
+    }
+
+    /// A name cut to fit, made unique by a short hash of the original server and tool names.
+    static func hashed(_ name: String, server: String, tool: String, salt: Int = 0) -> String {
+        var material = Array(server.utf8) + [0] + Array(tool.utf8)
+        if salt > 0 { material += [0] + Array(String(salt).utf8) }
+        let suffix = String(SHA256.hash(material).hexString.prefix(8))
+        return String(name.prefix(maximumLength - 9)) + "_" + suffix
+    }
+}
+
+/// The tools of all downstream servers under their exposed names, in a deterministic order
+/// (servers in persona order, tools in each server's order), with the persona's verdict on each.
+public struct ToolCatalog: Sendable {
+    public struct Entry: Sendable {
+        public var exposedName: String
+        public var server: String
+        public var tool: String
+        /// The tool definition as the agent sees it (its `name` replaced by the exposed name).
+        public var definition: JSONObject
+        /// Whether the persona lets the agent see (and so call) this tool, and which rule said so.
+        public var scope: PolicyDecision
+        public var isVisible: Bool { scope.verdict == .allow }
+    }
+
+    public private(set) var entries: [Entry] = []
+    private var indexByName: [String: Int] = [:]
+
+    public init() {}
+
+    /// Builds the catalog from each server's tool definitions.
+    public init(servers: [(name: String, tools: [JSONObject])], scope: PolicyChain) {
+        for (server, tools) in servers {
+            for definition in tools {
+                guard let tool = definition["name"]?.stringValue else { continue }
+                var name = ToolNaming.exposedName(server: server, tool: tool)
+                var salt = 0
+                while indexByName[name] != nil {
+                    // Two downstream names sanitise to the same exposed name; never abort, disambiguate.
+                    salt += 1
+                    name = ToolNaming.hashed(ToolNaming.sanitize(server) + "__" + ToolNaming.sanitize(tool), server: server, tool: tool, salt: salt)
+                }
+                var exposed = definition
+                exposed["name"] = .string(name)
+                let decision = scope.evaluate(
+                    ToolCallContext(exposedName: name, server: server, tool: tool, arguments: nil, now: .distantPast))
+                indexByName[name] = entries.count
+                entries.append(Entry(exposedName: name, server: server, tool: tool, definition: exposed, scope: decision))
+            }
+        }
+    }
+
+    public func entry(named exposedName: String) -> Entry? {
+        indexByName[exposedName].map { entries[$0] }
+    }
+
+    public var visible: [Entry] { entries.filter(\.isVisible) }
+}

@@ -1,0 +1,81 @@
+/// MCP facts the shim relies on.
+public enum MCPProtocol {
+    /// Revisions the shim speaks, newest first. An agent asking for another gets the newest.
+    public static let supportedVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+    public static let latestVersion = supportedVersions[0]
+
+    /// The revision to answer an agent that asked for `requested`.
+    public static func negotiate(_ requested: String?) -> String {
+        guard let requested, supportedVersions.contains(requested) else { return latestVersion }
+        return requested
+    }
+}
+
+/// JSON-RPC error codes the shim answers with.
+public enum JSONRPCError {
+    public static let parseError = -32700
+    public static let invalidRequest = -32600
+    public static let methodNotFound = -32601
+    public static let invalidParams = -32602
+    public static let internalError = -32603
+    /// Implementation-defined: the shim refused or could not complete the request (timeout, server gone).
+    public static let requestFailed = -32000
+    public static let requestTimeout = -32001
+}
+
+/// Builds the shim's own JSON-RPC messages, with ids kept as the raw bytes the peer sent.
+enum Message {
+    static func response(id: some Collection<UInt8>, result: JSONValue) -> [UInt8] {
+        var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: id)
+        out.append(contentsOf: #","result":"#.utf8)
+        JSONWriter.append(result, to: &out)
+        out.append(contentsOf: "}\n".utf8)
+        return out
+    }
+
+    /// An error response; `id` nil writes `"id":null` (for lines whose id could not be read).
+    static func error(id: (some Collection<UInt8>)?, code: Int, message: String, data: JSONValue? = nil) -> [UInt8] {
+        var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+        if let id { out.append(contentsOf: id) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: #","error":{"code":"#.utf8)
+        out.append(contentsOf: String(code).utf8)
+        out.append(contentsOf: #","message":"#.utf8)
+        JSONWriter.appendString(message, to: &out)
+        if let data {
+            out.append(contentsOf: #","data":"#.utf8)
+            JSONWriter.append(data, to: &out)
+        }
+        out.append(contentsOf: "}}\n".utf8)
+        return out
+    }
+
+    static func request(id: Int, method: String, params: JSONValue?) -> [UInt8] {
+        var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: String(id).utf8)
+        out.append(contentsOf: #","method":"#.utf8)
+        JSONWriter.appendString(method, to: &out)
+        if let params {
+            out.append(contentsOf: #","params":"#.utf8)
+            JSONWriter.append(params, to: &out)
+        }
+        out.append(contentsOf: "}\n".utf8)
+        return out
+    }
+
+    static func notification(method: String, params: JSONValue?) -> [UInt8] {
+        var out = Array(#"{"jsonrpc":"2.0","method":"#.utf8)
+        JSONWriter.appendString(method, to: &out)
+        if let params {
+            out.append(contentsOf: #","params":"#.utf8)
+            JSONWriter.append(params, to: &out)
+        }
+        out.append(contentsOf: "}\n".utf8)
+        return out
+    }
+
+    /// A `tools/call` result that reports a refusal to the model as a tool error it can read.
+    static func toolError(_ text: String) -> JSONValue {
+        ["content": [["type": "text", "text": .string(text)]], "isError": true]
+    }
+}

@@ -1,0 +1,320 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything a session needs that is decided before it starts.
+public struct ShimConfiguration: Sendable {
+    public var persona: Persona
+    public var auditPath: String
+    /// This binary, used when a server's command is `persona-shim` (bundled example servers, nested shims).
+    public var selfExecutable: String
+    public var environment: [String: String]
+    public var logger: Logger
+    /// The longest line accepted from the agent or a server.
+    public var lineLimit = 16 * 1024 * 1024
+    /// How long servers get after their stdin closes, and again after SIGTERM, before the next step.
+    public var shutdownGrace: Double = 2
+    public var version: String
+
+    public init(
+        persona: Persona, auditPath: String, selfExecutable: String, environment: [String: String], logger: Logger,
+        version: String
+    ) {
+        self.persona = persona
+        self.auditPath = auditPath
+        self.selfExecutable = selfExecutable
+        self.environment = environment
+        self.logger = logger
+        self.version = version
+    }
+}
+
+/// One agent connection: reads MCP from stdin, writes MCP to stdout, and routes to downstream servers.
+///
+/// A single thread owns all routing state (pending requests, id maps, children, the audit writer) and
+/// waits in `poll(2)` for the agent, the servers, timers and signals. Nothing on the hot path takes a lock
+/// or hops between threads, and the order of audit records is the order of events.
+public final class ShimSession {
+    let configuration: ShimConfiguration
+    var logger: Logger { configuration.logger }
+    var persona: Persona { configuration.persona }
+    let audit: AuditLog
+    let callChain: PolicyChain
+    let scopeChain: PolicyChain
+
+    let agentInputFD: Int32 = 0
+    let agentOutputFD: Int32 = 1
+    let agentReader: LineReader
+    let agentOutput = OutputBuffer()
+    var agentClosed = false
+    var agentGone = false
+    var agentInitialized = false
+    var agentProtocolVersion = MCPProtocol.latestVersion
+    var sessionStarted = false
+
+    var children: [Downstream] = []
+    var pending: [Int: PendingRequest] = [:]
+    var nextRequestID = 1
+    var callTimeouts: [(deadline: UInt64, id: Int)] = []
+    var callTimeoutHead = 0
+    var initializeDeadlines: [(deadline: UInt64, server: Int)] = []
+    var startupDeadline: UInt64?
+    var startupComplete = false
+    var deferredAgentLines: [[UInt8]] = []
+
+    var catalog = ToolCatalog()
+    var toolsListResult: [UInt8] = Array(#"{"tools":[]}"#.utf8)
+    var visibleSignature: [UInt8] = []
+
+    var stopping = false
+    var stopReason = ""
+    var signalPipe: SignalPipe?
+    var savedFlags: [Int32: Int32] = [:]
+
+    public init(configuration: ShimConfiguration) {
+        self.configuration = configuration
+        self.agentReader = LineReader(limit: configuration.lineLimit)
+        self.audit = AuditLog(
+            path: configuration.auditPath, fsync: configuration.persona.audit.fsync, session: AuditLog.newSessionID(),
+            persona: configuration.persona.name, user: AuditLog.currentUser())
+        self.callChain = configuration.persona.callChain
+        self.scopeChain = configuration.persona.scopeChain
+        self.children = configuration.persona.servers.enumerated().map {
+            Downstream(spec: $1, index: $0, lineLimit: configuration.lineLimit)
+        }
+    }
+
+    /// Serves until the agent closes stdin or a signal asks the shim to stop; then tears every server down.
+    /// Returns the process exit code.
+    public func run() -> Int32 {
+        do {
+            signalPipe = try SignalPipe.install()
+        } catch {
+            logger.error("cannot install signal handlers: \(error)")
+            return 70
+        }
+        for fd in [agentInputFD, agentOutputFD] {
+            let flags = fcntl(fd, F_GETFL)
+            if flags >= 0 {
+                savedFlags[fd] = flags
+                _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            }
+        }
+        defer {
+            for (fd, flags) in savedFlags { _ = fcntl(fd, F_SETFL, flags) }
+        }
+        while !stopping {
+            pollOnce()
+            fireTimers()
+            flushOutputs()
+            if agentClosed && !hasWorkForAgent { stop("the agent closed its input") }
+        }
+        shutdown()
+        return 0
+    }
+
+    /// Whether anything is still owed to an agent that has closed its input (answers in flight).
+    var hasWorkForAgent: Bool {
+        guard !agentGone else { return false }
+        let callsInFlight = pending.values.contains { if case .call = $0 { return true } else { return false } }
+        return callsInFlight || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
+    }
+
+    func stop(_ reason: String) {
+        guard !stopping else { return }
+        stopping = true
+        stopReason = reason
+        logger.debug("stopping: \(reason)")
+    }
+
+    // MARK: The loop
+
+    private enum Source { case signals, agentIn, agentOut, childOut(Int), childErr(Int), childIn(Int) }
+
+    private static let highWater = 64 * 1024 * 1024
+
+    private func pollOnce() {
+        var fds: [pollfd] = []
+        var sources: [Source] = []
+        func watch(_ fd: Int32, _ events: Int32, _ source: Source) {
+            fds.append(pollfd(fd: fd, events: Int16(events), revents: 0))
+            sources.append(source)
+        }
+        if let signalPipe { watch(signalPipe.readFD, POLLIN, .signals) }
+        let childrenBacklogged = children.contains { $0.input.count > Self.highWater }
+        if !agentClosed && !childrenBacklogged { watch(agentInputFD, POLLIN, .agentIn) }
+        if !agentOutput.isEmpty && !agentGone { watch(agentOutputFD, POLLOUT, .agentOut) }
+        let agentBacklogged = agentOutput.count > Self.highWater
+        for child in children {
+            if child.stdoutFD >= 0 && !agentBacklogged { watch(child.stdoutFD, POLLIN, .childOut(child.index)) }
+            if child.stderrFD >= 0 { watch(child.stderrFD, POLLIN, .childErr(child.index)) }
+            if child.stdinFD >= 0 && !child.input.isEmpty { watch(child.stdinFD, POLLOUT, .childIn(child.index)) }
+        }
+        let timeout = pollTimeout()
+        let ready = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), timeout) }
+        if ready < 0 {
+            if errno != EINTR { logger.error("poll failed: \(String(cString: strerror(errno)))") }
+            return
+        }
+        guard ready > 0 else { return }
+        for (index, descriptor) in fds.enumerated() where descriptor.revents != 0 {
+            switch sources[index] {
+            case .signals: handleSignals()
+            case .agentIn: readAgent()
+            case .agentOut: flushAgent()
+            case .childOut(let child): readChildOutput(children[child])
+            case .childErr(let child): readChildErrors(children[child])
+            case .childIn(let child): flushChild(children[child])
+            }
+        }
+    }
+
+    private func pollTimeout() -> Int32 {
+        var next: UInt64?
+        func consider(_ deadline: UInt64) { next = min(next ?? deadline, deadline) }
+        if let startupDeadline, !startupComplete { consider(startupDeadline) }
+        for entry in initializeDeadlines { consider(entry.deadline) }
+        if callTimeoutHead < callTimeouts.count { consider(callTimeouts[callTimeoutHead].deadline) }
+        guard let next else { return -1 }
+        let now = monotonicNow()
+        if next <= now { return 0 }
+        return Int32(min((next - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    private func handleSignals() {
+        guard let signals = signalPipe?.drain() else { return }
+        for signal in signals {
+            switch signal {
+            case SIGCHLD: reapChildren()
+            case SIGINT, SIGTERM, SIGHUP: stop("received signal \(signal)")
+            default: break
+            }
+        }
+    }
+
+    // MARK: Agent I/O
+
+    private func readAgent() {
+        var budget = 16
+        while budget > 0 && !agentClosed {
+            budget -= 1
+            let result: LineReader.FillResult
+            do {
+                result = try agentReader.fill(from: agentInputFD)
+            } catch {
+                logger.error("reading from the agent failed: \(error)")
+                agentClosed = true
+                break
+            }
+            switch result {
+            case .wouldBlock: return
+            case .endOfFile:
+                agentClosed = true
+                logger.debug("the agent closed its input")
+            case .data: break
+            }
+            while let event = agentReader.next() {
+                switch event {
+                case .line(let range):
+                    agentReader.storage.withUnsafeBytes { handleAgentLine($0, range) }
+                case .oversized(let bytes):
+                    logger.warning("discarded a message of \(bytes) bytes from the agent (the limit is \(configuration.lineLimit) bytes)")
+                    sendToAgent(
+                        Message.error(
+                            id: [UInt8]?.none, code: JSONRPCError.invalidRequest,
+                            message: "Message of \(bytes) bytes exceeds persona-shim's limit of \(configuration.lineLimit) bytes and was discarded"))
+                }
+            }
+        }
+    }
+
+    func sendToAgent(_ bytes: [UInt8]) {
+        guard !agentGone else { return }
+        agentOutput.append(bytes)
+    }
+
+    private func flushAgent() {
+        guard !agentGone, !agentOutput.isEmpty else { return }
+        do {
+            _ = try agentOutput.flush(to: agentOutputFD)
+        } catch {
+            // The agent went away (EPIPE): nobody is left to answer, so clean up and leave.
+            logger.debug("the agent's output closed: \(error)")
+            agentGone = true
+            agentClosed = true
+            agentOutput.discardAll()
+            stop("the agent went away")
+        }
+    }
+
+    func flushChild(_ child: Downstream) {
+        guard child.stdinFD >= 0, !child.input.isEmpty else { return }
+        do {
+            _ = try child.input.flush(to: child.stdinFD)
+        } catch {
+            logger.warning("[\(child.name)] cannot write to the server: \(error)")
+            child.input.discardAll()
+            FD.close(child.stdinFD)
+            child.stdinFD = -1
+        }
+    }
+
+    private func flushOutputs() {
+        flushAgent()
+        for child in children { flushChild(child) }
+    }
+
+    // MARK: Child I/O
+
+    func readChildOutput(_ child: Downstream) {
+        var budget = 16
+        while budget > 0 && child.stdoutFD >= 0 {
+            budget -= 1
+            let result: LineReader.FillResult
+            do {
+                result = try child.stdout.fill(from: child.stdoutFD)
+            } catch {
+                result = .endOfFile
+            }
+            if case .wouldBlock = result { return }
+            while let event = child.stdout.next() {
+                switch event {
+                case .line(let range):
+                    child.stdout.storage.withUnsafeBytes { handleChildLine(child, $0, range) }
+                case .oversized(let bytes):
+                    logger.warning("[\(child.name)] discarded a message of \(bytes) bytes (the limit is \(configuration.lineLimit) bytes)")
+                }
+            }
+            if case .endOfFile = result {
+                childDisconnected(child, reason: "closed its output")
+                return
+            }
+        }
+    }
+
+    func readChildErrors(_ child: Downstream) {
+        var budget = 16
+        while budget > 0 && child.stderrFD >= 0 {
+            budget -= 1
+            let result = (try? child.stderr.fill(from: child.stderrFD)) ?? .endOfFile
+            while let event = child.stderr.next() {
+                switch event {
+                case .line(let range):
+                    let text = String(decoding: child.stderr.storage[range], as: UTF8.self)
+                    Logger.writeLine("[\(child.name)] \(text)")
+                case .oversized(let bytes):
+                    Logger.writeLine("[\(child.name)] (\(bytes) bytes of output on one line, not shown)")
+                }
+            }
+            switch result {
+            case .wouldBlock: return
+            case .endOfFile:
+                FD.close(child.stderrFD)
+                child.stderrFD = -1
+            case .data: continue
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+import PersonaShim
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+exit(PersonaShimCLI.main(CommandLine.arguments))

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+@testable import PersonaShim
+
+@Suite struct GlobTests {
+    @Test(arguments: [
+        ("crm__*", "crm__get_ticket", true), ("crm__*", "crm__", true), ("crm__*", "billing__get", false),
+        ("*__delete_*", "crm__delete_ticket", true), ("billing__get_?nvoice", "billing__get_invoice", true),
+        ("billing__refund", "billing__Refund", false), ("*", "anything", true), ("a*b*c", "aXbYc", true),
+        ("a*b*c", "aXbY", false), ("", "", true), ("", "x", false),
+    ])
+    func matches(_ pattern: String, _ name: String, _ expected: Bool) {
+        #expect(Glob(pattern).matches(name) == expected)
+    }
+}
+
+@Suite struct PolicyChainTests {
+    let scope = ToolScope(
+        allow: [Glob("crm__*"), Glob("billing__*")], deny: [Glob("billing__adjust_balance"), Glob("billing__refund")])
+
+    func context(_ name: String, now: Date = Date()) -> ToolCallContext {
+        ToolCallContext(exposedName: name, server: "s", tool: "t", arguments: nil, now: now)
+    }
+
+    @Test func denyBeatsAllowWhateverTheOrder() {
+        let forward = PolicyChain([ToolScopeCheck(scope)])
+        let reversed = PolicyChain([ToolScopeCheck(ToolScope(allow: scope.allow.reversed(), deny: scope.deny.reversed()))])
+        for chain in [forward, reversed] {
+            let decision = chain.evaluate(context("billing__adjust_balance"))
+            #expect(decision.verdict == .deny)
+            #expect(decision.rule == #"tools.deny["billing__adjust_balance"]"#)
+        }
+        #expect(forward.evaluate(context("billing__get_invoice")).verdict == .allow)
+    }
+
+    @Test func defaultDeny() {
+        let decision = PolicyChain([ToolScopeCheck(scope)]).evaluate(context("github__push"))
+        #expect(decision.verdict == .deny)
+        #expect(decision.rule == "default-deny")
+    }
+
+    struct AlwaysAsk: PolicyCheck {
+        func evaluate(_ call: ToolCallContext) -> PolicyDecision? { PolicyDecision(.ask, rule: "ask", reason: "r") }
+    }
+
+    @Test func askBeatsAllowButNotDeny() {
+        let chain = PolicyChain([AlwaysAsk(), ToolScopeCheck(scope)])
+        #expect(chain.evaluate(context("crm__get_ticket")).verdict == .ask)
+        #expect(chain.evaluate(context("billing__refund")).verdict == .deny)
+    }
+
+    @Test func expiryDeniesAfterTheLastDay() throws {
+        let expiry = ExpiryCheck(persona: "p", expires: CalendarDate("2027-06-30"))
+        let lastDay = try #require(ISO8601DateFormatter().date(from: "2027-06-30T23:59:59Z"))
+        let nextDay = try #require(ISO8601DateFormatter().date(from: "2027-07-01T00:00:00Z"))
+        #expect(expiry.evaluate(context("x", now: lastDay)) == nil)
+        #expect(expiry.evaluate(context("x", now: nextDay))?.verdict == .deny)
+    }
+}
+
+@Suite struct ToolNamingTests {
+    @Test func plainNamesAreJoined() {
+        #expect(ToolNaming.exposedName(server: "crm", tool: "get_ticket") == "crm__get_ticket")
+    }
+
+    @Test(arguments: ["files.read", "a/b c", "ünïcode", String(repeating: "x", count: 200)])
+    func exposedNamesFitTheStrictForm(_ tool: String) {
+        let name = ToolNaming.exposedName(server: "srv", tool: tool)
+        #expect(name.utf8.count <= 64)
+        #expect(name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") })
+    }
+
+    @Test func longNamesGetDistinctHashes() {
+        let a = ToolNaming.exposedName(server: "s", tool: String(repeating: "x", count: 100) + "a")
+        let b = ToolNaming.exposedName(server: "s", tool: String(repeating: "x", count: 100) + "b")
+        #expect(a != b)
+        #expect(a.utf8.count == 64)
+    }
+
+    @Test func collisionsAreResolvedDeterministically() {
+        let tools: [JSONObject] = [JSONObject([("name", "a.b")]), JSONObject([("name", "a_b")]), JSONObject([("name", "a/b")])]
+        let chain = PolicyChain([ToolScopeCheck(ToolScope(allow: [Glob("*")], deny: []))])
+        let first = ToolCatalog(servers: [("s", tools)], scope: chain)
+        let second = ToolCatalog(servers: [("s", tools)], scope: chain)
+        let names = first.entries.map(\.exposedName)
+        #expect(Set(names).count == 3)
+        #expect(names == second.entries.map(\.exposedName))
+        #expect(names[0] == "s__a_b")
+        #expect(first.entry(named: names[2])?.tool == "a/b")
+    }
+}
