@@ -2,6 +2,10 @@ import Testing
 
 @testable import PersonaShim
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct JSONTests {
     @Test(arguments: ["1.0", "1e400", "12345678901234567890", "-0.0", "2E+3", "0", "-12.5e-7"])
     func numbersKeepTheirLiteral(_ literal: String) throws {
@@ -102,10 +106,22 @@ import Testing
     @Test func splicingReplacesOnlyTheGivenRanges() throws {
         let text = #"{"jsonrpc":"2.0","id":"abc","result":{"n":1e400}}"#
         let (envelope, bytes) = try scan(text)
-        var output: [UInt8] = []
+        let output = OutputBuffer()
         bytes.withUnsafeBytes { raw in
-            appendSpliced(raw, range: 0..<bytes.count, replacing: [(envelope.id!, Array("42".utf8))], to: &output)
+            output.appendLine(raw, range: 0..<bytes.count, replacing: [(envelope.id!, Array("42".utf8))])
         }
-        #expect(String(decoding: output, as: UTF8.self) == #"{"jsonrpc":"2.0","id":42,"result":{"n":1e400}}"#)
+        let (read, write) = try pipe()
+        defer { FD.close(read) }
+        #expect(try output.flush(to: write))
+        FD.close(write)
+        var received = [UInt8](repeating: 0, count: 256)
+        let count = try received.withUnsafeMutableBytes { try FD.read(read, into: $0) } ?? 0
+        #expect(String(decoding: received[..<count], as: UTF8.self) == #"{"jsonrpc":"2.0","id":42,"result":{"n":1e400}}"# + "\n")
+    }
+
+    private func pipe() throws -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        try #require(Glibc.pipe(&fds) == 0)
+        return (fds[0], fds[1])
     }
 }

@@ -108,7 +108,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ps-servers-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("mcp.json").path
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: file,
             contents: Data(#"{"mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time"], "disabled": false}, "web": {"type": "http", "url": "https://x"}}}"#.utf8))
         let (servers, diagnostics) = PersonaLoader.loadServersFile(path: file)

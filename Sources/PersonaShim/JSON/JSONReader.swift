@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A JSON syntax error at a byte offset of the input.
 public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
     public let offset: Int
@@ -118,6 +122,40 @@ struct JSONReader {
         return start..<index
     }
 
+    /// Walks an object, validating it; `member` gets each key (escapes resolved) and must consume its value.
+    mutating func scanObject(
+        depth: Int = 0, _ member: (UnsafeRawBufferPointer, inout JSONReader) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
+        try expect(UInt8(ascii: "{"), "an object")
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let keyRange = try skipString()
+            try expect(UInt8(ascii: ":"), "':' after an object key")
+            let rawKey = UnsafeRawBufferPointer(rebasing: bytes[(keyRange.lowerBound + 1)..<(keyRange.upperBound - 1)])
+            if rawKey.contains(UInt8(ascii: "\\")) {
+                var keyReader = JSONReader(bytes, range: keyRange)
+                let decoded = Array(try keyReader.parseString().utf8)
+                try withBytes(decoded) { (key) throws(JSONSyntaxError) in try member(key, &self) }
+            } else {
+                try member(rawKey, &self)
+            }
+            skipWhitespace()
+            guard let next = peek() else { throw fail("unterminated object") }
+            index += 1
+            if next == UInt8(ascii: "}") { return }
+            guard next == UInt8(ascii: ",") else {
+                index -= 1
+                throw fail("expected ',' or '}' in an object")
+            }
+        }
+    }
+
     mutating func skipLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
         let count = literal.utf8CodeUnitCount
         guard end - index >= count else { throw fail("invalid literal") }
@@ -132,8 +170,16 @@ struct JSONReader {
     @inline(__always) mutating func skipString() throws(JSONSyntaxError) -> Range<Int> {
         let start = index
         index += 1
+        let base = bytes.baseAddress!
         while index < end {
-            let byte = bytes[index]
+            // Most of a large message is string body: step over 8 plain bytes at a time.
+            while index + 8 <= end
+                && !Self.needsAttention(UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self)))
+            {
+                index += 8
+            }
+            guard index < end else { break }
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
             if byte == UInt8(ascii: "\"") {
                 index += 1
                 return start..<index
@@ -182,6 +228,18 @@ struct JSONReader {
             while let byte = peek(), Self.isDigit(byte) { index += 1 }
         }
         return start..<index
+    }
+
+    /// Whether any of the 8 bytes is a quote, a backslash or a control character (may err towards true).
+    @inline(__always) static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroInQuote = (quote &- ones) & ~quote & highs
+        let zeroInBackslash = (backslash &- ones) & ~backslash & highs
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return (zeroInQuote | zeroInBackslash | control) != 0
     }
 
     @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
@@ -278,7 +336,7 @@ struct JSONReader {
         let range = try skipString()
         let body = (range.lowerBound + 1)..<(range.upperBound - 1)
         let raw = UnsafeRawBufferPointer(rebasing: bytes[body])
-        if !raw.contains(UInt8(ascii: "\\")) {
+        if raw.isEmpty || memchr(raw.baseAddress!, Int32(UInt8(ascii: "\\")), raw.count) == nil {
             return String(decoding: raw, as: UTF8.self)
         }
         var scalars = String.UnicodeScalarView()

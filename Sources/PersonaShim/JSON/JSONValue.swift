@@ -17,6 +17,12 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The element at `index` of an array, or nil for other values and out-of-range indexes.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
+        return nil
+    }
+
     public var stringValue: String? {
         if case .string(let string) = self { return string }
         return nil

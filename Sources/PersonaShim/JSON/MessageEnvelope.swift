@@ -14,6 +14,13 @@ public struct MessageEnvelope: Sendable {
     public var error: Range<Int>?
     /// Whether `"jsonrpc": "2.0"` was present.
     public var hasVersion: Bool
+    /// Whether `result` is an object whose `isError` is `true` (a tool call that failed).
+    public var resultIsError = false
+
+    init(kind: Kind, hasVersion: Bool) {
+        self.kind = kind
+        self.hasVersion = hasVersion
+    }
 }
 
 /// Why a line is not a usable JSON-RPC message, with the JSON-RPC error code to answer with.
@@ -34,14 +41,9 @@ extension MessageEnvelope {
     private static let keyError = Array("error".utf8)
     private static let keyJSONRPC = Array("jsonrpc".utf8)
 
-    /// Validates one line as JSON and classifies it as a request, notification or response.
+    /// Validates one line as JSON and classifies it as a request, notification or response, in one pass.
     public static func scan(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) throws(EnvelopeError) -> MessageEnvelope {
-        var id: Range<Int>?
-        var method: String?
-        var params: Range<Int>?
-        var result: Range<Int>?
-        var error: Range<Int>?
-        var hasVersion = false
+        var envelope = MessageEnvelope(kind: .notification, hasVersion: false)
         var invalid: String?
         do {
             var reader = JSONReader(bytes, range: range)
@@ -51,33 +53,35 @@ extension MessageEnvelope {
                 try reader.expectEnd()
                 throw EnvelopeError(code: -32600, message: "Invalid Request: a message must be a JSON object", id: nil)
             }
-            let objectRange = try reader.skipValue()
-            try reader.expectEnd()
-            try forEachMember(bytes, object: objectRange) { (key, value) throws(JSONSyntaxError) in
+            try reader.scanObject { (key, reader) throws(JSONSyntaxError) in
+                if key.elementsEqual(keyResult) {
+                    envelope.result = try scanResult(&reader, isError: &envelope.resultIsError)
+                    return
+                }
+                let value = try reader.skipValue(depth: 1)
+                let first = bytes[value.lowerBound]
                 if key.elementsEqual(keyID) {
-                    let first = bytes[value.lowerBound]
                     if first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || JSONReader.isDigit(first) {
-                        id = value
+                        envelope.id = value
                     } else if first != UInt8(ascii: "n") {
                         invalid = "Invalid Request: id must be a string or a number"
                     }
                 } else if key.elementsEqual(keyMethod) {
-                    guard bytes[value.lowerBound] == UInt8(ascii: "\"") else {
+                    guard first == UInt8(ascii: "\"") else {
                         invalid = "Invalid Request: method must be a string"
                         return
                     }
                     var valueReader = JSONReader(bytes, range: value)
-                    method = try valueReader.parseString()
+                    envelope.method = try valueReader.parseString()
                 } else if key.elementsEqual(keyParams) {
-                    params = value
-                } else if key.elementsEqual(keyResult) {
-                    result = value
+                    envelope.params = value
                 } else if key.elementsEqual(keyError) {
-                    error = value
+                    envelope.error = value
                 } else if key.elementsEqual(keyJSONRPC) {
-                    hasVersion = bytes[value].elementsEqual("\"2.0\"".utf8)
+                    envelope.hasVersion = bytes[value].elementsEqual("\"2.0\"".utf8)
                 }
             }
+            try reader.expectEnd()
         } catch let syntax as JSONSyntaxError {
             throw EnvelopeError(code: -32700, message: "Parse error: \(syntax.message) at byte \(syntax.offset - range.lowerBound)", id: nil)
         } catch let envelope as EnvelopeError {
@@ -85,49 +89,45 @@ extension MessageEnvelope {
         } catch {
             throw EnvelopeError(code: -32700, message: "Parse error", id: nil)
         }
-        if let invalid { throw EnvelopeError(code: -32600, message: invalid, id: id) }
-        let kind: Kind
-        if method != nil {
-            kind = id == nil ? .notification : .request
-        } else if result != nil || error != nil {
-            guard id != nil || error != nil else {
+        if let invalid { throw EnvelopeError(code: -32600, message: invalid, id: envelope.id) }
+        if envelope.method != nil {
+            envelope.kind = envelope.id == nil ? .notification : .request
+        } else if envelope.result != nil || envelope.error != nil {
+            guard envelope.id != nil || envelope.error != nil else {
                 throw EnvelopeError(code: -32600, message: "Invalid Request: a response needs an id", id: nil)
             }
-            kind = .response
+            envelope.kind = .response
         } else {
-            throw EnvelopeError(code: -32600, message: "Invalid Request: a message needs a method, a result or an error", id: id)
+            throw EnvelopeError(
+                code: -32600, message: "Invalid Request: a message needs a method, a result or an error", id: envelope.id)
         }
-        return MessageEnvelope(
-            kind: kind, id: id, method: method, params: params, result: result, error: error, hasVersion: hasVersion)
+        return envelope
+    }
+
+    private static let keyIsError = Array("isError".utf8)
+
+    /// Skips a `result` value, noting on the way whether it is an object with `"isError": true`.
+    private static func scanResult(_ reader: inout JSONReader, isError: inout Bool) throws(JSONSyntaxError) -> Range<Int> {
+        reader.skipWhitespace()
+        let start = reader.index
+        guard reader.peek() == UInt8(ascii: "{") else { return try reader.skipValue(depth: 1) }
+        let bytes = reader.bytes
+        try reader.scanObject(depth: 1) { (key, inner) throws(JSONSyntaxError) in
+            let value = try inner.skipValue(depth: 2)
+            if key.elementsEqual(keyIsError) { isError = bytes[value].elementsEqual("true".utf8) }
+        }
+        return start..<reader.index
     }
 
     /// Calls `body` with the raw key bytes (escapes resolved) and the value range of each member of the object
-    /// at `object`, which must already be known to be valid JSON.
+    /// at `object`, validating it on the way.
     static func forEachMember(
         _ bytes: UnsafeRawBufferPointer, object: Range<Int>,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: Range<Int>) throws(JSONSyntaxError) -> Void
     ) throws(JSONSyntaxError) {
         var reader = JSONReader(bytes, range: object)
-        try reader.expect(UInt8(ascii: "{"), "an object")
-        reader.skipWhitespace()
-        if reader.peek() == UInt8(ascii: "}") { return }
-        while true {
-            reader.skipWhitespace()
-            let keyRange = try reader.skipString()
-            let rawKey = UnsafeRawBufferPointer(rebasing: bytes[(keyRange.lowerBound + 1)..<(keyRange.upperBound - 1)])
-            try reader.expect(UInt8(ascii: ":"), "':'")
-            let valueRange = try reader.skipValue()
-            if rawKey.contains(UInt8(ascii: "\\")) {
-                var keyReader = JSONReader(bytes, range: keyRange)
-                let decoded = Array(try keyReader.parseString().utf8)
-                try withBytes(decoded) { (decodedKey) throws(JSONSyntaxError) in try body(decodedKey, valueRange) }
-            } else {
-                try body(rawKey, valueRange)
-            }
-            reader.skipWhitespace()
-            guard let next = reader.peek() else { return }
-            reader.index += 1
-            if next == UInt8(ascii: "}") { return }
+        try reader.scanObject { (key, reader) throws(JSONSyntaxError) in
+            try body(key, try reader.skipValue(depth: 1))
         }
     }
 
@@ -143,18 +143,4 @@ extension MessageEnvelope {
         }
         return found
     }
-}
-
-/// Copies `range` of `bytes` to `output`, substituting the given sub-ranges (sorted, non-overlapping).
-func appendSpliced(
-    _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])],
-    to output: inout [UInt8]
-) {
-    var position = range.lowerBound
-    for (target, replacement) in replacements {
-        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<target.lowerBound]))
-        output.append(contentsOf: replacement)
-        position = target.upperBound
-    }
-    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<range.upperBound]))
 }

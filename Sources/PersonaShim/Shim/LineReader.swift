@@ -4,8 +4,9 @@
 
 /// Splits a byte stream into newline-delimited messages, with a cap on the length of one line.
 ///
-/// Lines are handed out as ranges into `storage` and stay valid until the next `fill`. A line longer than
+/// Lines are handed out as ranges into `bytes` and stay valid until the next `fill`. A line longer than
 /// the cap is discarded as it streams in, so memory stays bounded by the cap whatever a peer sends.
+/// The buffer is raw memory: growing it is a `realloc`, never a zero-fill or an element-wise copy.
 final class LineReader {
     enum Event {
         case line(Range<Int>)
@@ -15,27 +16,31 @@ final class LineReader {
 
     enum FillResult { case data, endOfFile, wouldBlock }
 
-    private(set) var storage: [UInt8]
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
     private var start = 0
     private var end = 0
     private var scanned = 0
     private var discarding = false
     private var discarded = 0
-    private var pendingOversize: Int?
     let limit: Int
     static let chunk = 64 * 1024
 
     init(limit: Int) {
         self.limit = limit
-        self.storage = [UInt8](repeating: 0, count: Self.chunk)
+        self.capacity = Self.chunk
+        self.base = malloc(Self.chunk)!
     }
 
+    deinit { free(base) }
+
+    /// The buffered bytes; line ranges index into this.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: end) }
+
     /// Reads what is available from `fd` (one `read` call).
-    func fill(from fd: Int32) throws -> FillResult {
+    func fill(from fd: Int32) throws(SystemError) -> FillResult {
         makeRoom()
-        let count = try storage.withUnsafeMutableBytes { raw in
-            try FD.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]))
-        }
+        let count = try FD.read(fd, into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
         guard let count else { return .wouldBlock }
         if count == 0 { return .endOfFile }
         end += count
@@ -44,33 +49,20 @@ final class LineReader {
 
     /// The next complete line or oversize event, or nil when more input is needed.
     func next() -> Event? {
-        if let bytes = pendingOversize {
-            pendingOversize = nil
-            return .oversized(bytes: bytes)
-        }
         while true {
-            let newline: Int? = storage.withUnsafeBytes { raw in
-                guard scanned < end, let found = memchr(raw.baseAddress! + scanned, 0x0A, end - scanned) else {
-                    return nil
-                }
-                return raw.baseAddress!.distance(to: UnsafeRawPointer(found))
-            }
-            guard let newline else {
+            guard scanned < end, let found = memchr(base + scanned, 0x0A, end - scanned) else {
                 scanned = end
                 if discarding {
                     discarded += end - start
-                    start = 0
-                    end = 0
-                    scanned = 0
+                    reset()
                 } else if end - start > limit {
                     discarding = true
                     discarded = end - start
-                    start = 0
-                    end = 0
-                    scanned = 0
+                    reset()
                 }
                 return nil
             }
+            let newline = base.distance(to: found)
             let lineStart = start
             start = newline + 1
             scanned = start
@@ -82,79 +74,121 @@ final class LineReader {
             }
             if newline - lineStart > limit { return .oversized(bytes: newline - lineStart) }
             var lineEnd = newline
-            if lineEnd > lineStart && storage[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            if lineEnd > lineStart && base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
             if lineEnd == lineStart { continue }
             return .line(lineStart..<lineEnd)
         }
     }
 
-    /// Bytes held that do not yet form a complete line.
-    var bufferedCount: Int { end - start }
+    private func reset() {
+        start = 0
+        end = 0
+        scanned = 0
+    }
 
     private func makeRoom() {
         if start == end {
-            start = 0
-            end = 0
-            scanned = 0
-            if storage.count > 4 * Self.chunk { storage = [UInt8](repeating: 0, count: Self.chunk) }
+            reset()
+            if capacity > 4 * Self.chunk {
+                // Give back what one large message grew.
+                free(base)
+                base = malloc(Self.chunk)!
+                capacity = Self.chunk
+            }
         }
-        if storage.count - end >= Self.chunk / 2 { return }
+        if capacity - end >= Self.chunk / 2 { return }
         if start > 0 {
             let live = end - start
-            storage.withUnsafeMutableBytes { raw in
-                _ = memmove(raw.baseAddress!, raw.baseAddress! + start, live)
-            }
+            memmove(base, base + start, live)
             scanned -= start
             end = live
             start = 0
-            if storage.count - end >= Self.chunk / 2 { return }
+            if capacity - end >= Self.chunk / 2 { return }
         }
-        let wanted = min(max(storage.count * 2, end + Self.chunk), limit + 2 * Self.chunk)
-        if wanted > storage.count {
-            storage.append(contentsOf: repeatElement(0, count: wanted - storage.count))
+        let wanted = min(max(capacity * 2, end + Self.chunk), limit + 2 * Self.chunk)
+        if wanted > capacity {
+            base = realloc(base, wanted)!
+            capacity = wanted
         }
     }
 }
 
-/// Bytes waiting to be written to a non-blocking descriptor.
+/// Bytes waiting to be written to a non-blocking descriptor, in raw memory.
 final class OutputBuffer {
-    private(set) var bytes: [UInt8] = []
+    private var base: UnsafeMutableRawPointer?
+    private var capacity = 0
     private var head = 0
+    private var tail = 0
 
-    var isEmpty: Bool { head == bytes.count }
-    var count: Int { bytes.count - head }
+    deinit { free(base) }
 
-    func append(_ data: [UInt8]) { bytes.append(contentsOf: data) }
-    func append(_ data: UnsafeRawBufferPointer) { bytes.append(contentsOf: data) }
+    var isEmpty: Bool { head == tail }
+    var count: Int { tail - head }
 
-    /// Appends through a closure that writes straight into the buffer (avoids a temporary array).
-    func append(_ body: (inout [UInt8]) -> Void) { body(&bytes) }
+    private func reserve(_ extra: Int) {
+        if tail + extra <= capacity { return }
+        if head > 0 {
+            memmove(base!, base! + head, tail - head)
+            tail -= head
+            head = 0
+            if tail + extra <= capacity { return }
+        }
+        let wanted = max(capacity * 2, tail + extra, 4096)
+        base = realloc(base, wanted)!
+        capacity = wanted
+    }
+
+    func append(_ data: UnsafeRawBufferPointer) {
+        guard data.count > 0 else { return }
+        reserve(data.count)
+        memcpy(base! + tail, data.baseAddress!, data.count)
+        tail += data.count
+    }
+
+    func append(_ data: [UInt8]) { data.withUnsafeBytes { append($0) } }
+
+    func append(byte: UInt8) {
+        reserve(1)
+        base!.storeBytes(of: byte, toByteOffset: tail, as: UInt8.self)
+        tail += 1
+    }
+
+    /// Appends `range` of `bytes` with the given sub-ranges (sorted, non-overlapping) replaced, then a newline:
+    /// how a message is forwarded with only its id (and perhaps a name) rewritten.
+    func appendLine(
+        _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])] = []
+    ) {
+        var position = range.lowerBound
+        for (target, replacement) in replacements {
+            append(UnsafeRawBufferPointer(rebasing: bytes[position..<target.lowerBound]))
+            append(replacement)
+            position = target.upperBound
+        }
+        append(UnsafeRawBufferPointer(rebasing: bytes[position..<range.upperBound]))
+        append(byte: 0x0A)
+    }
 
     /// Writes as much as the descriptor takes. Returns true when everything was written.
     /// Throws the write error (EPIPE when the reader is gone).
-    func flush(to fd: Int32) throws -> Bool {
-        while head < bytes.count {
-            let written = try bytes.withUnsafeBytes { raw in
-                try FD.write(fd, UnsafeRawBufferPointer(rebasing: raw[head...]))
+    func flush(to fd: Int32) throws(SystemError) -> Bool {
+        while head < tail {
+            guard let written = try FD.write(fd, UnsafeRawBufferPointer(start: base! + head, count: tail - head)) else {
+                return false
             }
-            guard let written else { break }
             head += written
         }
-        if head == bytes.count {
-            // Keep a small buffer for reuse, but give back what a large message grew.
-            if bytes.capacity > 1 << 20 { bytes = [] } else { bytes.removeAll(keepingCapacity: true) }
-            head = 0
-            return true
+        head = 0
+        tail = 0
+        if capacity > 1 << 20 {
+            free(base)
+            base = nil
+            capacity = 0
         }
-        if head > 1 << 20 && head > bytes.count / 2 {
-            bytes.removeFirst(head)
-            head = 0
-        }
-        return false
+        return true
     }
 
     func discardAll() {
-        bytes = []
         head = 0
+        tail = 0
     }
 }

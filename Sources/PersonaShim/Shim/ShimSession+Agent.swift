@@ -75,6 +75,14 @@ extension ShimSession {
                 let requestRange = MessageEnvelope.members(raw, object: params, named: ["requestId"])[0]
             else { return }
             let agentID = Array(raw[requestRange])
+            // A request still waiting for the servers to start is simply dropped: nobody has seen it yet.
+            deferredAgentLines.removeAll { line in
+                line.withUnsafeBytes { bytes in
+                    guard let envelope = try? MessageEnvelope.scan(bytes, range: 0..<line.count), let id = envelope.id
+                    else { return false }
+                    return bytes[id].elementsEqual(agentID)
+                }
+            }
             guard
                 let (shimID, call) = pending.lazy.compactMap({ entry -> (Int, ForwardedCall)? in
                     if case .call(let call) = entry.value, call.agentID == agentID { return (entry.key, call) }
@@ -238,10 +246,7 @@ extension ShimSession {
         let replacements = [(idRange, Array(String(shimID).utf8)), (nameRange, toolName)].sorted {
             $0.0.lowerBound < $1.0.lowerBound
         }
-        child.input.append { output in
-            appendSpliced(raw, range: range, replacing: replacements, to: &output)
-            output.append(0x0A)
-        }
+        child.input.appendLine(raw, range: range, replacing: replacements)
     }
 
     func indexOfServer(_ name: String) -> Int {

@@ -46,17 +46,11 @@ extension ShimSession {
                 if let code = MessageEnvelope.members(raw, object: error, named: ["code"])[0] {
                     extra.append(("errorCode", .number(String(decoding: raw[code], as: UTF8.self))))
                 }
-            } else if let result = envelope.result,
-                let isError = MessageEnvelope.members(raw, object: result, named: ["isError"])[0],
-                raw[isError].elementsEqual("true".utf8)
-            {
+            } else if envelope.resultIsError {
                 outcome = "tool_error"
             }
             recordOutcome(call, outcome: outcome, extra: extra)
-            agentOutput.append { output in
-                appendSpliced(raw, range: range, replacing: [(idRange, call.agentID)], to: &output)
-                output.append(0x0A)
-            }
+            agentOutput.appendLine(raw, range: range, replacing: [(idRange, call.agentID)])
         }
     }
 
@@ -80,10 +74,7 @@ extension ShimSession {
         switch envelope.method! {
         case "notifications/progress", "notifications/message":
             guard agentInitialized else { return }
-            agentOutput.append { output in
-                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[range]))
-                output.append(0x0A)
-            }
+            agentOutput.appendLine(raw, range: range)
         case "notifications/tools/list_changed":
             if child.phase == .ready { requestToolsPage(child, cursor: nil, page: 0) }
         default:
@@ -290,7 +281,15 @@ extension ShimSession {
 
     /// The server's output ended: whatever it does now, it can no longer answer.
     func childDisconnected(_ child: Downstream, reason: String) {
-        if let status = Reaper.poll(child.pid) { recordExit(child, status) }
+        // Output closes as the process exits, a moment before its status can be collected; wait briefly
+        // so the audit and the agent learn how it ended.
+        for _ in 0..<50 where child.isRunning {
+            if let status = Reaper.poll(child.pid) {
+                recordExit(child, status)
+            } else {
+                usleep(1_000)
+            }
+        }
         let description = child.exitStatus.map { "\($0)" } ?? reason
         if child.phase == .ready || child.phase == .listing || child.phase == .initializing {
             childFailed(child, reason: description)

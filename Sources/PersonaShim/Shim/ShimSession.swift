@@ -16,6 +16,8 @@ public struct ShimConfiguration: Sendable {
     public var lineLimit = 16 * 1024 * 1024
     /// How long servers get after their stdin closes, and again after SIGTERM, before the next step.
     public var shutdownGrace: Double = 2
+    /// How long answers still in flight may take once the agent has closed its input.
+    public var drainSeconds: Double = 5
     public var version: String
 
     public init(
@@ -49,6 +51,8 @@ public final class ShimSession {
     let agentReader: LineReader
     let agentOutput = OutputBuffer()
     var agentClosed = false
+    /// When the agent closed its input: answers still in flight get `drainSeconds` more to arrive.
+    var agentClosedAt: UInt64?
     var agentGone = false
     var agentInitialized = false
     var agentProtocolVersion = MCPProtocol.latestVersion
@@ -109,7 +113,15 @@ public final class ShimSession {
             pollOnce()
             fireTimers()
             flushOutputs()
-            if agentClosed && !hasWorkForAgent { stop("the agent closed its input") }
+            if agentClosed {
+                let closedAt = agentClosedAt ?? monotonicNow()
+                agentClosedAt = closedAt
+                if !hasWorkForAgent {
+                    stop("the agent closed its input")
+                } else if monotonicNow() >= closedAt + nanoseconds(configuration.drainSeconds) {
+                    stop("the agent closed its input; calls still in flight were abandoned")
+                }
+            }
         }
         shutdown()
         return 0
@@ -177,6 +189,7 @@ public final class ShimSession {
         if let startupDeadline, !startupComplete { consider(startupDeadline) }
         for entry in initializeDeadlines { consider(entry.deadline) }
         if callTimeoutHead < callTimeouts.count { consider(callTimeouts[callTimeoutHead].deadline) }
+        if let agentClosedAt { consider(agentClosedAt + nanoseconds(configuration.drainSeconds)) }
         guard let next else { return -1 }
         let now = monotonicNow()
         if next <= now { return 0 }
@@ -218,7 +231,7 @@ public final class ShimSession {
             while let event = agentReader.next() {
                 switch event {
                 case .line(let range):
-                    agentReader.storage.withUnsafeBytes { handleAgentLine($0, range) }
+                    handleAgentLine(agentReader.bytes, range)
                 case .oversized(let bytes):
                     logger.warning("discarded a message of \(bytes) bytes from the agent (the limit is \(configuration.lineLimit) bytes)")
                     sendToAgent(
@@ -282,7 +295,7 @@ public final class ShimSession {
             while let event = child.stdout.next() {
                 switch event {
                 case .line(let range):
-                    child.stdout.storage.withUnsafeBytes { handleChildLine(child, $0, range) }
+                    handleChildLine(child, child.stdout.bytes, range)
                 case .oversized(let bytes):
                     logger.warning("[\(child.name)] discarded a message of \(bytes) bytes (the limit is \(configuration.lineLimit) bytes)")
                 }
@@ -302,7 +315,7 @@ public final class ShimSession {
             while let event = child.stderr.next() {
                 switch event {
                 case .line(let range):
-                    let text = String(decoding: child.stderr.storage[range], as: UTF8.self)
+                    let text = String(decoding: child.stderr.bytes[range], as: UTF8.self)
                     Logger.writeLine("[\(child.name)] \(text)")
                 case .oversized(let bytes):
                     Logger.writeLine("[\(child.name)] (\(bytes) bytes of output on one line, not shown)")

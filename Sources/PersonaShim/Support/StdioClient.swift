@@ -16,6 +16,7 @@ public final class StdioClient {
     private let errors: ErrorCollector
     private var status: ExitStatus?
     private var inputClosed = false
+    private var outputClosed = false
 
     /// Starts `command` with exactly `environment`.
     public init(_ command: ChildCommand, environment: [String: String]) throws {
@@ -40,7 +41,7 @@ public final class StdioClient {
             _ = Reaper.wait(pid)
         }
         if !inputClosed { FD.close(input) }
-        FD.close(output)
+        if !outputClosed { FD.close(output) }
     }
 
     /// Writes `bytes` followed by a newline (unless `newline` is false).
@@ -80,7 +81,7 @@ public final class StdioClient {
 
     private func nextBufferedLine() -> [UInt8]? {
         while let event = reader.next() {
-            if case .line(let range) = event { return Array(reader.storage[range]) }
+            if case .line(let range) = event { return Array(reader.bytes[range]) }
         }
         return nil
     }
@@ -113,6 +114,13 @@ public final class StdioClient {
         guard !inputClosed else { return }
         inputClosed = true
         FD.close(input)
+    }
+
+    /// Closes the reading end of the child's stdout (what a crashed client leaves behind).
+    public func closeOutput() {
+        guard !outputClosed else { return }
+        outputClosed = true
+        FD.close(output)
     }
 
     /// Waits for the child to exit; nil if it is still running after `timeout` seconds.
