@@ -15,10 +15,11 @@ extension EndToEnd {
             _ = shim.call("fx__raw")
             #expect(shim.finish() == .exited(0))
             let records = shim.auditRecords()
-            #expect(records.map { $0["event"]?.stringValue ?? "" } == [
-                "session.start", "child.start", "child.ready", "call.decision", "call.outcome", "call.decision",
-                "child.exit", "session.end",
-            ])
+            #expect(
+                records.map { $0["event"]?.stringValue ?? "" } == [
+                    "session.start", "child.start", "child.ready", "call.decision", "call.outcome", "call.decision",
+                    "child.exit", "session.end",
+                ])
             let session = records[0]["session"]
             for (index, record) in records.enumerated() {
                 #expect(record["seq"] == .integer(index + 1))
@@ -27,7 +28,9 @@ extension EndToEnd {
                 #expect(record["agent"] == ["name": "e2e-agent", "version": "9.9", "source": "clientInfo"])
                 #expect(record["user"]?.stringValue?.isEmpty == false)
                 let ts = record["ts"]?.stringValue ?? ""
-                #expect(ts.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil, "\(ts)")
+                #expect(
+                    ts.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil,
+                    "\(ts)")
             }
             let personaBytes = try Data(contentsOf: URL(fileURLWithPath: shim.personaPath))
             #expect(records[0]["personaDigest"] == .string("sha256:" + SHA256.hash(Array(personaBytes)).hexString))
@@ -54,9 +57,11 @@ extension EndToEnd {
         @Test func theAllowRecordIsWrittenBeforeTheServerSeesTheCall() throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__hang"])
             try shim.initialize()
-            try shim.client.send(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fx__hang","arguments":{}}}"#)
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fx__hang","arguments":{}}}"#)
             // The call never completes, yet its allow decision is already on disk.
-            #expect(eventually { shim.auditRecords().contains { $0["decision"] == "allow" && $0["tool"] == "fx__hang" } })
+            #expect(
+                eventually { shim.auditRecords().contains { $0["decision"] == "allow" && $0["tool"] == "fx__hang" } })
             #expect(!shim.auditRecords().contains { $0["event"] == "call.outcome" })
         }
     }

@@ -4,7 +4,9 @@ import Testing
 
 extension EndToEnd {
     @Suite struct CommandLine {
-        @Test(arguments: [["--help"], ["help"], ["run", "--help"], ["check", "--help"], ["demo", "--help"], ["help", "check"]])
+        @Test(arguments: [
+            ["--help"], ["help"], ["run", "--help"], ["check", "--help"], ["demo", "--help"], ["help", "check"],
+        ])
         func helpExitsZeroOnStdout(_ arguments: [String]) throws {
             let result = try runShim(arguments)
             #expect(result.status == .exited(0))
@@ -17,7 +19,9 @@ extension EndToEnd {
             #expect(result.stdout == "persona-shim \(PersonaShimCLI.version)\n")
         }
 
-        @Test(arguments: [[], ["frobnicate"], ["--persona"], ["run"], ["--bogus"], ["check"], ["run", "--persona", "x", "stray"]])
+        @Test(arguments: [
+            [], ["frobnicate"], ["--persona"], ["run"], ["--bogus"], ["check"], ["run", "--persona", "x", "stray"],
+        ])
         func usageErrorsExit64(_ arguments: [String]) throws {
             let result = try runShim(arguments)
             #expect(result.status == .exited(64))
@@ -41,10 +45,15 @@ extension EndToEnd {
         @Test func checkReportsErrorsLikeACompiler() throws {
             let scratch = Scratch()
             let path = scratch.write(
-                "bad.json", "{\n  \"persona\": \"p\",\n  \"purpose\": \"x\",\n  \"owner\": \"o\",\n  \"servers\": {},\n  \"tols\": {}\n}\n")
+                "bad.json",
+                "{\n  \"persona\": \"p\",\n  \"purpose\": \"x\",\n  \"owner\": \"o\",\n  \"servers\": {},\n  \"tols\": {}\n}\n"
+            )
             let result = try runShim(["check", path])
             #expect(result.status == .exited(1))
-            #expect(result.stderr.contains(#"\#(path):6:3: error: unknown key "tols" in the persona (did you mean "tools"?)"#), "\(result.stderr)")
+            #expect(
+                result.stderr.contains(
+                    #"\#(path):6:3: error: unknown key "tols" in the persona (did you mean "tools"?)"#),
+                "\(result.stderr)")
             #expect(result.stdout.contains("error"))
         }
 

@@ -11,7 +11,8 @@ extension EndToEnd {
         func resultsArriveByteForByteWithTheAgentsId(_ id: String) throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__raw"])
             try shim.initialize()
-            let line = try shim.roundTrip(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"fx__raw","arguments":{}}}"#)
+            let line = try shim.roundTrip(
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"fx__raw","arguments":{}}}"#)
             #expect(line.contains(#""result":"# + Self.raw))
             #expect(line.contains(#""id":\#(id),"#))
             let envelope = try JSONValue(parsing: line)
@@ -22,7 +23,9 @@ extension EndToEnd {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"])
             try shim.initialize()
             let arguments = #"{"z":1.0,"a":1e400,"n":12345678901234567890,"s":"\u00e9"}"#
-            let line = try shim.roundTrip(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":\#(arguments),"name":"fx__echo"}}"#)
+            let line = try shim.roundTrip(
+                #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":\#(arguments),"name":"fx__echo"}}"#
+            )
             let text = try JSONValue(parsing: line)["result"]?["content"]?[0]?["text"]?.stringValue
             #expect(text == arguments)
         }
@@ -30,8 +33,11 @@ extension EndToEnd {
         @Test func idsOfDifferentTypesStayApart() throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__slow", "fx__echo"])
             try shim.initialize()
-            try shim.client.send(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fx__slow","arguments":{"ms":200}}}"#)
-            try shim.client.send(#"{"jsonrpc":"2.0","id":"1","method":"tools/call","params":{"name":"fx__echo","arguments":{"which":"string"}}}"#)
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fx__slow","arguments":{"ms":200}}}"#)
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","id":"1","method":"tools/call","params":{"name":"fx__echo","arguments":{"which":"string"}}}"#
+            )
             var replies: [String: JSONValue] = [:]
             for _ in 0..<2 {
                 let message = try #require(shim.client.readMessage(timeout: 10))
@@ -42,11 +48,14 @@ extension EndToEnd {
         }
 
         @Test func pipelinedCallsAcrossServersAllComeBack() throws {
-            let shim = try ShimProcess(servers: [("a", fixture()), ("b", fixture()), ("c", fixture())], allow: ["*__echo"])
+            let shim = try ShimProcess(
+                servers: [("a", fixture()), ("b", fixture()), ("c", fixture())], allow: ["*__echo"])
             try shim.initialize()
             for index in 0..<300 {
                 let server = ["a", "b", "c"][index % 3]
-                try shim.client.send(#"{"jsonrpc":"2.0","id":\#(index),"method":"tools/call","params":{"name":"\#(server)__echo","arguments":{"i":\#(index)}}}"#)
+                try shim.client.send(
+                    #"{"jsonrpc":"2.0","id":\#(index),"method":"tools/call","params":{"name":"\#(server)__echo","arguments":{"i":\#(index)}}}"#
+                )
             }
             var seen = Set<Int>()
             for _ in 0..<300 {
@@ -68,7 +77,10 @@ extension EndToEnd {
             #expect(text?.utf8.count == size)
         }
 
-        @Test(arguments: [("2024-11-05", "2024-11-05"), ("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"), ("2025-11-25", "2025-11-25"), ("1999-01-01", "2025-11-25")])
+        @Test(arguments: [
+            ("2024-11-05", "2024-11-05"), ("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"),
+            ("2025-11-25", "2025-11-25"), ("1999-01-01", "2025-11-25"),
+        ])
         func versionNegotiation(_ requested: String, _ expected: String) throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"])
             let response = try shim.initialize(version: requested)
@@ -104,8 +116,11 @@ extension EndToEnd {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__slow", "fx__echo"])
             try shim.initialize()
             _ = try shim.toolNames()
-            try shim.client.send(#"{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"fx__slow","arguments":{"ms":300}}}"#)
-            try shim.client.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}}"#)
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"fx__slow","arguments":{"ms":300}}}"#
+            )
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}}"#)
             usleep(500_000)
             let next = shim.client.request(
                 "tools/call", params: ["name": "fx__echo", "arguments": ["x": 1]], id: "after")
@@ -118,8 +133,11 @@ extension EndToEnd {
         @Test func aRequestCancelledWhileServersStartIsNeverForwarded() throws {
             let shim = try ShimProcess(servers: [("fx", fixture(["--stderr-chatter"]))], allow: ["fx__echo"])
             try shim.initialize()
-            try shim.client.send(#"{"jsonrpc":"2.0","id":"early","method":"tools/call","params":{"name":"fx__echo","arguments":{"n":1}}}"#)
-            try shim.client.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"early"}}"#)
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","id":"early","method":"tools/call","params":{"name":"fx__echo","arguments":{"n":1}}}"#
+            )
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"early"}}"#)
             let next = shim.client.request("tools/list", id: "after")
             #expect(next.response?["id"] == "after")
             #expect(!next.others.contains { $0["id"] == "early" })

@@ -23,7 +23,8 @@ final class Scratch {
     let path: String
 
     init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("ps-e2e-\(UUID().uuidString.prefix(8))").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("ps-e2e-\(UUID().uuidString.prefix(8))").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
@@ -68,7 +69,8 @@ final class ShimProcess {
         for (key, value) in environment { env[key] = value }
         client = try StdioClient(
             ChildCommand(
-                executable: Binaries.shim, arguments: ["run", "--persona", personaPath, "--audit", auditPath] + arguments),
+                executable: Binaries.shim,
+                arguments: ["run", "--persona", personaPath, "--audit", auditPath] + arguments),
             environment: env)
     }
 

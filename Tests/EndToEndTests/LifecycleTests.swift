@@ -14,7 +14,10 @@ extension EndToEnd {
                 (
                     name,
                     fixture(
-                        ["--pidfile", "\(scratch.path)/\(name).pid", "--spawn-grandchild", "\(scratch.path)/\(name).grand"]
+                        [
+                            "--pidfile", "\(scratch.path)/\(name).pid", "--spawn-grandchild",
+                            "\(scratch.path)/\(name).grand",
+                        ]
                             + extraOptions)
                 )
             }
@@ -34,7 +37,8 @@ extension EndToEnd {
             let scratch = Scratch()
             let (shim, pids) = try startFamily(scratch)
             #expect(shim.finish() == .exited(0))
-            #expect(eventually { pids.allSatisfy { !processIsAlive($0) } }, "left behind: \(pids.filter(processIsAlive))")
+            #expect(
+                eventually { pids.allSatisfy { !processIsAlive($0) } }, "left behind: \(pids.filter(processIsAlive))")
             let events = shim.auditRecords().map { $0["event"]?.stringValue ?? "" }
             #expect(events.last == "session.end")
             #expect(events.filter { $0 == "child.exit" }.count == 2)
@@ -46,7 +50,8 @@ extension EndToEnd {
             let (shim, pids) = try startFamily(scratch)
             kill(shim.client.pid, signal)
             #expect(shim.client.waitForExit(timeout: 15) == .exited(0))
-            #expect(eventually { pids.allSatisfy { !processIsAlive($0) } }, "left behind: \(pids.filter(processIsAlive))")
+            #expect(
+                eventually { pids.allSatisfy { !processIsAlive($0) } }, "left behind: \(pids.filter(processIsAlive))")
         }
 
         @Test func aServerIgnoringSIGTERMIsKilled() throws {
@@ -54,7 +59,8 @@ extension EndToEnd {
             let (shim, pids) = try startFamily(scratch, extraOptions: ["--ignore-sigterm"])
             kill(shim.client.pid, SIGTERM)
             #expect(shim.client.waitForExit(timeout: 20) == .exited(0))
-            #expect(eventually { pids.allSatisfy { !processIsAlive($0) } }, "left behind: \(pids.filter(processIsAlive))")
+            #expect(
+                eventually { pids.allSatisfy { !processIsAlive($0) } }, "left behind: \(pids.filter(processIsAlive))")
         }
 
         @Test func aVanishedAgentDoesNotLeaveProcessesBehind() throws {
@@ -70,7 +76,8 @@ extension EndToEnd {
         @Test func pendingCallsAreAnsweredWhenTheAgentClosesInput() throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__slow"])
             try shim.initialize()
-            try shim.client.send(#"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"fx__slow","arguments":{"ms":300}}}"#)
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"fx__slow","arguments":{"ms":300}}}"#)
             shim.client.closeInput()
             let reply = try #require(shim.client.readMessage(timeout: 10))
             #expect(reply["id"] == 42)

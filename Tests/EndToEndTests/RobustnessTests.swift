@@ -9,20 +9,28 @@ extension EndToEnd {
             try shim.initialize()
             let cases: [(String, Int)] = [
                 ("{not json", -32700), (#"{"jsonrpc":"2.0","id":1,"method":"x""#, -32700), ("[1,2,3]", -32600),
-                (#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#, -32600), (#"{"jsonrpc":"1.0","id":5,"method":"ping"}"#, -32600),
+                (#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#, -32600),
+                (#"{"jsonrpc":"1.0","id":5,"method":"ping"}"#, -32600),
                 (#"{"jsonrpc":"2.0","id":6,"method":"tools/call"}"#, -32602),
-                (#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"fx__echo","arguments":[1]}}"#, -32602),
+                (
+                    #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"fx__echo","arguments":[1]}}"#,
+                    -32602
+                ),
             ]
             for (line, code) in cases {
                 let reply = try JSONValue(parsing: try shim.roundTrip(line))
                 #expect(reply["error"]?["code"] == .integer(code), "\(line)")
             }
-            #expect(try shim.roundTrip(#"{"jsonrpc":"2.0","id":"p","method":"ping"}"#) == #"{"jsonrpc":"2.0","id":"p","result":{}}"#)
+            #expect(
+                try shim.roundTrip(#"{"jsonrpc":"2.0","id":"p","method":"ping"}"#)
+                    == #"{"jsonrpc":"2.0","id":"p","result":{}}"#)
         }
 
         @Test func serverDiscoverIsAnsweredAtOnceEvenBeforeInitialize() throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"])
-            let reply = try JSONValue(parsing: try shim.roundTrip(#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#, timeout: 2))
+            let reply = try JSONValue(
+                parsing: try shim.roundTrip(
+                    #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#, timeout: 2))
             #expect(reply["error"]?["code"] == -32601)
             try shim.initialize()
             #expect(try shim.toolNames() == ["fx__echo"])
@@ -32,7 +40,8 @@ extension EndToEnd {
         func unhandledMethodsGetMethodNotFound(_ method: String) throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"])
             try shim.initialize()
-            let reply = try JSONValue(parsing: try shim.roundTrip(#"{"jsonrpc":"2.0","id":9,"method":"\#(method)","params":{}}"#))
+            let reply = try JSONValue(
+                parsing: try shim.roundTrip(#"{"jsonrpc":"2.0","id":9,"method":"\#(method)","params":{}}"#))
             #expect(reply["error"]?["code"] == -32601)
             #expect(reply["id"] == 9)
         }
@@ -49,7 +58,8 @@ extension EndToEnd {
         @Test func oversizedLinesAreDiscardedAndServingContinues() throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"])
             try shim.initialize()
-            let huge = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fx__echo","arguments":{"x":""#
+            let huge =
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fx__echo","arguments":{"x":""#
                 + String(repeating: "a", count: 17 * 1024 * 1024) + #""}}}"#
             try shim.client.send(Array(huge.utf8))
             let reply = try #require(shim.client.readMessage(timeout: 30))
@@ -59,7 +69,8 @@ extension EndToEnd {
         }
 
         @Test func aServerThatCrashesMidCallFailsThatCallOnly() throws {
-            let shim = try ShimProcess(servers: [("fx", fixture()), ("ok", fixture())], allow: ["fx__crash", "fx__echo", "ok__echo"])
+            let shim = try ShimProcess(
+                servers: [("fx", fixture()), ("ok", fixture())], allow: ["fx__crash", "fx__echo", "ok__echo"])
             try shim.initialize()
             let reply = shim.client.request("tools/call", params: ["name": "fx__crash", "arguments": [:]], id: 1)
             #expect(reply.response?["error"]?["code"] == -32000)
@@ -75,7 +86,8 @@ extension EndToEnd {
             let shim = try ShimProcess(
                 servers: [
                     ("missing", ["command": "/nonexistent/server"]), ("crashes", fixture(["--crash-on-start"])),
-                    ("silent", fixture(["--never-initialize"])), ("garbage", fixture(["--garbage", "--stderr-chatter"])),
+                    ("silent", fixture(["--never-initialize"])),
+                    ("garbage", fixture(["--garbage", "--stderr-chatter"])),
                     ("good", fixture()),
                 ],
                 allow: ["*__echo"], extra: [("timeouts", ["initializeSeconds": 1])])
@@ -89,7 +101,8 @@ extension EndToEnd {
             #expect(stderr.contains("[silent] did not finish initializing within 1 seconds"))
             #expect(stderr.contains("dropped a line that is not a JSON-RPC message"))
             #expect(stderr.contains("[garbage] "))
-            let failed = Set(shim.auditRecords().filter { $0["event"] == "child.failed" }.compactMap { $0["server"]?.stringValue })
+            let failed = Set(
+                shim.auditRecords().filter { $0["event"] == "child.failed" }.compactMap { $0["server"]?.stringValue })
             #expect(failed == ["missing", "crashes", "silent"])
         }
 
@@ -106,14 +119,19 @@ extension EndToEnd {
             try shim.initialize()
             #expect(try shim.toolNames() == ["fx__echo"])
             let keys = Set(
-                try String(contentsOfFile: dump, encoding: .utf8).split(separator: "\n").map { String($0.prefix { $0 != "=" }) })
+                try String(contentsOfFile: dump, encoding: .utf8).split(separator: "\n").map {
+                    String($0.prefix { $0 != "=" })
+                })
             #expect(!keys.contains("SHIM_SECRET_TOKEN"))
             #expect(keys.isSuperset(of: ["DECLARED", "PATH", "HOME", "USER", "TERM"]))
-            #expect(keys.subtracting(["DECLARED", "PATH", "HOME", "USER", "TERM", "LOGNAME", "SHELL", "PWD", "SHLVL", "_"]).isEmpty, "\(keys)")
+            #expect(
+                keys.subtracting(["DECLARED", "PATH", "HOME", "USER", "TERM", "LOGNAME", "SHELL", "PWD", "SHLVL", "_"])
+                    .isEmpty, "\(keys)")
         }
 
         @Test func anUnwritableAuditFileRefusesCallsButKeepsServing() throws {
-            let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"], audit: "/proc/persona-shim-cannot/audit.jsonl")
+            let shim = try ShimProcess(
+                servers: [("fx", fixture())], allow: ["fx__echo"], audit: "/proc/persona-shim-cannot/audit.jsonl")
             try shim.initialize()
             let reply = shim.call("fx__echo", ["x": 1])
             #expect(reply?["result"]?["isError"] == true)

@@ -9,7 +9,8 @@ extension EndToEnd {
                 servers: [("zeta", fixture(["--tools", "3"])), ("alpha", fixture())],
                 allow: ["zeta__tool_*", "zeta__echo", "alpha__echo", "alpha__raw"], deny: ["zeta__tool_001"])
             try shim.initialize()
-            #expect(try shim.toolNames() == ["zeta__echo", "zeta__tool_000", "zeta__tool_002", "alpha__echo", "alpha__raw"])
+            #expect(
+                try shim.toolNames() == ["zeta__echo", "zeta__tool_000", "zeta__tool_002", "alpha__echo", "alpha__raw"])
         }
 
         @Test func hiddenToolsAreIndistinguishableFromMissingOnes() throws {
@@ -44,7 +45,8 @@ extension EndToEnd {
         }
 
         @Test func paginatedListsAreAggregated() throws {
-            let shim = try ShimProcess(servers: [("fx", fixture(["--tools", "30", "--page-size", "7"]))], allow: ["fx__*"])
+            let shim = try ShimProcess(
+                servers: [("fx", fixture(["--tools", "30", "--page-size", "7"]))], allow: ["fx__*"])
             try shim.initialize()
             let names = try shim.toolNames()
             #expect(names.count == 38)
@@ -54,7 +56,15 @@ extension EndToEnd {
         @Test func oddDownstreamNamesAreSanitisedAndStillCallable() throws {
             let long = String(repeating: "x", count: 200)
             let shim = try ShimProcess(
-                servers: [("fx", fixture(["--tool-name", "files.read", "--tool-name", "a/b c", "--tool-name", "files_read", "--tool-name", long]))],
+                servers: [
+                    (
+                        "fx",
+                        fixture([
+                            "--tool-name", "files.read", "--tool-name", "a/b c", "--tool-name", "files_read",
+                            "--tool-name", long,
+                        ])
+                    )
+                ],
                 allow: ["fx__*"])
             try shim.initialize()
             let names = try shim.toolNames()
@@ -73,7 +83,8 @@ extension EndToEnd {
         }
 
         @Test func expiredPersonaRefusesToStart() throws {
-            let persona = personaJSON(servers: [("fx", fixture())], allow: ["fx__*"], extra: [("expires", "2020-01-01")])
+            let persona = personaJSON(
+                servers: [("fx", fixture())], allow: ["fx__*"], extra: [("expires", "2020-01-01")])
             let scratch = Scratch()
             let path = scratch.write("p.json", persona)
             let result = try runShim(["--persona", path])
@@ -83,8 +94,10 @@ extension EndToEnd {
         }
 
         @Test func wrappingOneCommandNeedsNoServersBlock() throws {
-            let persona = #"{"persona":"wrap","purpose":"p","owner":"o","reviewBy":"2099-01-01","tools":{"allow":["fx__echo"]}}"#
-            let shim = try ShimProcess(persona: persona, arguments: ["--name", "fx", "--", Binaries.fixture, "--name", "wrapped"])
+            let persona =
+                #"{"persona":"wrap","purpose":"p","owner":"o","reviewBy":"2099-01-01","tools":{"allow":["fx__echo"]}}"#
+            let shim = try ShimProcess(
+                persona: persona, arguments: ["--name", "fx", "--", Binaries.fixture, "--name", "wrapped"])
             try shim.initialize()
             #expect(try shim.toolNames() == ["fx__echo"])
         }
@@ -92,8 +105,12 @@ extension EndToEnd {
         @Test func serversCanComeFromAClientConfigFile() throws {
             let scratch = Scratch()
             let config = scratch.write(
-                "mcp.json", JSONWriter.string(["mcpServers": ["fx": fixture(), "remote": ["type": "http", "url": "http://127.0.0.1:1"]]]))
-            let persona = #"{"persona":"p","purpose":"p","owner":"o","reviewBy":"2099-01-01","tools":{"allow":["fx__raw"]}}"#
+                "mcp.json",
+                JSONWriter.string([
+                    "mcpServers": ["fx": fixture(), "remote": ["type": "http", "url": "http://127.0.0.1:1"]]
+                ]))
+            let persona =
+                #"{"persona":"p","purpose":"p","owner":"o","reviewBy":"2099-01-01","tools":{"allow":["fx__raw"]}}"#
             let shim = try ShimProcess(persona: persona, arguments: ["--servers", config])
             try shim.initialize()
             #expect(try shim.toolNames() == ["fx__raw"])

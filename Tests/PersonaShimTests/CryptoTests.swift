@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import PersonaShim
+import Testing
 
 /// Parses a hex string (whitespace ignored) into bytes; test-vector helper.
 private func bytes(hex: String) -> [UInt8] {
@@ -71,7 +70,8 @@ struct SHA256Tests {
         #expect(SHA256.hash(message).hexString == Self.millionADigest)
     }
 
-    @Test("One million 'a' in uneven chunks", arguments: [[1], [3, 61, 64, 65, 127, 1000], [7, 13, 4099], [63, 1, 64]])
+    @Test(
+        "One million 'a' in uneven chunks", arguments: [[1], [3, 61, 64, 65, 127, 1000], [7, 13, 4099], [63, 1, 64]])
     func millionAChunked(chunkSizes: [Int]) {
         let message = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
         var hasher = SHA256()

@@ -116,7 +116,9 @@ import Testing
         FD.close(write)
         var received = [UInt8](repeating: 0, count: 256)
         let count = try received.withUnsafeMutableBytes { try FD.read(read, into: $0) } ?? 0
-        #expect(String(decoding: received[..<count], as: UTF8.self) == #"{"jsonrpc":"2.0","id":42,"result":{"n":1e400}}"# + "\n")
+        #expect(
+            String(decoding: received[..<count], as: UTF8.self) == #"{"jsonrpc":"2.0","id":42,"result":{"n":1e400}}"#
+                + "\n")
     }
 
     private func pipe() throws -> (Int32, Int32) {

@@ -40,7 +40,9 @@ import Testing
         let result = load(text)
         #expect(result.persona == nil)
         let error = result.diagnostics.first { $0.severity == .error }
-        #expect(error?.description == #"/etc/personas/p.json:8:13: error: unknown key "alow" in "tools" (did you mean "allow"?)"#)
+        #expect(
+            error?.description
+                == #"/etc/personas/p.json:8:13: error: unknown key "alow" in "tools" (did you mean "allow"?)"#)
     }
 
     @Test func topLevelTypoIsCaught() {
@@ -84,7 +86,9 @@ import Testing
     @Test func syntaxErrorsPointAtTheirLine() {
         let result = load("{\n  \"persona\": \"x\",\n  oops\n}")
         #expect(result.diagnostics.first?.line == 3)
-        #expect(result.diagnostics.first?.description.hasPrefix("/etc/personas/p.json:3:3: error: the persona is not valid JSON") == true)
+        #expect(
+            result.diagnostics.first?.description.hasPrefix(
+                "/etc/personas/p.json:3:3: error: the persona is not valid JSON") == true)
     }
 
     @Test func missingRequiredKeys() {
@@ -110,7 +114,9 @@ import Testing
         let file = dir.appendingPathComponent("mcp.json").path
         _ = FileManager.default.createFile(
             atPath: file,
-            contents: Data(#"{"mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time"], "disabled": false}, "web": {"type": "http", "url": "https://x"}}}"#.utf8))
+            contents: Data(
+                #"{"mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time"], "disabled": false}, "web": {"type": "http", "url": "https://x"}}}"#
+                    .utf8))
         let (servers, diagnostics) = PersonaLoader.loadServersFile(path: file)
         #expect(servers.map(\.name) == ["time"])
         #expect(!diagnostics.hasErrors)

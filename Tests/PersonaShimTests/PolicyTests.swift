@@ -25,7 +25,9 @@ import Testing
 
     @Test func denyBeatsAllowWhateverTheOrder() {
         let forward = PolicyChain([ToolScopeCheck(scope)])
-        let reversed = PolicyChain([ToolScopeCheck(ToolScope(allow: scope.allow.reversed(), deny: scope.deny.reversed()))])
+        let reversed = PolicyChain([
+            ToolScopeCheck(ToolScope(allow: scope.allow.reversed(), deny: scope.deny.reversed()))
+        ])
         for chain in [forward, reversed] {
             let decision = chain.evaluate(context("billing__adjust_balance"))
             #expect(decision.verdict == .deny)
@@ -68,7 +70,10 @@ import Testing
     func exposedNamesFitTheStrictForm(_ tool: String) {
         let name = ToolNaming.exposedName(server: "srv", tool: tool)
         #expect(name.utf8.count <= 64)
-        #expect(name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") })
+        #expect(
+            name.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+            })
     }
 
     @Test func longNamesGetDistinctHashes() {
@@ -79,7 +84,9 @@ import Testing
     }
 
     @Test func collisionsAreResolvedDeterministically() {
-        let tools: [JSONObject] = [JSONObject([("name", "a.b")]), JSONObject([("name", "a_b")]), JSONObject([("name", "a/b")])]
+        let tools: [JSONObject] = [
+            JSONObject([("name", "a.b")]), JSONObject([("name", "a_b")]), JSONObject([("name", "a/b")]),
+        ]
         let chain = PolicyChain([ToolScopeCheck(ToolScope(allow: [Glob("*")], deny: []))])
         let first = ToolCatalog(servers: [("s", tools)], scope: chain)
         let second = ToolCatalog(servers: [("s", tools)], scope: chain)

@@ -26,18 +26,21 @@ import Testing
         try first.write("tool", "not a program", mode: 0o644)
         try second.write("tool", "#!/bin/sh\n", mode: 0o755)
         let searchPath = "/nonexistent-persona-shim:\(first.path):\(second.path)"
-        #expect(ExecutableResolver.resolve("tool", searchPath: searchPath, workingDirectory: nil)
-            == "\(second.path)/tool")
-        #expect(ExecutableResolver.resolve("sh", searchPath: "/nonexistent-persona-shim:/bin", workingDirectory: nil)
-            == "/bin/sh")
+        #expect(
+            ExecutableResolver.resolve("tool", searchPath: searchPath, workingDirectory: nil)
+                == "\(second.path)/tool")
+        #expect(
+            ExecutableResolver.resolve("sh", searchPath: "/nonexistent-persona-shim:/bin", workingDirectory: nil)
+                == "/bin/sh")
     }
 
     @Test func resolverReturnsNilForMissingOrUnexecutableCommands() throws {
         let directory = try TempDirectory()
         defer { directory.remove() }
         try directory.write("data", "x", mode: 0o644)
-        #expect(ExecutableResolver.resolve("persona-shim-missing", searchPath: "/bin:/usr/bin", workingDirectory: nil)
-            == nil)
+        #expect(
+            ExecutableResolver.resolve("persona-shim-missing", searchPath: "/bin:/usr/bin", workingDirectory: nil)
+                == nil)
         #expect(ExecutableResolver.resolve("data", searchPath: directory.path, workingDirectory: nil) == nil)
         #expect(ExecutableResolver.resolve("\(directory.path)/data", searchPath: "", workingDirectory: nil) == nil)
         // A directory is never a command, even though it has x bits.
@@ -48,24 +51,27 @@ import Testing
         let directory = try TempDirectory()
         defer { directory.remove() }
         try directory.write("run.sh", "#!/bin/sh\n", mode: 0o755)
-        #expect(ExecutableResolver.resolve("./run.sh", searchPath: "/bin", workingDirectory: directory.path)
-            == "\(directory.path)/./run.sh")
+        #expect(
+            ExecutableResolver.resolve("./run.sh", searchPath: "/bin", workingDirectory: directory.path)
+                == "\(directory.path)/./run.sh")
         #expect(ExecutableResolver.resolve("/bin/sh", searchPath: "", workingDirectory: directory.path) == "/bin/sh")
     }
 
     @Test func spawnErrorDescriptionsAreSentences() {
         let onPath = SpawnError(executable: "foo", errno: ENOENT, searchPath: "/usr/bin:/bin")
-        #expect(onPath.description
-            == "could not start \"foo\": No such file or directory (looked in PATH /usr/bin:/bin). "
-            + "Check the server's \"command\".")
+        #expect(
+            onPath.description
+                == "could not start \"foo\": No such file or directory (looked in PATH /usr/bin:/bin). "
+                + "Check the server's \"command\".")
         let byPath = SpawnError(executable: "./foo", errno: EACCES)
         #expect(byPath.description == "could not start \"./foo\": Permission denied. Check the server's \"command\".")
         let exhausted = SpawnError(executable: "foo", errno: EMFILE)
         #expect(exhausted.description == "could not start \"foo\": Too many open files.")
         let directory = SpawnError(executable: "foo", errno: ENOENT, unusableWorkingDirectory: "/gone")
-        #expect(directory.description
-            == "could not start \"foo\": its working directory \"/gone\" is not usable (No such file or directory). "
-            + "Check the server's working directory.")
+        #expect(
+            directory.description
+                == "could not start \"foo\": its working directory \"/gone\" is not usable (No such file or directory). "
+                + "Check the server's working directory.")
     }
 
     @Test func exitStatusAndSystemErrorDescriptions() {
@@ -167,7 +173,7 @@ import Testing
     }
 
     @Test func childStartsWithDefaultSignalsAndAnEmptyMask() throws {
-        _ = try SignalPipe.install() // the parent now ignores SIGPIPE, which must not reach the child
+        _ = try SignalPipe.install()  // the parent now ignores SIGPIPE, which must not reach the child
         var blockUSR1 = sigset_t()
         sigemptyset(&blockUSR1)
         sigaddset(&blockUSR1, SIGUSR1)
@@ -477,12 +483,13 @@ private func zombieChildren() -> [pid_t] {
 
 /// The test process's descriptors that are pipes, to catch a spawn path that forgets to close one.
 private func openPipeDescriptors() -> Set<String> {
-    Set(listDirectory("/proc/self/fd").filter { name in
-        var target = [CChar](repeating: 0, count: 256)
-        let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
-        guard length > 0 else { return false }
-        return String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self).hasPrefix("pipe:")
-    })
+    Set(
+        listDirectory("/proc/self/fd").filter { name in
+            var target = [CChar](repeating: 0, count: 256)
+            let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+            guard length > 0 else { return false }
+            return String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self).hasPrefix("pipe:")
+        })
 }
 
 /// A mask line such as "SigIgn:\t0000000000001000" from /proc/<pid>/status.

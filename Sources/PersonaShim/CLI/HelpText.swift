@@ -75,7 +75,8 @@ enum HelpCommand {
         case "help", "version": print(HelpText.main)
         case let other?:
             return PersonaShimCLI.usageError(
-                "no help for unknown command \"\(other)\"" + PersonaShimCLI.suggestion(for: other, in: HelpText.commands))
+                "no help for unknown command \"\(other)\""
+                    + PersonaShimCLI.suggestion(for: other, in: HelpText.commands))
         }
         return PersonaShimCLI.ExitCode.success
     }

@@ -33,7 +33,8 @@ public enum JSONWriter {
         case .object(let object):
             output.append(UInt8(ascii: "{"))
             let members =
-                canonical ? object.members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) } : object.members
+                canonical
+                ? object.members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) } : object.members
             for (index, member) in members.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 appendString(member.key, to: &output)

@@ -42,7 +42,8 @@ extension MessageEnvelope {
     private static let keyJSONRPC = Array("jsonrpc".utf8)
 
     /// Validates one line as JSON and classifies it as a request, notification or response, in one pass.
-    public static func scan(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) throws(EnvelopeError) -> MessageEnvelope {
+    public static func scan(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) throws(EnvelopeError) -> MessageEnvelope
+    {
         var envelope = MessageEnvelope(kind: .notification, hasVersion: false)
         var invalid: String?
         do {
@@ -83,7 +84,9 @@ extension MessageEnvelope {
             }
             try reader.expectEnd()
         } catch let syntax as JSONSyntaxError {
-            throw EnvelopeError(code: -32700, message: "Parse error: \(syntax.message) at byte \(syntax.offset - range.lowerBound)", id: nil)
+            throw EnvelopeError(
+                code: -32700, message: "Parse error: \(syntax.message) at byte \(syntax.offset - range.lowerBound)",
+                id: nil)
         } catch let envelope as EnvelopeError {
             throw envelope
         } catch {
@@ -99,7 +102,8 @@ extension MessageEnvelope {
             envelope.kind = .response
         } else {
             throw EnvelopeError(
-                code: -32600, message: "Invalid Request: a message needs a method, a result or an error", id: envelope.id)
+                code: -32600, message: "Invalid Request: a message needs a method, a result or an error",
+                id: envelope.id)
         }
         return envelope
     }
@@ -107,7 +111,9 @@ extension MessageEnvelope {
     private static let keyIsError = Array("isError".utf8)
 
     /// Skips a `result` value, noting on the way whether it is an object with `"isError": true`.
-    private static func scanResult(_ reader: inout JSONReader, isError: inout Bool) throws(JSONSyntaxError) -> Range<Int> {
+    private static func scanResult(_ reader: inout JSONReader, isError: inout Bool) throws(JSONSyntaxError) -> Range<
+        Int
+    > {
         reader.skipWhitespace()
         let start = reader.index
         guard reader.peek() == UInt8(ascii: "{") else { return try reader.skipValue(depth: 1) }

@@ -27,7 +27,10 @@ public enum PersonaLoader {
             let reason = FileManager.default.fileExists(atPath: path) ? "it could not be read" : "no such file"
             return PersonaLoadResult(
                 persona: nil,
-                diagnostics: [Diagnostic(.error, "cannot open persona file: \(reason). Check the path given to --persona.", file: path)])
+                diagnostics: [
+                    Diagnostic(
+                        .error, "cannot open persona file: \(reason). Check the path given to --persona.", file: path)
+                ])
         }
         return decode(bytes: Array(data), path: path, extraServers: extraServers, now: now)
     }
@@ -83,7 +86,8 @@ public enum PersonaLoader {
         var servers = decodeServers(&decoder, top["servers"], at: "/servers", base: base, strict: true)
         if top["servers"] == nil && extraServers.isEmpty {
             decoder.error(
-                at: "", "missing required key \"servers\" in the persona (or give --servers FILE, or a command after --)")
+                at: "",
+                "missing required key \"servers\" in the persona (or give --servers FILE, or a command after --)")
         }
         for extra in extraServers {
             if servers.contains(where: { $0.name == extra.name }) {
@@ -109,19 +113,23 @@ public enum PersonaLoader {
             decoder.rejectUnknownKeys(object, at: "/timeouts", allowed: timeoutKeys, context: "\"timeouts\"")
             timeouts.initializeSeconds =
                 decoder.positiveNumber(object, "initializeSeconds", at: "/timeouts") ?? timeouts.initializeSeconds
-            timeouts.callSeconds = decoder.positiveNumber(object, "callSeconds", at: "/timeouts") ?? timeouts.callSeconds
+            timeouts.callSeconds =
+                decoder.positiveNumber(object, "callSeconds", at: "/timeouts") ?? timeouts.callSeconds
         }
         if let expires, now >= expires.endOfDay {
             decoder.error(
                 at: "/expires",
-                "persona \"\(name ?? "?")\" expired on \(expires); ask its owner (\(owner ?? "unknown")) to review it and set a new \"expires\" date")
+                "persona \"\(name ?? "?")\" expired on \(expires); ask its owner (\(owner ?? "unknown")) to review it and set a new \"expires\" date"
+            )
         }
         if reviewBy == nil && top["reviewBy"] == nil {
-            decoder.report(.warning, at: "", "the persona has no \"reviewBy\" date; personas should be reviewed on a cycle")
+            decoder.report(
+                .warning, at: "", "the persona has no \"reviewBy\" date; personas should be reviewed on a cycle")
         } else if let reviewBy, now >= reviewBy.endOfDay {
             decoder.report(
                 .warning, at: "/reviewBy",
-                "persona \"\(name ?? "?")\" was due for review on \(reviewBy); ask its owner (\(owner ?? "unknown")) to review it")
+                "persona \"\(name ?? "?")\" was due for review on \(reviewBy); ask its owner (\(owner ?? "unknown")) to review it"
+            )
         }
         guard !decoder.diagnostics.hasErrors, let name, let purpose, let owner, let tools else {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
@@ -140,10 +148,12 @@ public enum PersonaLoader {
         let deny = decoder.stringArray(object, "deny", at: pointer) ?? []
         for (key, patterns) in [("allow", allow), ("deny", deny)] {
             for (index, pattern) in patterns.enumerated() {
-                if pattern.isEmpty || !pattern.unicodeScalars.allSatisfy({ isNameScalar($0) || $0 == "*" || $0 == "?" }) {
+                if pattern.isEmpty || !pattern.unicodeScalars.allSatisfy({ isNameScalar($0) || $0 == "*" || $0 == "?" })
+                {
                     decoder.report(
                         .warning, at: "\(pointer)/\(key)/\(index)",
-                        "pattern \"\(pattern)\" can never match: exposed tool names use only letters, digits, '_' and '-' (plus '*' and '?' in patterns)")
+                        "pattern \"\(pattern)\" can never match: exposed tool names use only letters, digits, '_' and '-' (plus '*' and '?' in patterns)"
+                    )
                 }
             }
         }
@@ -178,11 +188,14 @@ public enum PersonaLoader {
                         "server \"\(name)\" has type \"\(type)\"; persona-shim runs only \"stdio\" servers")
                 } else {
                     decoder.report(
-                        .warning, at: entryPointer + "/type", "skipping server \"\(name)\" of type \"\(type)\" (only stdio servers can be run)")
+                        .warning, at: entryPointer + "/type",
+                        "skipping server \"\(name)\" of type \"\(type)\" (only stdio servers can be run)")
                 }
                 continue
             }
-            guard let command = decoder.string(server, "command", at: entryPointer, required: true, what: "server \"\(name)\"")
+            guard
+                let command = decoder.string(
+                    server, "command", at: entryPointer, required: true, what: "server \"\(name)\"")
             else { continue }
             let arguments = decoder.stringArray(server, "args", at: entryPointer) ?? []
             let environment = decoder.stringMap(server, "env", at: entryPointer) ?? [:]
@@ -209,7 +222,14 @@ public enum PersonaLoader {
             (root, locations) = try JSONValue.parseWithLocations(bytes)
         } catch {
             let position = LineTable(bytes).position(of: error.offset)
-            return ([], [Diagnostic(.error, "not valid JSON: \(error.message)", file: path, line: position.line, column: position.column)])
+            return (
+                [],
+                [
+                    Diagnostic(
+                        .error, "not valid JSON: \(error.message)", file: path, line: position.line,
+                        column: position.column)
+                ]
+            )
         }
         var decoder = PersonaDecoder(file: path, bytes: bytes, locations: locations)
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -223,7 +243,8 @@ public enum PersonaLoader {
     }
 
     static func isNameScalar(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+        scalar.isASCII
+            && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
     }
 
     static func isValidName(_ name: String) -> Bool {

@@ -90,7 +90,8 @@ public struct ExpiryCheck: PolicyCheck {
         guard let expires, call.now >= expires.endOfDay else { return nil }
         return PolicyDecision(
             .deny, rule: "expires",
-            reason: "the persona \"\(persona)\" expired on \(expires); its owner must review it before it is used again")
+            reason: "the persona \"\(persona)\" expired on \(expires); its owner must review it before it is used again"
+        )
     }
 }
 
@@ -99,5 +100,7 @@ extension Persona {
     public var scopeChain: PolicyChain { PolicyChain([ToolScopeCheck(tools)]) }
 
     /// Every check a call must pass.
-    public var callChain: PolicyChain { PolicyChain([ToolScopeCheck(tools), ExpiryCheck(persona: name, expires: expires)]) }
+    public var callChain: PolicyChain {
+        PolicyChain([ToolScopeCheck(tools), ExpiryCheck(persona: name, expires: expires)])
+    }
 }

@@ -7,7 +7,9 @@ public enum ToolNaming {
     public static func sanitize(_ text: String) -> String {
         var result = ""
         for scalar in text.unicodeScalars {
-            let keep = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+            let keep =
+                scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
             result.unicodeScalars.append(keep ? scalar : "_")
         }
         return result.isEmpty ? "_" : result
@@ -59,14 +61,17 @@ public struct ToolCatalog: Sendable {
                 while indexByName[name] != nil {
                     // Two downstream names sanitise to the same exposed name; never abort, disambiguate.
                     salt += 1
-                    name = ToolNaming.hashed(ToolNaming.sanitize(server) + "__" + ToolNaming.sanitize(tool), server: server, tool: tool, salt: salt)
+                    name = ToolNaming.hashed(
+                        ToolNaming.sanitize(server) + "__" + ToolNaming.sanitize(tool), server: server, tool: tool,
+                        salt: salt)
                 }
                 var exposed = definition
                 exposed["name"] = .string(name)
                 let decision = scope.evaluate(
                     ToolCallContext(exposedName: name, server: server, tool: tool, arguments: nil, now: .distantPast))
                 indexByName[name] = entries.count
-                entries.append(Entry(exposedName: name, server: server, tool: tool, definition: exposed, scope: decision))
+                entries.append(
+                    Entry(exposedName: name, server: server, tool: tool, definition: exposed, scope: decision))
             }
         }
     }

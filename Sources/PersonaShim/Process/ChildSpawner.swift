@@ -63,8 +63,9 @@ public enum ChildSpawner {
         var pid: pid_t = 0
         let code = withCStrings(argv) { argvPointer in
             withCStrings(envp) { envpPointer in
-                ps_spawn(path, argvPointer, envpPointer, command.workingDirectory, childStdin, childStdout,
-                         childStderr, &pid)
+                ps_spawn(
+                    path, argvPointer, envpPointer, command.workingDirectory, childStdin, childStdout,
+                    childStderr, &pid)
             }
         }
         guard code == 0 else {

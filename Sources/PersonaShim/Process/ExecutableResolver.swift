@@ -30,8 +30,9 @@ public enum ExecutableResolver {
         // Empty entries traditionally mean the current directory; a server config that ends up running whatever is
         // in the working directory is a surprise nobody wants, so they are skipped.
         for directory in searchPath.split(separator: ":", omittingEmptySubsequences: true) {
-            let candidate = absolute(directory.hasSuffix("/") ? "\(directory)\(name)" : "\(directory)/\(name)",
-                                     workingDirectory: workingDirectory)
+            let candidate = absolute(
+                directory.hasSuffix("/") ? "\(directory)\(name)" : "\(directory)/\(name)",
+                workingDirectory: workingDirectory)
             if isExecutableFile(candidate) {
                 return .found(candidate)
             }

@@ -188,7 +188,8 @@ extension ShimSession {
         }
         let child = children[indexOfServer(entry.server)]
         let decision = callChain.evaluate(
-            ToolCallContext(exposedName: name, server: entry.server, tool: entry.tool, arguments: arguments, now: Date()))
+            ToolCallContext(
+                exposedName: name, server: entry.server, tool: entry.tool, arguments: arguments, now: Date()))
         guard decision.verdict == .allow else {
             let reason =
                 decision.verdict == .ask
@@ -201,7 +202,8 @@ extension ShimSession {
                 Message.response(
                     id: agentID,
                     result: Message.toolError(
-                        "persona-shim refused this call under the persona \"\(persona.name)\": \(reason) (rule \(decision.rule)). This action is outside the job this agent was deployed for.")))
+                        "persona-shim refused this call under the persona \"\(persona.name)\": \(reason) (rule \(decision.rule)). This action is outside the job this agent was deployed for."
+                    )))
             return
         }
         guard child.phase == .ready, child.stdinFD >= 0 else {
@@ -211,7 +213,8 @@ extension ShimSession {
             sendToAgent(
                 Message.response(
                     id: agentID,
-                    result: Message.toolError("The server \(child.name) is not running, so \(name) cannot be called now.")))
+                    result: Message.toolError(
+                        "The server \(child.name) is not running, so \(name) cannot be called now.")))
             return
         }
         do {
@@ -229,7 +232,8 @@ extension ShimSession {
                 Message.response(
                     id: agentID,
                     result: Message.toolError(
-                        "persona-shim refused this call because it could not write the audit record (\(error.reason)). The call was not forwarded. Ask the user to fix the audit file \(audit.path).")))
+                        "persona-shim refused this call because it could not write the audit record (\(error.reason)). The call was not forwarded. Ask the user to fix the audit file \(audit.path)."
+                    )))
             return
         }
         let shimID = nextRequestID
@@ -253,8 +257,9 @@ extension ShimSession {
         children.firstIndex { $0.name == name } ?? 0
     }
 
-    func recordDecision(tool: String, server: String?, decision: String, rule: String, reason: String, argsDigest: String)
-    {
+    func recordDecision(
+        tool: String, server: String?, decision: String, rule: String, reason: String, argsDigest: String
+    ) {
         var fields: [(String, JSONValue)] = []
         if let server { fields.append(("server", .string(server))) }
         fields += [

@@ -12,7 +12,8 @@ extension ShimSession {
             envelope = try MessageEnvelope.scan(raw, range: range)
         } catch {
             let preview = String(decoding: raw[range.prefix(80)], as: UTF8.self)
-            logger.warning("[\(child.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
+            logger.warning(
+                "[\(child.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
             return
         }
         switch envelope.kind {
@@ -118,7 +119,8 @@ extension ShimSession {
             childFailed(
                 child,
                 reason:
-                    "could not find the command \"\(command.executable)\" (searched PATH \(searchPath)); check the server's \"command\"")
+                    "could not find the command \"\(command.executable)\" (searched PATH \(searchPath)); check the server's \"command\""
+            )
             return
         }
         command.executable = resolved
@@ -135,7 +137,8 @@ extension ShimSession {
         child.startedAt = monotonicNow()
         child.phase = .initializing
         try? audit.record(
-            "child.start", [("server", .string(child.name)), ("pid", .integer(Int(child.pid))), ("command", .string(resolved))])
+            "child.start",
+            [("server", .string(child.name)), ("pid", .integer(Int(child.pid))), ("command", .string(resolved))])
         let id = nextRequestID
         nextRequestID += 1
         pending[id] = .initialize(server: child.index)
@@ -211,7 +214,8 @@ extension ShimSession {
         let elapsed = Double(monotonicNow() - child.startedAt) / 1e6
         var fields: [(String, JSONValue)] = [
             ("server", .string(child.name)), ("tools", .integer(child.tools.count)),
-            ("protocolVersion", .string(child.protocolVersion ?? "")), ("durationMs", .number(formatMilliseconds(elapsed))),
+            ("protocolVersion", .string(child.protocolVersion ?? "")),
+            ("durationMs", .number(formatMilliseconds(elapsed))),
         ]
         if let info = child.serverInfo { fields.append(("serverInfo", info)) }
         try? audit.record("child.ready", fields)
@@ -251,10 +255,10 @@ extension ShimSession {
         result.append(UInt8(ascii: "}"))
         let changed = result != toolsListResult
         toolsListResult = result
-        if changed && startupComplete && agentInitialized && !visibleSignature.isEmpty {
+        if changed && catalogPublished && agentInitialized {
             sendToAgent(Message.notification(method: "notifications/tools/list_changed", params: nil))
         }
-        visibleSignature = result
+        catalogPublished = startupComplete
     }
 
     // MARK: Departures
@@ -347,7 +351,8 @@ extension ShimSession {
                 Message.error(
                     id: call.agentID, code: JSONRPCError.requestTimeout,
                     message:
-                        "The server \(children[call.server].name) did not answer \(call.exposedName) within \(formatSeconds(persona.timeouts.callSeconds)) seconds; the request was cancelled"))
+                        "The server \(children[call.server].name) did not answer \(call.exposedName) within \(formatSeconds(persona.timeouts.callSeconds)) seconds; the request was cancelled"
+                ))
             children[call.server].input.append(
                 Message.notification(
                     method: "notifications/cancelled",

@@ -9,11 +9,16 @@ extension ShimSession {
     func shutdown() {
         logger.debug("shutting down: \(stopReason)")
         for child in children {
-            failPendingRequests(of: child, outcome: "shutdown", message: "persona-shim is shutting down; the server \(child.name) was stopped")
+            failPendingRequests(
+                of: child, outcome: "shutdown",
+                message: "persona-shim is shutting down; the server \(child.name) was stopped")
         }
         for line in deferredAgentLines {
-            if let id = line.withUnsafeBytes({ raw in (try? MessageEnvelope.scan(raw, range: 0..<line.count))?.id.map { Array(raw[$0]) } }) {
-                sendToAgent(Message.error(id: id, code: JSONRPCError.requestFailed, message: "persona-shim is shutting down"))
+            if let id = line.withUnsafeBytes({ raw in
+                (try? MessageEnvelope.scan(raw, range: 0..<line.count))?.id.map { Array(raw[$0]) }
+            }) {
+                sendToAgent(
+                    Message.error(id: id, code: JSONRPCError.requestFailed, message: "persona-shim is shutting down"))
             }
         }
         deferredAgentLines = []

@@ -70,7 +70,8 @@ public final class ShimSession {
 
     var catalog = ToolCatalog()
     var toolsListResult: [UInt8] = Array(#"{"tools":[]}"#.utf8)
-    var visibleSignature: [UInt8] = []
+    /// Whether the agent could already have seen a tool list (only then is a change worth announcing).
+    var catalogPublished = false
 
     var stopping = false
     var stopReason = ""
@@ -233,11 +234,15 @@ public final class ShimSession {
                 case .line(let range):
                     handleAgentLine(agentReader.bytes, range)
                 case .oversized(let bytes):
-                    logger.warning("discarded a message of \(bytes) bytes from the agent (the limit is \(configuration.lineLimit) bytes)")
+                    logger.warning(
+                        "discarded a message of \(bytes) bytes from the agent (the limit is \(configuration.lineLimit) bytes)"
+                    )
                     sendToAgent(
                         Message.error(
                             id: [UInt8]?.none, code: JSONRPCError.invalidRequest,
-                            message: "Message of \(bytes) bytes exceeds persona-shim's limit of \(configuration.lineLimit) bytes and was discarded"))
+                            message:
+                                "Message of \(bytes) bytes exceeds persona-shim's limit of \(configuration.lineLimit) bytes and was discarded"
+                        ))
                 }
             }
         }
@@ -297,7 +302,9 @@ public final class ShimSession {
                 case .line(let range):
                     handleChildLine(child, child.stdout.bytes, range)
                 case .oversized(let bytes):
-                    logger.warning("[\(child.name)] discarded a message of \(bytes) bytes (the limit is \(configuration.lineLimit) bytes)")
+                    logger.warning(
+                        "[\(child.name)] discarded a message of \(bytes) bytes (the limit is \(configuration.lineLimit) bytes)"
+                    )
                 }
             }
             if case .endOfFile = result {

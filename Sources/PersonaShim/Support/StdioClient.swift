@@ -50,7 +50,9 @@ public final class StdioClient {
         if newline { data.append(0x0A) }
         var offset = 0
         while offset < data.count {
-            let written = try data.withUnsafeBytes { try FD.write(input, UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            let written = try data.withUnsafeBytes {
+                try FD.write(input, UnsafeRawBufferPointer(rebasing: $0[offset...]))
+            }
             if let written {
                 offset += written
             } else {

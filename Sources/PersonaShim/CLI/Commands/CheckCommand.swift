@@ -53,7 +53,9 @@ enum CheckCommand {
             let command = server.command
             if command.executable == "persona-shim" { return nil }
             let path = (command.environment["PATH"] ?? environment["PATH"]) ?? "/usr/bin:/bin"
-            guard ExecutableResolver.resolve(command.executable, searchPath: path, workingDirectory: command.workingDirectory) == nil
+            guard
+                ExecutableResolver.resolve(
+                    command.executable, searchPath: path, workingDirectory: command.workingDirectory) == nil
             else { return nil }
             return Diagnostic(
                 .warning,

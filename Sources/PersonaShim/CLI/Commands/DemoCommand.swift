@@ -20,7 +20,8 @@ enum DemoCommand {
         }
         guard let personaPath = parsed.options["--persona"] ?? findBundledPersona() else {
             Logger.writeLine(
-                "persona-shim: error: cannot find Personas/support-reader.json; run the demo from the repository, or pass --persona FILE")
+                "persona-shim: error: cannot find Personas/support-reader.json; run the demo from the repository, or pass --persona FILE"
+            )
             return PersonaShimCLI.ExitCode.failure
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("persona-shim-demo-\(getpid())").path
@@ -86,7 +87,8 @@ struct DemoScript {
             ], id: 1)
         let serverInfo = initialize.response?["result"]?["serverInfo"]
         say(
-            "initialize", "connected to \(serverInfo?["title"]?.stringValue ?? "nothing"), protocol "
+            "initialize",
+            "connected to \(serverInfo?["title"]?.stringValue ?? "nothing"), protocol "
                 + (initialize.response?["result"]?["protocolVersion"]?.stringValue ?? "?"))
         expect(initialize.response?["result"] != nil, "initialize was answered")
         try? client.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
@@ -101,7 +103,8 @@ struct DemoScript {
         let ticket = call(client, "crm__get_ticket", ["ticketId": "T-1042"], id: 3)
         expect(ticket?["result"]?["isError"]?.boolValue != true && ticket?["result"] != nil, "the ticket was read")
         let customer = call(client, "crm__get_customer", ["customerId": "cus_1001"], id: 4)
-        expect(customer?["result"] != nil && customer?["result"]?["isError"]?.boolValue != true, "the customer was read")
+        expect(
+            customer?["result"] != nil && customer?["result"]?["isError"]?.boolValue != true, "the customer was read")
 
         print("\n     The ticket is a refund dispute. The agent decides to fix the balance itself, by name:")
         let adjust = call(
@@ -126,7 +129,9 @@ struct DemoScript {
 
         print("")
         if failures.isEmpty {
-            print("Result: the persona held. Identity and authorisation would have let this call through; the job did not.")
+            print(
+                "Result: the persona held. Identity and authorisation would have let this call through; the job did not."
+            )
             return PersonaShimCLI.ExitCode.success
         }
         print("Result: the demo did NOT behave as the persona requires:")
@@ -136,7 +141,8 @@ struct DemoScript {
     }
 
     mutating func call(_ client: StdioClient, _ tool: String, _ arguments: JSONValue, id: Int) -> JSONValue? {
-        let reply = client.request("tools/call", params: ["name": .string(tool), "arguments": arguments], id: .integer(id))
+        let reply = client.request(
+            "tools/call", params: ["name": .string(tool), "arguments": arguments], id: .integer(id))
         let response = reply.response
         let summary: String
         if let error = response?["error"] {

@@ -39,18 +39,23 @@ enum RunCommand {
             let cwd = FileManager.default.currentDirectoryPath
             let resolved = executable.contains("/") ? PersonaLoader.resolvePath(executable, base: cwd) : executable
             extraServers.append(
-                ServerSpec(name: name, command: ChildCommand(executable: resolved, arguments: Array(command.dropFirst()))))
+                ServerSpec(
+                    name: name, command: ChildCommand(executable: resolved, arguments: Array(command.dropFirst()))))
         } else if parsed.options["--name"] != nil {
             return PersonaShimCLI.usageError("--name names a server command given after --", command: "run")
         }
         let result = PersonaLoader.load(path: personaPath, extraServers: extraServers)
         result.diagnostics.forEach { Logger.writeLine($0.description) }
         guard let persona = result.persona else {
-            logger.error("the persona could not be loaded; no tool calls will be served. Fix it (try 'persona-shim check \(personaPath)').")
+            logger.error(
+                "the persona could not be loaded; no tool calls will be served. Fix it (try 'persona-shim check \(personaPath)')."
+            )
             return PersonaShimCLI.ExitCode.dataError
         }
         let auditPath =
-            parsed.options["--audit"].map { PersonaLoader.resolvePath($0, base: FileManager.default.currentDirectoryPath) }
+            parsed.options["--audit"].map {
+                PersonaLoader.resolvePath($0, base: FileManager.default.currentDirectoryPath)
+            }
             ?? persona.audit.path ?? AuditLog.defaultPath()
         let configuration = ShimConfiguration(
             persona: persona, auditPath: auditPath, selfExecutable: PersonaShimCLI.selfExecutable,
