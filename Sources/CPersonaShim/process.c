@@ -186,3 +186,7 @@ int ps_wtermsig(int status) { return WTERMSIG(status); }
 
 const char *ps_signal_abbrev(int signo) { return sigabbrev_np(signo); }
 const char *ps_errno_name(int errnum) { return strerrorname_np(errnum); }
+
+const void *ps_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length);
+}

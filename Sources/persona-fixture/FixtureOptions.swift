@@ -16,6 +16,7 @@ struct FixtureOptions {
     var ignoreSIGTERM = false
     var grandchildPIDFile: String?
     var pidFile: String?
+    var listDelayMilliseconds = 0
 
     static let usage = """
         usage: persona-fixture [options]
@@ -35,6 +36,7 @@ struct FixtureOptions {
           --ignore-sigterm           ignore SIGTERM (only SIGKILL stops it)
           --spawn-grandchild PIDFILE start `/bin/sh -c 'sleep 1000'` in our process group; write its pid
           --pidfile PATH             write our own pid to PATH
+          --list-delay MS            wait MS milliseconds before answering each tools/list
 
         Built-in tools: echo, blob, raw, slow, crash, fail, protocol_error, hang.
         """
@@ -72,6 +74,7 @@ struct FixtureOptions {
                 case "--ignore-sigterm": options.ignoreSIGTERM = true
                 case "--spawn-grandchild": options.grandchildPIDFile = try value(for: option)
                 case "--pidfile": options.pidFile = try value(for: option)
+                case "--list-delay": options.listDelayMilliseconds = try count(for: option, minimum: 0)
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }

@@ -113,6 +113,7 @@ final class FixtureServer {
         case .toolsCall:
             callTool(id: rawID, params: params, scanner: scanner)
         case .toolsList:
+            if options.listDelayMilliseconds > 0 { usleep(UInt32(options.listDelayMilliseconds) * 1000) }
             listTools(id: rawID, params: params, scanner: scanner)
         case .ping:
             respond(RawResponseFraming.resultLine(id: rawID, result: Self.pingResult))

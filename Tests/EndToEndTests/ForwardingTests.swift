@@ -131,7 +131,7 @@ extension EndToEnd {
         }
 
         @Test func aRequestCancelledWhileServersStartIsNeverForwarded() throws {
-            let shim = try ShimProcess(servers: [("fx", fixture(["--stderr-chatter"]))], allow: ["fx__echo"])
+            let shim = try ShimProcess(servers: [("fx", fixture(["--list-delay", "500"]))], allow: ["fx__echo"])
             try shim.initialize()
             try shim.client.send(
                 #"{"jsonrpc":"2.0","id":"early","method":"tools/call","params":{"name":"fx__echo","arguments":{"n":1}}}"#

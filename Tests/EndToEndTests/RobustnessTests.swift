@@ -36,7 +36,7 @@ extension EndToEnd {
             #expect(try shim.toolNames() == ["fx__echo"])
         }
 
-        @Test(arguments: ["resources/list", "prompts/list", "completion/complete", "logging/setLevel", "tasks/list"])
+        @Test(arguments: ["tasks/list", "tasks/get", "sampling/createMessage", "roots/list", "no/such/method"])
         func unhandledMethodsGetMethodNotFound(_ method: String) throws {
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"])
             try shim.initialize()

@@ -16,7 +16,8 @@ import Testing
 }
 
 @Suite struct PolicyChainTests {
-    let scope = ToolScope(
+    let scope = PatternScope(
+        section: "tools",
         allow: [Glob("crm__*"), Glob("billing__*")], deny: [Glob("billing__adjust_balance"), Glob("billing__refund")])
 
     func context(_ name: String, now: Date = Date()) -> ToolCallContext {
@@ -24,9 +25,9 @@ import Testing
     }
 
     @Test func denyBeatsAllowWhateverTheOrder() {
-        let forward = PolicyChain([ToolScopeCheck(scope)])
+        let forward = PolicyChain([ScopeCheck(scope)])
         let reversed = PolicyChain([
-            ToolScopeCheck(ToolScope(allow: scope.allow.reversed(), deny: scope.deny.reversed()))
+            ScopeCheck(PatternScope(section: "tools", allow: scope.allow.reversed(), deny: scope.deny.reversed()))
         ])
         for chain in [forward, reversed] {
             let decision = chain.evaluate(context("billing__adjust_balance"))
@@ -37,7 +38,7 @@ import Testing
     }
 
     @Test func defaultDeny() {
-        let decision = PolicyChain([ToolScopeCheck(scope)]).evaluate(context("github__push"))
+        let decision = PolicyChain([ScopeCheck(scope)]).evaluate(context("github__push"))
         #expect(decision.verdict == .deny)
         #expect(decision.rule == "default-deny")
     }
@@ -47,7 +48,7 @@ import Testing
     }
 
     @Test func askBeatsAllowButNotDeny() {
-        let chain = PolicyChain([AlwaysAsk(), ToolScopeCheck(scope)])
+        let chain = PolicyChain([AlwaysAsk(), ScopeCheck(scope)])
         #expect(chain.evaluate(context("crm__get_ticket")).verdict == .ask)
         #expect(chain.evaluate(context("billing__refund")).verdict == .deny)
     }
@@ -87,7 +88,7 @@ import Testing
         let tools: [JSONObject] = [
             JSONObject([("name", "a.b")]), JSONObject([("name", "a_b")]), JSONObject([("name", "a/b")]),
         ]
-        let chain = PolicyChain([ToolScopeCheck(ToolScope(allow: [Glob("*")], deny: []))])
+        let chain = PolicyChain([ScopeCheck(PatternScope(section: "tools", allow: [Glob("*")], deny: []))])
         let first = ToolCatalog(servers: [("s", tools)], scope: chain)
         let second = ToolCatalog(servers: [("s", tools)], scope: chain)
         let names = first.entries.map(\.exposedName)

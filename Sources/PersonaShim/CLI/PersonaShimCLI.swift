@@ -18,6 +18,7 @@ public enum PersonaShimCLI {
     }
 
     public static func main(_ arguments: [String]) -> Int32 {
+        defer { StandardErrorSink.shared.drain(seconds: 1) }
         var rest = Array(arguments.dropFirst())
         guard let first = rest.first else {
             return usageError("missing a command or --persona")

@@ -276,6 +276,11 @@ struct JSONReader {
                 guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
                 let keyOffset = index
                 let key = try parseString()
+                // Parsers disagree on which duplicate wins; a policy decision must never rest on that guess.
+                if object.members.contains(where: { $0.key == key }) {
+                    index = keyOffset
+                    throw fail("duplicate key \"\(key)\"")
+                }
                 try expect(UInt8(ascii: ":"), "':' after an object key")
                 var childPointer = ""
                 if let locations {

@@ -40,12 +40,15 @@ extension MessageEnvelope {
     private static let keyResult = Array("result".utf8)
     private static let keyError = Array("error".utf8)
     private static let keyJSONRPC = Array("jsonrpc".utf8)
+    private static let knownKeys = [keyID, keyMethod, keyParams, keyResult, keyError, keyJSONRPC]
 
     /// Validates one line as JSON and classifies it as a request, notification or response, in one pass.
     public static func scan(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) throws(EnvelopeError) -> MessageEnvelope
     {
         var envelope = MessageEnvelope(kind: .notification, hasVersion: false)
         var invalid: String?
+        var seen: Set<[UInt8]> = []
+        var nullID = false
         do {
             var reader = JSONReader(bytes, range: range)
             reader.skipWhitespace()
@@ -55,6 +58,9 @@ extension MessageEnvelope {
                 throw EnvelopeError(code: -32600, message: "Invalid Request: a message must be a JSON object", id: nil)
             }
             try reader.scanObject { (key, reader) throws(JSONSyntaxError) in
+                if knownKeys.contains(where: { key.elementsEqual($0) }) && !seen.insert(Array(key)).inserted {
+                    invalid = "Invalid Request: duplicate key \"\(String(decoding: key, as: UTF8.self))\""
+                }
                 if key.elementsEqual(keyResult) {
                     envelope.result = try scanResult(&reader, isError: &envelope.resultIsError)
                     return
@@ -64,7 +70,9 @@ extension MessageEnvelope {
                 if key.elementsEqual(keyID) {
                     if first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || JSONReader.isDigit(first) {
                         envelope.id = value
-                    } else if first != UInt8(ascii: "n") {
+                    } else if first == UInt8(ascii: "n") {
+                        nullID = true
+                    } else {
                         invalid = "Invalid Request: id must be a string or a number"
                     }
                 } else if key.elementsEqual(keyMethod) {
@@ -93,6 +101,9 @@ extension MessageEnvelope {
             throw EnvelopeError(code: -32700, message: "Parse error", id: nil)
         }
         if let invalid { throw EnvelopeError(code: -32600, message: invalid, id: envelope.id) }
+        if nullID && envelope.method != nil {
+            throw EnvelopeError(code: -32600, message: "Invalid Request: id must not be null", id: nil)
+        }
         if envelope.method != nil {
             envelope.kind = envelope.id == nil ? .notification : .request
         } else if envelope.result != nil || envelope.error != nil {
@@ -137,16 +148,31 @@ extension MessageEnvelope {
         }
     }
 
-    /// The value ranges of the named members of the object at `object` (first occurrence wins).
-    static func members(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]) -> [Range<Int>?] {
+    /// The value ranges of the named members of the object at `object`. A name that occurs twice is reported
+    /// in `duplicate` (and its range is nil), because readers disagree on which occurrence counts.
+    static func members(
+        _ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String], duplicate: inout String?
+    ) -> [Range<Int>?] {
         let wanted = keys.map { Array($0.utf8) }
         var found = [Range<Int>?](repeating: nil, count: keys.count)
         guard object.count > 0, bytes[object.lowerBound] == UInt8(ascii: "{") else { return found }
+        var repeated: String?
         try? forEachMember(bytes, object: object) { (key, value) throws(JSONSyntaxError) in
-            for (index, name) in wanted.enumerated() where found[index] == nil && key.elementsEqual(name) {
+            for (index, name) in wanted.enumerated() where key.elementsEqual(name) {
+                if found[index] != nil { repeated = keys[index] }
                 found[index] = value
             }
         }
+        if let repeated {
+            duplicate = repeated
+            return found.enumerated().map { keys[$0.offset] == repeated ? nil : $0.element }
+        }
         return found
+    }
+
+    /// `members(_:object:named:duplicate:)` for trusted places where a duplicate simply reads as absent.
+    static func members(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]) -> [Range<Int>?] {
+        var duplicate: String?
+        return members(bytes, object: object, named: keys, duplicate: &duplicate)
     }
 }

@@ -17,7 +17,12 @@ public struct Persona: Sendable {
     public var mode: Mode
     /// The downstream servers, in the order the persona declares them (this order is the tool list's order).
     public var servers: [ServerSpec]
-    public var tools: ToolScope
+    public var tools: PatternScope
+    /// Which resources (by URI as the agent sees it) the agent may list and read; none unless allowed.
+    public var resources: PatternScope
+    /// Which prompts (`<server>__<prompt>`) the agent may list and get; none unless allowed.
+    public var prompts: PatternScope
+    public var serverRequests: ServerRequestPolicy
     public var audit: AuditSettings
     public var timeouts: Timeouts
     /// The file the persona was read from.
@@ -37,15 +42,30 @@ public struct ServerSpec: Sendable, Equatable {
     }
 }
 
-/// Which exposed tool names (`server__tool`) the persona may see and call.
-public struct ToolScope: Sendable {
+/// Allow and deny patterns over what the agent sees: tool names, prompt names or resource URIs.
+public struct PatternScope: Sendable {
+    /// The persona section the patterns come from (`tools`, `resources`, `prompts`), used in rule names.
+    public var section: String
     public var allow: [Glob]
     public var deny: [Glob]
 
-    public init(allow: [Glob], deny: [Glob]) {
+    public init(section: String, allow: [Glob], deny: [Glob]) {
+        self.section = section
         self.allow = allow
         self.deny = deny
     }
+}
+
+/// Which requests downstream servers may send to the agent through the shim.
+public struct ServerRequestPolicy: Sendable {
+    /// `sampling/createMessage`: a server using the agent's model. Off unless the persona allows it.
+    public var sampling = false
+    /// `elicitation/create`: a server asking the person a question.
+    public var elicitation = true
+    /// `roots/list`: a server asking which folders the agent works in.
+    public var roots = true
+
+    public init() {}
 }
 
 public struct AuditSettings: Sendable {

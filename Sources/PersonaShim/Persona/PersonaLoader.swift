@@ -10,10 +10,11 @@ public struct PersonaLoadResult: Sendable {
 public enum PersonaLoader {
     static let topLevelKeys = [
         "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
-        "audit", "timeouts",
+        "resources", "prompts", "serverRequests", "audit", "timeouts",
     ]
     static let serverKeys = ["type", "command", "args", "env", "cwd"]
-    static let toolsKeys = ["allow", "deny"]
+    static let scopeKeys = ["allow", "deny"]
+    static let serverRequestKeys = ["sampling", "elicitation", "roots"]
     static let auditKeys = ["path", "fsync"]
     static let timeoutKeys = ["initializeSeconds", "callSeconds"]
 
@@ -98,7 +99,22 @@ public enum PersonaLoader {
                 servers.append(extra)
             }
         }
-        let tools = decodeTools(&decoder, top["tools"], at: "/tools")
+        let tools = decodeScope(&decoder, top["tools"], section: "tools")
+        let resources =
+            decodeScope(&decoder, top["resources"], section: "resources")
+            ?? PatternScope(section: "resources", allow: [], deny: [])
+        let prompts =
+            decodeScope(&decoder, top["prompts"], section: "prompts")
+            ?? PatternScope(section: "prompts", allow: [], deny: [])
+        var serverRequests = ServerRequestPolicy()
+        if let object = decoder.object(top["serverRequests"], at: "/serverRequests", what: "\"serverRequests\"") {
+            decoder.rejectUnknownKeys(
+                object, at: "/serverRequests", allowed: serverRequestKeys, context: "\"serverRequests\"")
+            serverRequests.sampling = decoder.bool(object, "sampling", at: "/serverRequests") ?? serverRequests.sampling
+            serverRequests.elicitation =
+                decoder.bool(object, "elicitation", at: "/serverRequests") ?? serverRequests.elicitation
+            serverRequests.roots = decoder.bool(object, "roots", at: "/serverRequests") ?? serverRequests.roots
+        }
         if top["tools"] == nil {
             decoder.error(at: "", "missing required key \"tools\" in the persona (it lists the tools the job needs)")
         }
@@ -136,31 +152,36 @@ public enum PersonaLoader {
         }
         let persona = Persona(
             name: name, purpose: purpose, owner: owner, reviewBy: reviewBy, expires: expires, mode: mode,
-            servers: servers, tools: tools, audit: audit, timeouts: timeouts, sourcePath: path,
+            servers: servers, tools: tools, resources: resources, prompts: prompts,
+            serverRequests: serverRequests, audit: audit, timeouts: timeouts, sourcePath: path,
             digest: "sha256:" + SHA256.hash(bytes).hexString)
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
     }
 
-    static func decodeTools(_ decoder: inout PersonaDecoder, _ value: JSONValue?, at pointer: String) -> ToolScope? {
-        guard let object = decoder.object(value, at: pointer, what: "\"tools\"") else { return nil }
-        decoder.rejectUnknownKeys(object, at: pointer, allowed: toolsKeys, context: "\"tools\"")
+    /// Decodes an allow/deny section (`tools`, `resources`, `prompts`).
+    static func decodeScope(_ decoder: inout PersonaDecoder, _ value: JSONValue?, section: String) -> PatternScope? {
+        let pointer = "/" + section
+        guard let object = decoder.object(value, at: pointer, what: "\"\(section)\"") else { return nil }
+        decoder.rejectUnknownKeys(object, at: pointer, allowed: scopeKeys, context: "\"\(section)\"")
         let allow = decoder.stringArray(object, "allow", at: pointer) ?? []
         let deny = decoder.stringArray(object, "deny", at: pointer) ?? []
-        for (key, patterns) in [("allow", allow), ("deny", deny)] {
-            for (index, pattern) in patterns.enumerated() {
-                if pattern.isEmpty || !pattern.unicodeScalars.allSatisfy({ isNameScalar($0) || $0 == "*" || $0 == "?" })
+        if section != "resources" {
+            for (key, patterns) in [("allow", allow), ("deny", deny)] {
+                for (index, pattern) in patterns.enumerated()
+                where pattern.isEmpty
+                    || !pattern.unicodeScalars.allSatisfy({ isNameScalar($0) || $0 == "*" || $0 == "?" })
                 {
                     decoder.report(
                         .warning, at: "\(pointer)/\(key)/\(index)",
-                        "pattern \"\(pattern)\" can never match: exposed tool names use only letters, digits, '_' and '-' (plus '*' and '?' in patterns)"
+                        "pattern \"\(pattern)\" can never match: exposed \(section) names use only letters, digits, '_' and '-' (plus '*' and '?' in patterns)"
                     )
                 }
             }
         }
-        if allow.isEmpty {
+        if allow.isEmpty && section == "tools" {
             decoder.report(.warning, at: pointer, "\"tools.allow\" is empty: the agent will see no tools at all")
         }
-        return ToolScope(allow: allow.map(Glob.init), deny: deny.map(Glob.init))
+        return PatternScope(section: section, allow: allow.map(Glob.init), deny: deny.map(Glob.init))
     }
 
     /// Decodes a `servers` / `mcpServers` object. `strict` rejects unknown keys (personas); client

@@ -17,20 +17,28 @@ public struct PolicyDecision: Sendable, Equatable {
     }
 }
 
-/// The call a policy judges.
+/// The request a policy judges: a tool call, a resource read or a prompt.
 public struct ToolCallContext: Sendable {
+    /// What the agent asked for, as it sees it: `crm__get_ticket`, `crm__greet`, or a resource URI.
     public var exposedName: String
     public var server: String
+    /// The server's own name for it (tool or prompt name, or URI).
     public var tool: String
     public var arguments: JSONValue?
     public var now: Date
+    /// Other names the same thing goes by (the plain `server__tool` when a collision forced a hashed name),
+    /// so that a deny pattern written for the plain name still applies.
+    public var aliases: [String]
 
-    public init(exposedName: String, server: String, tool: String, arguments: JSONValue?, now: Date) {
+    public init(
+        exposedName: String, server: String, tool: String, arguments: JSONValue?, now: Date, aliases: [String] = []
+    ) {
         self.exposedName = exposedName
         self.server = server
         self.tool = tool
         self.arguments = arguments
         self.now = now
+        self.aliases = aliases
     }
 }
 
@@ -58,24 +66,26 @@ public struct PolicyChain: Sendable {
     }
 }
 
-/// The persona's `tools.allow` / `tools.deny` patterns over exposed names. A matching deny beats any allow.
-public struct ToolScopeCheck: PolicyCheck {
-    public let scope: ToolScope
+/// A persona section's allow / deny patterns over what the agent sees. A matching deny beats any allow.
+public struct ScopeCheck: PolicyCheck {
+    public let scope: PatternScope
 
-    public init(_ scope: ToolScope) {
+    public init(_ scope: PatternScope) {
         self.scope = scope
     }
 
     public func evaluate(_ call: ToolCallContext) -> PolicyDecision? {
         let name = call.exposedName
-        if let pattern = scope.deny.first(where: { $0.matches(name) }) {
+        let names = [name] + call.aliases
+        if let pattern = scope.deny.first(where: { pattern in names.contains { pattern.matches($0) } }) {
             return PolicyDecision(
-                .deny, rule: "tools.deny[\"\(pattern)\"]",
+                .deny, rule: "\(scope.section).deny[\"\(pattern)\"]",
                 reason: "\(name) matches the persona's deny pattern \"\(pattern)\"")
         }
         if let pattern = scope.allow.first(where: { $0.matches(name) }) {
             return PolicyDecision(
-                .allow, rule: "tools.allow[\"\(pattern)\"]", reason: "\(name) matches the allow pattern \"\(pattern)\"")
+                .allow, rule: "\(scope.section).allow[\"\(pattern)\"]",
+                reason: "\(name) matches the allow pattern \"\(pattern)\"")
         }
         return nil
     }
@@ -96,11 +106,14 @@ public struct ExpiryCheck: PolicyCheck {
 }
 
 extension Persona {
-    /// The checks that decide whether a tool is in the persona's scope at all (and so visible).
-    public var scopeChain: PolicyChain { PolicyChain([ToolScopeCheck(tools)]) }
+    /// The checks that decide whether something is in the persona's scope at all (and so visible).
+    public func visibilityChain(_ scope: PatternScope) -> PolicyChain { PolicyChain([ScopeCheck(scope)]) }
 
-    /// Every check a call must pass.
-    public var callChain: PolicyChain {
-        PolicyChain([ToolScopeCheck(tools), ExpiryCheck(persona: name, expires: expires)])
+    /// Every check a request must pass.
+    public func requestChain(_ scope: PatternScope) -> PolicyChain {
+        PolicyChain([ScopeCheck(scope), ExpiryCheck(persona: name, expires: expires)])
     }
+
+    public var scopeChain: PolicyChain { visibilityChain(tools) }
+    public var callChain: PolicyChain { requestChain(tools) }
 }

@@ -41,6 +41,8 @@ public struct ToolCatalog: Sendable {
         public var tool: String
         /// The tool definition as the agent sees it (its `name` replaced by the exposed name).
         public var definition: JSONObject
+        /// `sanitize(server)__sanitize(tool)`: what the name would be without truncation or collisions.
+        public var naturalName: String
         /// Whether the persona lets the agent see (and so call) this tool, and which rule said so.
         public var scope: PolicyDecision
         public var isVisible: Bool { scope.verdict == .allow }
@@ -54,24 +56,29 @@ public struct ToolCatalog: Sendable {
     /// Builds the catalog from each server's tool definitions.
     public init(servers: [(name: String, tools: [JSONObject])], scope: PolicyChain) {
         for (server, tools) in servers {
+            var seenTools: Set<String> = []
             for definition in tools {
-                guard let tool = definition["name"]?.stringValue else { continue }
+                // A server listing the same name twice gets it once: a second copy must not become an alias.
+                guard let tool = definition["name"]?.stringValue, seenTools.insert(tool).inserted else { continue }
+                let natural = ToolNaming.sanitize(server) + "__" + ToolNaming.sanitize(tool)
                 var name = ToolNaming.exposedName(server: server, tool: tool)
                 var salt = 0
                 while indexByName[name] != nil {
                     // Two downstream names sanitise to the same exposed name; never abort, disambiguate.
                     salt += 1
-                    name = ToolNaming.hashed(
-                        ToolNaming.sanitize(server) + "__" + ToolNaming.sanitize(tool), server: server, tool: tool,
-                        salt: salt)
+                    name = ToolNaming.hashed(natural, server: server, tool: tool, salt: salt)
                 }
                 var exposed = definition
                 exposed["name"] = .string(name)
                 let decision = scope.evaluate(
-                    ToolCallContext(exposedName: name, server: server, tool: tool, arguments: nil, now: .distantPast))
+                    ToolCallContext(
+                        exposedName: name, server: server, tool: tool, arguments: nil, now: .distantPast,
+                        aliases: natural == name ? [] : [natural]))
                 indexByName[name] = entries.count
                 entries.append(
-                    Entry(exposedName: name, server: server, tool: tool, definition: exposed, scope: decision))
+                    Entry(
+                        exposedName: name, server: server, tool: tool, definition: exposed, naturalName: natural,
+                        scope: decision))
             }
         }
     }

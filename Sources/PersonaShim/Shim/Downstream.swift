@@ -8,7 +8,7 @@ final class Downstream {
         case idle, initializing, listing, ready
         /// Never became usable (could not start, or did not finish `initialize` in time).
         case failed
-        /// Was running and went away.
+        /// Was running and went away (it may be restarted).
         case gone
     }
 
@@ -18,53 +18,131 @@ final class Downstream {
     var stdinFD: Int32 = -1
     var stdoutFD: Int32 = -1
     var stderrFD: Int32 = -1
-    let stdout: LineReader
-    let stderr: LineReader
+    var stdout: LineReader
+    var stderr: LineReader
     let input = OutputBuffer()
     var phase: Phase = .idle
     var tools: [JSONObject] = []
-    var partialTools: [JSONObject] = []
+    var prompts: [JSONObject] = []
+    var partialList: [JSONObject] = []
+    var partialPrompts: [JSONObject] = []
+    /// The current listing of each list; a `list_changed` during a listing starts a new one.
+    var listGeneration: [String: Int] = [:]
+    /// Lists still being fetched before the server counts as ready.
+    var listsPending = 0
     var serverInfo: JSONValue?
+    var capabilities = JSONObject()
     var protocolVersion: String?
     var exitStatus: ExitStatus?
     var exitRecorded = false
     var startedAt: UInt64 = 0
+    /// Monotonic times of recent restarts, to bound them per minute.
+    var restarts: [UInt64] = []
+    var restartAt: UInt64?
+    /// Set when the server's output closed before its exit could be collected.
+    var departureDeadline: UInt64?
+    /// Set when the shim itself stopped the server (timeout, shutdown): no restart then.
+    var stoppedByShim = false
+    let lineLimit: Int
 
     init(spec: ServerSpec, index: Int, lineLimit: Int) {
         self.spec = spec
         self.index = index
+        self.lineLimit = lineLimit
         self.stdout = LineReader(limit: lineLimit)
         self.stderr = LineReader(limit: 64 * 1024)
     }
 
     var name: String { spec.name }
     var isSettled: Bool { phase == .ready || phase == .failed || phase == .gone }
+    /// Past `initialize`: its capabilities are known (or it will never have any).
+    var hasAnsweredInitialize: Bool { phase != .idle && phase != .initializing }
     var isRunning: Bool { pid > 0 && exitStatus == nil }
+
+    func offers(_ capability: String) -> Bool { phase == .ready && capabilities[capability] != nil }
+
+    /// Forgets the previous process before a restart.
+    func resetForRestart() {
+        pid = 0
+        exitStatus = nil
+        exitRecorded = false
+        stoppedByShim = false
+        departureDeadline = nil
+        stdout = LineReader(limit: lineLimit)
+        stderr = LineReader(limit: 64 * 1024)
+        input.discardAll()
+        phase = .idle
+        partialList = []
+        partialPrompts = []
+        listsPending = 0
+    }
 }
 
 /// A request the shim sent to a downstream server and is waiting on.
 enum PendingRequest {
     case initialize(server: Int)
-    case listTools(server: Int, page: Int)
-    case call(ForwardedCall)
+    /// One page of the server's `tools/list` or `prompts/list` (`key`); pages of an older listing are ignored.
+    case list(server: Int, key: String, page: Int, generation: Int)
+    case forward(ForwardedRequest)
+    /// One page of one server's part of an aggregated list the agent asked for.
+    case fanOutPage(fanOut: Int, server: Int, page: Int)
+    /// A request the shim made for its own reasons (e.g. `logging/setLevel` fan-out); the answer is not needed.
+    case internalRequest(server: Int)
 
     var server: Int {
         switch self {
-        case .initialize(let server), .listTools(let server, _): server
-        case .call(let call): call.server
+        case .initialize(let server), .list(let server, _, _, _), .fanOutPage(_, let server, _),
+            .internalRequest(let server):
+            server
+        case .forward(let request): request.server
         }
     }
 }
 
-/// An agent's `tools/call` on its way through a downstream server.
-struct ForwardedCall {
+/// What an agent's request was about, for the audit trail and the result rewriting.
+enum RequestSubject {
+    case tool, prompt, resource, completion, subscription
+
+    var auditField: String {
+        switch self {
+        case .tool: "tool"
+        case .prompt: "prompt"
+        case .resource, .subscription: "resource"
+        case .completion: "ref"
+        }
+    }
+}
+
+/// An agent's request on its way through a downstream server.
+struct ForwardedRequest {
     var agentID: [UInt8]
     var server: Int
+    var method: String
+    var subject: RequestSubject
+    /// The tool or prompt name, or the URI, as the agent sees it.
     var exposedName: String
-    var tool: String
-    var argsDigest: String
+    var argsDigest: String?
     var started: UInt64
     var deadline: UInt64
+    /// The shim's progress token for this request, if the agent asked for progress.
+    var progressToken: Int?
+}
+
+/// An aggregated list (`resources/list`, `resources/templates/list`) waiting for every server's pages.
+struct FanOut {
+    var agentID: [UInt8]
+    var method: String
+    /// `resources` or `resourceTemplates`.
+    var key: String
+    var waiting: Set<Int>
+    var items: [Int: [JSONObject]] = [:]
+}
+
+/// A server's request (sampling, elicitation, roots) forwarded to the agent under the shim's own id.
+struct AgentBoundRequest {
+    var server: Int
+    var childID: [UInt8]
+    var method: String
 }
 
 /// Monotonic time in nanoseconds.
@@ -74,4 +152,4 @@ func monotonicNow() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
-func nanoseconds(_ seconds: Double) -> UInt64 { UInt64(max(0, seconds) * 1e9) }
+func nanoseconds(_ seconds: Double) -> UInt64 { UInt64(min(max(0, seconds), 1e9) * 1e9) }

@@ -80,6 +80,23 @@ final class LineReader {
         }
     }
 
+    /// Whether a complete line is buffered and not yet handed out (so reading more can wait).
+    var hasCompleteLine: Bool {
+        scanned < end ? memchr(base + scanned, 0x0A, end - scanned) != nil : false
+    }
+
+    /// At end of input, a last line without a newline still counts: it becomes the next line.
+    func finishInput() {
+        guard end > start, !discarding else { return }
+        makeRoom()
+        if capacity == end {
+            base = realloc(base, capacity + 1)!
+            capacity += 1
+        }
+        base.storeBytes(of: 0x0A, toByteOffset: end, as: UInt8.self)
+        end += 1
+    }
+
     private func reset() {
         start = 0
         end = 0

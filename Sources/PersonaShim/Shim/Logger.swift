@@ -42,20 +42,9 @@ public struct Logger: Sendable {
     public func warning(_ message: @autoclosure () -> String) { log(.warning, message()) }
     public func error(_ message: @autoclosure () -> String) { log(.error, message()) }
 
-    /// One `write` per line so lines from the shim and its children never interleave mid-line.
+    /// Queues one whole line for stderr, so lines from the shim and its servers never interleave mid-line
+    /// and a stalled stderr never stalls the shim.
     static func writeLine(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(0x0A)
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let result = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
-                if result < 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
-                    return
-                }
-                offset += result
-            }
-        }
+        StandardErrorSink.shared.write(line)
     }
 }

@@ -21,6 +21,8 @@ public enum JSONRPCError {
     /// Implementation-defined: the shim refused or could not complete the request (timeout, server gone).
     public static let requestFailed = -32000
     public static let requestTimeout = -32001
+    /// The spec's "Resource not found".
+    public static let resourceNotFound = -32002
 }
 
 /// Builds the shim's own JSON-RPC messages, with ids kept as the raw bytes the peer sent.

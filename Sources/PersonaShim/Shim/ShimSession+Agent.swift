@@ -1,6 +1,6 @@
 import Foundation
 
-/// Messages from the agent.
+/// Messages from the agent: dispatch, the handshake, notifications, and answers to requests the shim relayed.
 extension ShimSession {
     func handleAgentLine(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) {
         let envelope: MessageEnvelope
@@ -23,46 +23,66 @@ extension ShimSession {
         switch envelope.kind {
         case .request: handleAgentRequest(raw, envelope, range)
         case .notification: handleAgentNotification(raw, envelope)
-        case .response: logger.debug("ignored a response from the agent to a request the shim did not send")
+        case .response: handleAgentResponse(raw, envelope, range)
         }
     }
+
+    /// Methods the shim serves; anything else is `-32601` at once.
+    static let servedMethods: Set<String> = [
+        "tools/list", "tools/call", "prompts/list", "prompts/get", "resources/list", "resources/templates/list",
+        "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete", "logging/setLevel",
+    ]
+
+    /// Methods whose answer depends on every server having started.
+    static let methodsNeedingServers: Set<String> = servedMethods.subtracting(["logging/setLevel"])
 
     private func handleAgentRequest(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
         let id = raw[envelope.id!]
         let method = envelope.method!
-        switch method {
-        case "initialize":
-            handleInitialize(raw, envelope)
-        case "ping":
-            sendToAgent(Message.response(id: id, result: [:]))
-        case "tools/list", "tools/call":
-            guard agentInitialized else {
-                sendToAgent(
-                    Message.error(
-                        id: id, code: JSONRPCError.invalidRequest,
-                        message: "The session is not initialized: send initialize before \(method)"))
-                return
-            }
-            guard startupComplete else {
-                // Servers are still starting; answer once they are ready (bounded by the startup deadline).
-                deferredAgentLines.append(Array(raw[range]))
-                return
-            }
-            if method == "tools/list" {
-                var response = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
-                response.append(contentsOf: id)
-                response.append(contentsOf: #","result":"#.utf8)
-                response.append(contentsOf: toolsListResult)
-                response.append(contentsOf: "}\n".utf8)
-                sendToAgent(response)
-            } else {
-                handleToolCall(raw, envelope, range)
-            }
-        default:
-            sendToAgent(
+        if method == "initialize" { return handleInitialize(raw, envelope) }
+        if method == "ping" { return sendToAgent(Message.response(id: id, result: [:])) }
+        guard Self.servedMethods.contains(method) else {
+            return sendToAgent(
                 Message.error(
                     id: id, code: JSONRPCError.methodNotFound,
                     message: "Method not found: \(method) (persona-shim does not serve it)"))
+        }
+        guard agentInitialized else {
+            return sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidRequest,
+                    message: "The session is not initialized: send initialize before \(method)"))
+        }
+        if Self.methodsNeedingServers.contains(method) && !startupComplete {
+            // Servers are still starting; answer once they are ready (bounded by the startup deadline).
+            deferredAgentLines.append(Array(raw[range]))
+            return
+        }
+        let request = AgentRequest(raw: raw, envelope: envelope, range: range)
+        if let duplicate = request.duplicateKey() {
+            return sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidParams,
+                    message: "Invalid params: the key \"\(duplicate)\" appears twice"))
+        }
+        switch method {
+        case "tools/list", "prompts/list":
+            guard request.rejectCursor(self) else { return }
+            var response = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+            response.append(contentsOf: id)
+            response.append(contentsOf: #","result":"#.utf8)
+            response.append(contentsOf: method == "tools/list" ? toolsListResult : promptsListResult)
+            response.append(contentsOf: "}\n".utf8)
+            sendToAgent(response)
+        case "tools/call": handleToolCall(request)
+        case "prompts/get": handlePromptGet(request)
+        case "resources/list", "resources/templates/list":
+            guard request.rejectCursor(self) else { return }
+            startFanOut(request)
+        case "resources/read", "resources/subscribe", "resources/unsubscribe": handleResourceRequest(request)
+        case "completion/complete": handleCompletion(request)
+        case "logging/setLevel": handleSetLevel(request)
+        default: break
         }
     }
 
@@ -74,61 +94,111 @@ extension ShimSession {
             guard let params = envelope.params,
                 let requestRange = MessageEnvelope.members(raw, object: params, named: ["requestId"])[0]
             else { return }
-            let agentID = Array(raw[requestRange])
-            // A request still waiting for the servers to start is simply dropped: nobody has seen it yet.
-            deferredAgentLines.removeAll { line in
-                line.withUnsafeBytes { bytes in
-                    guard let envelope = try? MessageEnvelope.scan(bytes, range: 0..<line.count), let id = envelope.id
-                    else { return false }
-                    return bytes[id].elementsEqual(agentID)
-                }
+            cancelAgentRequest(Array(raw[requestRange]), reason: paramsMember(raw, params, "reason"))
+        case "notifications/roots/list_changed":
+            for child in children where serverClientCapabilities["roots"] != nil && child.phase == .ready {
+                child.input.append(Message.notification(method: "notifications/roots/list_changed", params: nil))
             }
-            guard
-                let (shimID, call) = pending.lazy.compactMap({ entry -> (Int, ForwardedCall)? in
-                    if case .call(let call) = entry.value, call.agentID == agentID { return (entry.key, call) }
-                    return nil
-                }).first
-            else { return }
-            pending[shimID] = nil
-            var cancel = JSONObject([("requestId", .integer(shimID))])
-            if let reasonRange = MessageEnvelope.members(raw, object: params, named: ["reason"])[0],
-                let reason = try? JSONValue.parse(raw, range: reasonRange)
-            {
-                cancel["reason"] = reason
-            }
-            let child = children[call.server]
-            child.input.append(Message.notification(method: "notifications/cancelled", params: .object(cancel)))
-            recordOutcome(call, outcome: "cancelled", extra: [])
         default:
             break
         }
     }
 
+    /// The agent answered a request a server sent through the shim: pass it back under the server's own id.
+    private func handleAgentResponse(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
+        guard let idRange = envelope.id, let id = Int(String(decoding: raw[idRange], as: UTF8.self)),
+            let request = agentBound.removeValue(forKey: id)
+        else {
+            logger.debug("ignored a response from the agent to a request nobody is waiting for")
+            return
+        }
+        let child = children[request.server]
+        guard child.phase == .ready || child.phase == .listing else { return }
+        child.input.appendLine(raw, range: range, replacing: [(idRange, request.childID)])
+    }
+
+    private func paramsMember(_ raw: UnsafeRawBufferPointer, _ params: Range<Int>, _ name: String) -> JSONValue? {
+        MessageEnvelope.members(raw, object: params, named: [name])[0].flatMap { try? JSONValue.parse(raw, range: $0) }
+    }
+
+    /// The agent gave up on a request: tell the server, and make sure no late answer reaches the agent.
+    private func cancelAgentRequest(_ agentID: [UInt8], reason: JSONValue?) {
+        // A request still waiting for the servers to start is simply dropped: nobody has seen it yet.
+        deferredAgentLines.removeAll { line in
+            line.withUnsafeBytes { bytes in
+                guard let envelope = try? MessageEnvelope.scan(bytes, range: 0..<line.count), let id = envelope.id
+                else { return false }
+                return bytes[id].elementsEqual(agentID)
+            }
+        }
+        fanOuts = fanOuts.filter { $0.value.agentID != agentID }
+        let matches = pending.compactMap { entry -> (Int, ForwardedRequest)? in
+            if case .forward(let request) = entry.value, request.agentID == agentID { return (entry.key, request) }
+            return nil
+        }
+        for (shimID, request) in matches {
+            finishRequest(shimID)
+            var cancel = JSONObject([("requestId", .integer(shimID))])
+            if let reason { cancel["reason"] = reason }
+            children[request.server].input.append(
+                Message.notification(method: "notifications/cancelled", params: .object(cancel)))
+            recordOutcome(request, outcome: "cancelled", extra: [])
+        }
+    }
+
     private func handleInitialize(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
-        let id = raw[envelope.id!]
+        let id = Array(raw[envelope.id!])
         guard !agentInitialized else {
             sendToAgent(
                 Message.error(
                     id: id, code: JSONRPCError.invalidRequest,
-                    message: "Invalid Request: the session is already initialized"))
+                    message: "Invalid Request: the session is already initialized"
+                ))
             return
         }
         let params = envelope.params.flatMap { try? JSONValue.parse(raw, range: $0) }
         agentProtocolVersion = MCPProtocol.negotiate(params?["protocolVersion"]?.stringValue)
+        downgrade = VersionDowngrade(version: agentProtocolVersion)
+        agentCapabilities = params?["capabilities"]?.objectValue ?? JSONObject()
         if let clientInfo = params?["clientInfo"], let name = clientInfo["name"]?.stringValue {
             audit.agent = AgentIdentity(name: name, version: clientInfo["version"]?.stringValue, source: "clientInfo")
         } else {
             audit.agent = AgentIdentity(name: "unknown", version: nil, source: "none")
         }
         agentInitialized = true
+        pendingInitializeID = id
         startSession()
+        answerInitializeIfReady()
+    }
+
+    /// Answers the agent's `initialize` once every server has answered its own (or failed, or timed out),
+    /// because the capabilities the shim advertises are the union of theirs.
+    func answerInitializeIfReady() {
+        guard let id = pendingInitializeID else { return }
+        let deadlinePassed = startupDeadline.map { monotonicNow() >= $0 } ?? false
+        guard children.allSatisfy(\.hasAnsweredInitialize) || deadlinePassed else { return }
+        pendingInitializeID = nil
+        var capabilities = JSONObject([("tools", ["listChanged": true])])
+        let live = children.filter { $0.phase == .listing || $0.phase == .ready }
+        func anyOffers(_ key: String) -> Bool { live.contains { $0.capabilities[key] != nil } }
+        if anyOffers("prompts") && !persona.prompts.allow.isEmpty {
+            capabilities["prompts"] = ["listChanged": true]
+        }
+        if anyOffers("resources") && !persona.resources.allow.isEmpty {
+            let subscribe = live.contains { $0.capabilities["resources"]?["subscribe"] == true }
+            capabilities["resources"] = ["subscribe": .bool(subscribe), "listChanged": true]
+        }
+        if anyOffers("logging") { capabilities["logging"] = [:] }
+        if anyOffers("completions") && agentProtocolVersion >= "2025-03-26" { capabilities["completions"] = [:] }
         let result: JSONValue = [
             "protocolVersion": .string(agentProtocolVersion),
-            "capabilities": ["tools": ["listChanged": true]],
-            "serverInfo": [
-                "name": "persona-shim", "title": .string("persona-shim: \(persona.name)"),
-                "version": .string(configuration.version),
-            ],
+            "capabilities": .object(capabilities),
+            "serverInfo": .object(
+                downgrade.definition(
+                    JSONObject([
+                        ("name", "persona-shim"), ("title", .string("persona-shim: \(persona.name)")),
+                        ("version", .string(configuration.version)),
+                    ]))),
             "instructions": .string(
                 "Tools here are limited to the persona \"\(persona.name)\": \(persona.purpose) "
                     + "Calls outside this job are refused."),
@@ -144,154 +214,55 @@ extension ShimSession {
             line.withUnsafeBytes { handleAgentLine($0, 0..<line.count) }
         }
     }
-
-    // MARK: tools/call
-
-    private func handleToolCall(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
-        let idRange = envelope.id!
-        let agentID = Array(raw[idRange])
-        guard let params = envelope.params, raw[params.lowerBound] == UInt8(ascii: "{") else {
-            sendToAgent(
-                Message.error(
-                    id: agentID, code: JSONRPCError.invalidParams, message: "tools/call needs params with a tool name"))
-            return
-        }
-        let members = MessageEnvelope.members(raw, object: params, named: ["name", "arguments"])
-        guard let nameRange = members[0], case .string(let name)? = try? JSONValue.parse(raw, range: nameRange) else {
-            sendToAgent(
-                Message.error(
-                    id: agentID, code: JSONRPCError.invalidParams,
-                    message: "tools/call needs params.name, the name of a tool"))
-            return
-        }
-        var arguments: JSONValue?
-        if let argumentsRange = members[1] {
-            arguments = try? JSONValue.parse(raw, range: argumentsRange)
-            guard case .object? = arguments else {
-                sendToAgent(
-                    Message.error(
-                        id: agentID, code: JSONRPCError.invalidParams,
-                        message: "tools/call params.arguments must be an object"))
-                return
-            }
-        }
-        let argsDigest = canonicalDigest(arguments ?? .object(JSONObject()))
-        guard let entry = catalog.entry(named: name), entry.isVisible else {
-            // A hidden tool must be indistinguishable from one that does not exist.
-            let scope = catalog.entry(named: name)?.scope
-            recordDecision(
-                tool: name, server: catalog.entry(named: name)?.server, decision: "deny",
-                rule: scope?.rule ?? "unknown-tool",
-                reason: scope?.reason ?? "no server offers a tool named \(name)", argsDigest: argsDigest)
-            sendToAgent(Message.error(id: agentID, code: JSONRPCError.invalidParams, message: "Unknown tool: \(name)"))
-            return
-        }
-        let child = children[indexOfServer(entry.server)]
-        let decision = callChain.evaluate(
-            ToolCallContext(
-                exposedName: name, server: entry.server, tool: entry.tool, arguments: arguments, now: Date()))
-        guard decision.verdict == .allow else {
-            let reason =
-                decision.verdict == .ask
-                ? decision.reason + "; it needs a person's approval, which this session cannot ask for"
-                : decision.reason
-            recordDecision(
-                tool: name, server: entry.server, decision: "deny", rule: decision.rule, reason: reason,
-                argsDigest: argsDigest)
-            sendToAgent(
-                Message.response(
-                    id: agentID,
-                    result: Message.toolError(
-                        "persona-shim refused this call under the persona \"\(persona.name)\": \(reason) (rule \(decision.rule)). This action is outside the job this agent was deployed for."
-                    )))
-            return
-        }
-        guard child.phase == .ready, child.stdinFD >= 0 else {
-            recordDecision(
-                tool: name, server: entry.server, decision: "deny", rule: "server-unavailable",
-                reason: "the server \(child.name) is not running", argsDigest: argsDigest)
-            sendToAgent(
-                Message.response(
-                    id: agentID,
-                    result: Message.toolError(
-                        "The server \(child.name) is not running, so \(name) cannot be called now.")))
-            return
-        }
-        do {
-            // Write-ahead: the decision is on disk before the server sees the call.
-            try audit.record(
-                "call.decision",
-                [
-                    ("server", .string(entry.server)), ("tool", .string(name)), ("decision", "allow"),
-                    ("rule", .string(decision.rule)), ("reason", .string(decision.reason)),
-                    ("argsDigest", .string(argsDigest)),
-                ])
-        } catch {
-            logger.error("\(error); refusing the call to \(name)")
-            sendToAgent(
-                Message.response(
-                    id: agentID,
-                    result: Message.toolError(
-                        "persona-shim refused this call because it could not write the audit record (\(error.reason)). The call was not forwarded. Ask the user to fix the audit file \(audit.path)."
-                    )))
-            return
-        }
-        let shimID = nextRequestID
-        nextRequestID += 1
-        let now = monotonicNow()
-        let deadline = now + nanoseconds(persona.timeouts.callSeconds)
-        pending[shimID] = .call(
-            ForwardedCall(
-                agentID: agentID, server: child.index, exposedName: name, tool: entry.tool, argsDigest: argsDigest,
-                started: now, deadline: deadline))
-        callTimeouts.append((deadline, shimID))
-        var toolName: [UInt8] = []
-        JSONWriter.appendString(entry.tool, to: &toolName)
-        let replacements = [(idRange, Array(String(shimID).utf8)), (nameRange, toolName)].sorted {
-            $0.0.lowerBound < $1.0.lowerBound
-        }
-        child.input.appendLine(raw, range: range, replacing: replacements)
-    }
-
-    func indexOfServer(_ name: String) -> Int {
-        children.firstIndex { $0.name == name } ?? 0
-    }
-
-    func recordDecision(
-        tool: String, server: String?, decision: String, rule: String, reason: String, argsDigest: String
-    ) {
-        var fields: [(String, JSONValue)] = []
-        if let server { fields.append(("server", .string(server))) }
-        fields += [
-            ("tool", .string(tool)), ("decision", .string(decision)), ("rule", .string(rule)),
-            ("reason", .string(reason)), ("argsDigest", .string(argsDigest)),
-        ]
-        do {
-            try audit.record("call.decision", fields)
-        } catch {
-            logger.error("\(error)")
-        }
-    }
-
-    func recordOutcome(_ call: ForwardedCall, outcome: String, extra: [(String, JSONValue)]) {
-        let duration = Double(monotonicNow() - call.started) / 1e6
-        let fields: [(String, JSONValue)] =
-            [
-                ("server", .string(children[call.server].name)), ("tool", .string(call.exposedName)),
-                ("outcome", .string(outcome)),
-                ("durationMs", .number(formatMilliseconds(duration))), ("argsDigest", .string(call.argsDigest)),
-            ] + extra
-        do {
-            try audit.record("call.outcome", fields)
-        } catch {
-            logger.error("\(error)")
-        }
-    }
 }
 
-/// Milliseconds with three decimals, without Foundation's formatter on the hot path.
-func formatMilliseconds(_ milliseconds: Double) -> String {
-    let micros = Int((milliseconds * 1000).rounded())
-    let fraction = String(micros % 1000)
-    return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+/// One request from the agent, with its bytes, for the handlers that route it.
+struct AgentRequest {
+    let raw: UnsafeRawBufferPointer
+    let envelope: MessageEnvelope
+    let range: Range<Int>
+
+    var id: [UInt8] { Array(raw[envelope.id!]) }
+    var method: String { envelope.method! }
+
+    /// The value ranges of the named members of `params` (nil where absent or params is not an object).
+    func params(_ names: [String]) -> [Range<Int>?] {
+        guard let params = envelope.params else { return names.map { _ in nil } }
+        return MessageEnvelope.members(raw, object: params, named: names)
+    }
+
+    func value(_ range: Range<Int>?) -> JSONValue? { range.flatMap { try? JSONValue.parse(raw, range: $0) } }
+
+    /// A key that appears twice in `params`, `params._meta` or `params.ref`. Readers disagree on which
+    /// occurrence wins, so the shim could judge one tool name while the server runs another.
+    func duplicateKey() -> String? {
+        guard let params = envelope.params, raw[params.lowerBound] == UInt8(ascii: "{") else { return nil }
+        var nested: [Range<Int>] = []
+        var duplicate: String?
+        func check(_ object: Range<Int>, collectNested: Bool) {
+            var seen: Set<[UInt8]> = []
+            try? MessageEnvelope.forEachMember(raw, object: object) { (key, value) throws(JSONSyntaxError) in
+                if !seen.insert(Array(key)).inserted { duplicate = duplicate ?? String(decoding: key, as: UTF8.self) }
+                if collectNested && raw[value.lowerBound] == UInt8(ascii: "{")
+                    && (key.elementsEqual("_meta".utf8) || key.elementsEqual("ref".utf8))
+                {
+                    nested.append(value)
+                }
+            }
+        }
+        check(params, collectNested: true)
+        for object in nested { check(object, collectNested: false) }
+        return duplicate
+    }
+
+    /// Lists come back as one complete page, so any cursor is one the shim never issued.
+    func rejectCursor(_ session: ShimSession) -> Bool {
+        guard params(["cursor"])[0] == nil else {
+            session.sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidParams, message: "Invalid cursor: lists are one complete page"))
+            return false
+        }
+        return true
+    }
 }

@@ -1,10 +1,11 @@
+import CPersonaShim
 import Foundation
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Messages from downstream servers, their startup handshake, and their departures.
+/// Messages from downstream servers.
 extension ShimSession {
     func handleChildLine(_ child: Downstream, _ raw: UnsafeRawBufferPointer, _ range: Range<Int>) {
         let envelope: MessageEnvelope
@@ -18,7 +19,7 @@ extension ShimSession {
         }
         switch envelope.kind {
         case .response: handleChildResponse(child, raw, envelope, range)
-        case .request: handleChildRequest(child, raw, envelope)
+        case .request: handleChildRequest(child, raw, envelope, range)
         case .notification: handleChildNotification(child, raw, envelope, range)
         }
     }
@@ -33,338 +34,238 @@ extension ShimSession {
             logger.debug("[\(child.name)] dropped a response nobody is waiting for")
             return
         }
-        pending[id] = nil
         switch request {
         case .initialize:
+            pending[id] = nil
             childInitialized(child, raw, envelope)
-        case .listTools(_, let page):
-            childToolsPage(child, raw, envelope, page: page)
-        case .call(let call):
-            var outcome = "ok"
-            var extra: [(String, JSONValue)] = []
-            if let error = envelope.error {
-                outcome = "protocol_error"
-                if let code = MessageEnvelope.members(raw, object: error, named: ["code"])[0] {
-                    extra.append(("errorCode", .number(String(decoding: raw[code], as: UTF8.self))))
-                }
-            } else if envelope.resultIsError {
-                outcome = "tool_error"
-            }
-            recordOutcome(call, outcome: outcome, extra: extra)
-            agentOutput.appendLine(raw, range: range, replacing: [(idRange, call.agentID)])
+        case .list(_, let key, let page, let generation):
+            pending[id] = nil
+            guard generation == child.listGeneration[key] else { return }
+            childListPage(child, raw, envelope, key: key, page: page)
+        case .fanOutPage(let fanOutID, _, let page):
+            pending[id] = nil
+            childFanOutPage(child, raw, envelope, fanOutID: fanOutID, page: page)
+        case .internalRequest:
+            pending[id] = nil
+        case .forward(let forwarded):
+            finishRequest(id)
+            completeForwarded(forwarded, child, raw, envelope, range, idRange: idRange)
         }
     }
 
-    private func handleChildRequest(_ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
-        let id = raw[envelope.id!]
-        let method = envelope.method!
-        if method == "ping" {
-            child.input.append(Message.response(id: id, result: [:]))
+    /// Passes a server's answer back to the agent: by bytes with only the id replaced, unless its content
+    /// must change (resource URIs to expose, or fields the agent's protocol revision does not know).
+    private func completeForwarded(
+        _ request: ForwardedRequest, _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope,
+        _ range: Range<Int>, idRange: Range<Int>
+    ) {
+        var outcome = "ok"
+        var extra: [(String, JSONValue)] = []
+        if let error = envelope.error {
+            outcome = "protocol_error"
+            if let code = MessageEnvelope.members(raw, object: error, named: ["code"])[0] {
+                extra.append(("errorCode", .number(String(decoding: raw[code], as: UTF8.self))))
+            }
+        } else if envelope.resultIsError {
+            outcome = "tool_error"
+        }
+        recordOutcome(request, outcome: outcome, extra: extra)
+        if let resultRange = envelope.result, let rewritten = rewriteResult(request, child, raw, resultRange) {
+            sendToAgent(Message.response(id: request.agentID, result: rewritten))
+        } else {
+            agentOutput.appendLine(raw, range: range, replacing: [(idRange, request.agentID)])
+        }
+    }
+
+    /// The rewritten result, or nil when the server's bytes can go to the agent as they are.
+    private func rewriteResult(
+        _ request: ForwardedRequest, _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ resultRange: Range<Int>
+    ) -> JSONValue? {
+        let needsURIs: Bool
+        switch request.method {
+        case "resources/read": needsURIs = uris.prefixed
+        case "tools/call", "prompts/get":
+            needsURIs = uris.prefixed && contains(raw, resultRange, #""resource"#)
+        default: needsURIs = false
+        }
+        let needsDowngrade = downgrade.isNeeded && (request.method == "tools/call" || request.method == "prompts/get")
+        guard needsURIs || needsDowngrade, var result = try? JSONValue.parse(raw, range: resultRange) else {
+            return nil
+        }
+        switch request.method {
+        case "resources/read":
+            if case .object(var object) = result, case .array(let contents)? = object["contents"] {
+                object["contents"] = .array(
+                    contents.map { item in
+                        guard case .object(var item) = item, let uri = item["uri"]?.stringValue else { return item }
+                        item["uri"] = .string(uris.expose(uri, server: child.index))
+                        return .object(item)
+                    })
+                result = .object(object)
+            }
+        case "tools/call":
+            result = downgrade.toolResult(uris.exposeContent(result, server: child.index))
+        default:
+            result = downgrade.promptResult(uris.exposeContent(result, server: child.index))
+        }
+        return result
+    }
+
+    private func contains(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, _ needle: String) -> Bool {
+        let bytes = Array(needle.utf8)
+        return bytes.withUnsafeBytes { needleBytes in
+            ps_memmem(raw.baseAddress! + range.lowerBound, range.count, needleBytes.baseAddress!, bytes.count) != nil
+        }
+    }
+
+    private func childFanOutPage(
+        _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, fanOutID: Int, page: Int
+    ) {
+        guard var fanOut = fanOuts[fanOutID] else { return }
+        let result = envelope.result.flatMap { try? JSONValue.parse(raw, range: $0) }
+        let items = result?[fanOut.key]?.arrayValue?.compactMap(\.objectValue) ?? []
+        fanOut.items[child.index, default: []].append(contentsOf: items)
+        if let cursor = result?["nextCursor"]?.stringValue, page + 1 < Self.maximumPages {
+            fanOuts[fanOutID] = fanOut
+            requestFanOutPage(fanOutID, server: child.index, cursor: cursor, page: page + 1)
             return
         }
-        logger.debug("[\(child.name)] refused server request \(method)")
-        child.input.append(
-            Message.error(
-                id: id, code: JSONRPCError.methodNotFound,
-                message: "persona-shim does not forward \(method) to the agent in this version"))
+        fanOut.waiting.remove(child.index)
+        fanOuts[fanOutID] = fanOut
+        completeFanOutIfDone(fanOutID)
     }
+
+    // MARK: Requests from servers
+
+    private static let agentBoundMethods = [
+        "sampling/createMessage": ("sampling", \ServerRequestPolicy.sampling),
+        "elicitation/create": ("elicitation", \ServerRequestPolicy.elicitation),
+        "roots/list": ("roots", \ServerRequestPolicy.roots),
+    ]
+
+    private func handleChildRequest(
+        _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>
+    ) {
+        let idRange = envelope.id!
+        let id = raw[idRange]
+        let method = envelope.method!
+        if method == "ping" { return child.input.append(Message.response(id: id, result: [:])) }
+        guard let (capability, permission) = Self.agentBoundMethods[method] else {
+            return child.input.append(
+                Message.error(id: id, code: JSONRPCError.methodNotFound, message: "Method not found: \(method)"))
+        }
+        guard persona.serverRequests[keyPath: permission] else {
+            logger.info("[\(child.name)] refused \(method): the persona does not allow it")
+            try? audit.record(
+                "server.request",
+                [
+                    ("server", .string(child.name)), ("method", .string(method)), ("decision", "deny"),
+                    ("rule", .string("serverRequests.\(capability)")),
+                ])
+            return child.input.append(
+                Message.error(
+                    id: id, code: JSONRPCError.requestFailed,
+                    message: "The persona \"\(persona.name)\" does not allow servers to use \(method)"))
+        }
+        guard agentCapabilities[capability] != nil, agentInitialized, !agentGone else {
+            return child.input.append(
+                Message.error(
+                    id: id, code: JSONRPCError.methodNotFound,
+                    message: "The client does not support \(method) (it did not declare \"\(capability)\")"))
+        }
+        let shimID = nextRequestID
+        nextRequestID += 1
+        agentBound[shimID] = AgentBoundRequest(server: child.index, childID: Array(id), method: method)
+        try? audit.record(
+            "server.request",
+            [
+                ("server", .string(child.name)), ("method", .string(method)), ("decision", "allow"),
+                ("rule", .string("serverRequests.\(capability)")),
+            ])
+        agentOutput.appendLine(raw, range: range, replacing: [(idRange, Array(String(shimID).utf8))])
+    }
+
+    // MARK: Notifications from servers
 
     private func handleChildNotification(
         _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>
     ) {
+        guard agentInitialized else { return }
         switch envelope.method! {
-        case "notifications/progress", "notifications/message":
-            guard agentInitialized else { return }
-            agentOutput.appendLine(raw, range: range)
+        case "notifications/progress":
+            guard let params = envelope.params,
+                let tokenRange = MessageEnvelope.members(raw, object: params, named: ["progressToken"])[0],
+                let token = Int(String(decoding: raw[tokenRange], as: UTF8.self)),
+                let route = progressRoutes[token], pending[route.request]?.server == child.index
+            else { return }  // Unknown token, or progress after the final answer: some clients drop the connection.
+            agentOutput.appendLine(raw, range: range, replacing: [(tokenRange, route.agentToken)])
+        case "notifications/message":
+            forwardLogMessage(child, raw, envelope)
         case "notifications/tools/list_changed":
-            if child.phase == .ready { requestToolsPage(child, cursor: nil, page: 0) }
+            if child.phase == .ready { requestListPage(child, key: "tools", cursor: nil, page: 0) }
+        case "notifications/prompts/list_changed":
+            if child.phase == .ready { requestListPage(child, key: "prompts", cursor: nil, page: 0) }
+        case "notifications/resources/list_changed":
+            if !persona.resources.allow.isEmpty { announceListChange("resources") }
+        case "notifications/resources/updated":
+            guard let params = envelope.params, case .string(let uri)? = paramsValue(raw, params, "uri") else { return }
+            let exposed = uris.expose(uri, server: child.index)
+            guard subscriptions.contains(exposed) else { return }
+            var object = (try? JSONValue.parse(raw, range: params))?.objectValue ?? JSONObject()
+            object["uri"] = .string(exposed)
+            sendToAgent(Message.notification(method: "notifications/resources/updated", params: .object(object)))
+        case "notifications/cancelled":
+            guard let params = envelope.params,
+                let requestRange = MessageEnvelope.members(raw, object: params, named: ["requestId"])[0]
+            else { return }
+            let childID = Array(raw[requestRange])
+            guard
+                let (shimID, _) = agentBound.first(where: {
+                    $0.value.server == child.index && $0.value.childID == childID
+                })
+            else { return }
+            agentBound[shimID] = nil
+            var cancel = JSONObject([("requestId", .integer(shimID))])
+            if let reason = paramsValue(raw, params, "reason") { cancel["reason"] = reason }
+            sendToAgent(Message.notification(method: "notifications/cancelled", params: .object(cancel)))
         default:
             logger.debug("[\(child.name)] ignored notification \(envelope.method!)")
         }
     }
 
-    // MARK: Startup handshake
-
-    /// Records the session start and spawns every server; they initialize concurrently.
-    func startSession() {
-        guard !sessionStarted else { return }
-        sessionStarted = true
-        do {
-            try audit.record(
-                "session.start",
-                [
-                    ("personaDigest", .string(persona.digest)),
-                    ("personaFile", persona.sourcePath.map(JSONValue.string) ?? .null),
-                    ("servers", .array(children.map { .string($0.name) })),
-                    ("pid", .integer(Int(getpid()))), ("version", .string(configuration.version)),
-                ])
-        } catch {
-            logger.error("\(error). Tool calls will be refused until the audit file can be written.")
-        }
-        let now = monotonicNow()
-        startupDeadline = now + nanoseconds(persona.timeouts.initializeSeconds) + 100_000_000
-        for child in children { spawn(child) }
-        checkStartupComplete()
+    private func paramsValue(_ raw: UnsafeRawBufferPointer, _ params: Range<Int>, _ name: String) -> JSONValue? {
+        MessageEnvelope.members(raw, object: params, named: [name])[0].flatMap { try? JSONValue.parse(raw, range: $0) }
     }
 
-    private func spawn(_ child: Downstream) {
-        var command = child.spec.command
-        if command.executable == "persona-shim" { command.executable = configuration.selfExecutable }
-        let environment = ChildEnvironment.build(parent: configuration.environment, declared: command.environment)
-        let searchPath = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard
-            let resolved = ExecutableResolver.resolve(
-                command.executable, searchPath: searchPath, workingDirectory: command.workingDirectory)
-        else {
-            childFailed(
-                child,
-                reason:
-                    "could not find the command \"\(command.executable)\" (searched PATH \(searchPath)); check the server's \"command\""
-            )
+    /// Forwards a server's log line at or above the agent's level, with the logger named after the server.
+    private func forwardLogMessage(_ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
+        guard let params = envelope.params, case .object(var object)? = try? JSONValue.parse(raw, range: params) else {
             return
         }
-        command.executable = resolved
-        do {
-            let spawned = try ChildSpawner.spawn(command, environment: environment)
-            child.pid = spawned.pid
-            child.stdinFD = spawned.stdin
-            child.stdoutFD = spawned.stdout
-            child.stderrFD = spawned.stderr
-        } catch {
-            childFailed(child, reason: error.description)
+        if let threshold = logLevel.flatMap(LogLevel.init),
+            let level = object["level"]?.stringValue.flatMap(LogLevel.init),
+            level < threshold
+        {
             return
         }
-        child.startedAt = monotonicNow()
-        child.phase = .initializing
-        try? audit.record(
-            "child.start",
-            [("server", .string(child.name)), ("pid", .integer(Int(child.pid))), ("command", .string(resolved))])
-        let id = nextRequestID
-        nextRequestID += 1
-        pending[id] = .initialize(server: child.index)
-        let params: JSONValue = [
-            "protocolVersion": .string(MCPProtocol.latestVersion),
-            "capabilities": [:],
-            "clientInfo": ["name": "persona-shim", "version": .string(configuration.version)],
-        ]
-        child.input.append(Message.request(id: id, method: "initialize", params: params))
-        initializeDeadlines.append((child.startedAt + nanoseconds(persona.timeouts.initializeSeconds), child.index))
+        let logger = object["logger"]?.stringValue
+        object["logger"] = .string(logger.map { "\(child.name)/\($0)" } ?? child.name)
+        sendToAgent(Message.notification(method: "notifications/message", params: .object(object)))
     }
 
-    private func childInitialized(_ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
-        guard let resultRange = envelope.result, let result = try? JSONValue.parse(raw, range: resultRange) else {
-            let message = envelope.error.flatMap { try? JSONValue.parse(raw, range: $0) }?["message"]?.stringValue
-            childFailed(child, reason: "refused initialize: \(message ?? "no reason given")")
-            return
-        }
-        let version = result["protocolVersion"]?.stringValue
-        guard let version, MCPProtocol.supportedVersions.contains(version) else {
-            childFailed(child, reason: "answered initialize with unsupported protocol version \(version ?? "none")")
-            return
-        }
-        child.protocolVersion = version
-        child.serverInfo = result["serverInfo"]
-        child.input.append(Message.notification(method: "notifications/initialized", params: nil))
-        if result["capabilities"]?["tools"] != nil {
-            child.phase = .listing
-            requestToolsPage(child, cursor: nil, page: 0)
-        } else {
-            childReady(child)
-        }
+    /// Coalesces list changes over a short window so a burst becomes one notification.
+    func announceListChange(_ list: String) {
+        guard catalogPublished || list == "resources" else { return }
+        pendingListChanges.insert(list)
+        if listChangeDeadline == nil { listChangeDeadline = monotonicNow() + 50_000_000 }
     }
 
-    func requestToolsPage(_ child: Downstream, cursor: String?, page: Int) {
-        if page == 0 { child.partialTools = [] }
-        let id = nextRequestID
-        nextRequestID += 1
-        pending[id] = .listTools(server: child.index, page: page)
-        let params: JSONValue? = cursor.map { ["cursor": .string($0)] }
-        child.input.append(Message.request(id: id, method: "tools/list", params: params))
-    }
-
-    private static let maximumToolPages = 1000
-
-    private func childToolsPage(
-        _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, page: Int
-    ) {
-        guard let resultRange = envelope.result, let result = try? JSONValue.parse(raw, range: resultRange),
-            let tools = result["tools"]?.arrayValue
-        else {
-            logger.warning("[\(child.name)] tools/list failed; the server's tools are not available")
-            if child.phase == .listing { childReady(child) }
-            return
+    func flushListChanges() {
+        listChangeDeadline = nil
+        guard agentInitialized else { return pendingListChanges.removeAll() }
+        for list in pendingListChanges.sorted() {
+            sendToAgent(Message.notification(method: "notifications/\(list)/list_changed", params: nil))
         }
-        child.partialTools.append(contentsOf: tools.compactMap(\.objectValue))
-        if let cursor = result["nextCursor"]?.stringValue, page + 1 < Self.maximumToolPages {
-            requestToolsPage(child, cursor: cursor, page: page + 1)
-            return
-        }
-        child.tools = child.partialTools
-        child.partialTools = []
-        if child.phase == .listing {
-            childReady(child)
-        } else {
-            rebuildCatalog()
-        }
+        pendingListChanges.removeAll()
     }
-
-    private func childReady(_ child: Downstream) {
-        child.phase = .ready
-        initializeDeadlines.removeAll { $0.server == child.index }
-        let elapsed = Double(monotonicNow() - child.startedAt) / 1e6
-        var fields: [(String, JSONValue)] = [
-            ("server", .string(child.name)), ("tools", .integer(child.tools.count)),
-            ("protocolVersion", .string(child.protocolVersion ?? "")),
-            ("durationMs", .number(formatMilliseconds(elapsed))),
-        ]
-        if let info = child.serverInfo { fields.append(("serverInfo", info)) }
-        try? audit.record("child.ready", fields)
-        logger.debug("[\(child.name)] ready with \(child.tools.count) tools")
-        if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
-    }
-
-    func childFailed(_ child: Downstream, reason: String) {
-        guard child.phase != .failed && child.phase != .gone else { return }
-        let wasReady = child.phase == .ready
-        child.phase = wasReady ? .gone : .failed
-        initializeDeadlines.removeAll { $0.server == child.index }
-        logger.error("[\(child.name)] \(reason); its tools are not available")
-        try? audit.record("child.failed", [("server", .string(child.name)), ("reason", .string(reason))])
-        failPendingRequests(of: child, outcome: "child_exited", message: "The server \(child.name) \(reason)")
-        if child.isRunning { ProcessGroup.signal(child.pid, SIGTERM) }
-        closePipes(child)
-        if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
-    }
-
-    func checkStartupComplete() {
-        guard !startupComplete else { return }
-        let deadlinePassed = startupDeadline.map { monotonicNow() >= $0 } ?? false
-        guard children.allSatisfy(\.isSettled) || deadlinePassed else { return }
-        startupComplete = true
-        rebuildCatalog()
-        replayDeferredAgentLines()
-    }
-
-    /// Recomputes what the agent sees; tells it when that changed.
-    func rebuildCatalog() {
-        let ready = children.filter { $0.phase == .ready }.map { (name: $0.name, tools: $0.tools) }
-        catalog = ToolCatalog(servers: ready, scope: scopeChain)
-        let visible = JSONValue.array(catalog.visible.map { .object($0.definition) })
-        var result = Array(#"{"tools":"#.utf8)
-        JSONWriter.append(visible, to: &result)
-        result.append(UInt8(ascii: "}"))
-        let changed = result != toolsListResult
-        toolsListResult = result
-        if changed && catalogPublished && agentInitialized {
-            sendToAgent(Message.notification(method: "notifications/tools/list_changed", params: nil))
-        }
-        catalogPublished = startupComplete
-    }
-
-    // MARK: Departures
-
-    func failPendingRequests(of child: Downstream, outcome: String, message: String) {
-        for (id, request) in pending where request.server == child.index {
-            pending[id] = nil
-            if case .call(let call) = request {
-                recordOutcome(call, outcome: outcome, extra: [])
-                sendToAgent(
-                    Message.error(
-                        id: call.agentID, code: JSONRPCError.requestFailed,
-                        message: "\(message) before answering; the call may or may not have taken effect"))
-            }
-        }
-    }
-
-    func closePipes(_ child: Downstream) {
-        for fd in [child.stdinFD, child.stdoutFD] where fd >= 0 { FD.close(fd) }
-        child.stdinFD = -1
-        child.stdoutFD = -1
-        child.input.discardAll()
-    }
-
-    /// The server's output ended: whatever it does now, it can no longer answer.
-    func childDisconnected(_ child: Downstream, reason: String) {
-        // Output closes as the process exits, a moment before its status can be collected; wait briefly
-        // so the audit and the agent learn how it ended.
-        for _ in 0..<50 where child.isRunning {
-            if let status = Reaper.poll(child.pid) {
-                recordExit(child, status)
-            } else {
-                usleep(1_000)
-            }
-        }
-        let description = child.exitStatus.map { "\($0)" } ?? reason
-        if child.phase == .ready || child.phase == .listing || child.phase == .initializing {
-            childFailed(child, reason: description)
-        } else {
-            closePipes(child)
-        }
-    }
-
-    func reapChildren() {
-        for child in children where child.isRunning {
-            guard let status = Reaper.poll(child.pid) else { continue }
-            // Read what it wrote before it exited: its last answers count.
-            if child.stdoutFD >= 0 { readChildOutput(child) }
-            recordExit(child, status)
-            if child.stdoutFD >= 0 { childDisconnected(child, reason: "\(status)") }
-        }
-    }
-
-    func recordExit(_ child: Downstream, _ status: ExitStatus) {
-        child.exitStatus = status
-        guard !child.exitRecorded else { return }
-        child.exitRecorded = true
-        var fields: [(String, JSONValue)] = [("server", .string(child.name)), ("status", .string("\(status)"))]
-        switch status {
-        case .exited(let code): fields.append(("exitCode", .integer(Int(code))))
-        case .signaled(let signal): fields.append(("signal", .integer(Int(signal))))
-        }
-        if stopping { fields.append(("reason", "shutdown")) }
-        try? audit.record("child.exit", fields)
-    }
-
-    // MARK: Timers
-
-    func fireTimers() {
-        let now = monotonicNow()
-        if !startupComplete, let startupDeadline, now >= startupDeadline { checkStartupComplete() }
-        for entry in initializeDeadlines where entry.deadline <= now {
-            let child = children[entry.server]
-            childFailed(
-                child,
-                reason:
-                    "did not finish initializing within \(formatSeconds(persona.timeouts.initializeSeconds)) seconds")
-        }
-        while callTimeoutHead < callTimeouts.count {
-            let (deadline, id) = callTimeouts[callTimeoutHead]
-            guard case .call(let call)? = pending[id] else {
-                callTimeoutHead += 1
-                continue
-            }
-            guard deadline <= now else { break }
-            callTimeoutHead += 1
-            pending[id] = nil
-            recordOutcome(call, outcome: "timeout", extra: [])
-            sendToAgent(
-                Message.error(
-                    id: call.agentID, code: JSONRPCError.requestTimeout,
-                    message:
-                        "The server \(children[call.server].name) did not answer \(call.exposedName) within \(formatSeconds(persona.timeouts.callSeconds)) seconds; the request was cancelled"
-                ))
-            children[call.server].input.append(
-                Message.notification(
-                    method: "notifications/cancelled",
-                    params: ["requestId": .integer(id), "reason": "persona-shim: request timed out"]))
-        }
-        if callTimeoutHead > 1024 && callTimeoutHead * 2 > callTimeouts.count {
-            callTimeouts.removeFirst(callTimeoutHead)
-            callTimeoutHead = 0
-        }
-    }
-}
-
-func formatSeconds(_ seconds: Double) -> String {
-    seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
 }

@@ -22,6 +22,17 @@ extension ShimSession {
             }
         }
         deferredAgentLines = []
+        if let id = pendingInitializeID {
+            pendingInitializeID = nil
+            sendToAgent(
+                Message.error(id: id, code: JSONRPCError.requestFailed, message: "persona-shim is shutting down"))
+        }
+        for fanOut in fanOuts.values {
+            sendToAgent(
+                Message.error(
+                    id: fanOut.agentID, code: JSONRPCError.requestFailed, message: "persona-shim is shutting down"))
+        }
+        fanOuts = [:]
         drainAgentOutput(for: 1.0)
         teardownChildren()
         if sessionStarted {

@@ -45,6 +45,11 @@ public final class ShimSession {
     let audit: AuditLog
     let callChain: PolicyChain
     let scopeChain: PolicyChain
+    let promptChain: PolicyChain
+    let promptVisibility: PolicyChain
+    let resourceChain: PolicyChain
+    let resourceVisibility: PolicyChain
+    let uris: ResourceURIs
 
     let agentInputFD: Int32 = 0
     let agentOutputFD: Int32 = 1
@@ -56,6 +61,13 @@ public final class ShimSession {
     var agentGone = false
     var agentInitialized = false
     var agentProtocolVersion = MCPProtocol.latestVersion
+    var downgrade = VersionDowngrade(version: MCPProtocol.latestVersion)
+    /// The agent's declared client capabilities (sampling, elicitation, roots).
+    var agentCapabilities = JSONObject()
+    /// What the shim offers servers as their client: the agent's capabilities that the persona allows.
+    var serverClientCapabilities = JSONObject()
+    /// The agent's `initialize`, answered once every server has answered its own.
+    var pendingInitializeID: [UInt8]?
     var sessionStarted = false
 
     var children: [Downstream] = []
@@ -70,6 +82,19 @@ public final class ShimSession {
 
     var catalog = ToolCatalog()
     var toolsListResult: [UInt8] = Array(#"{"tools":[]}"#.utf8)
+    var promptCatalog = ToolCatalog()
+    var promptsListResult: [UInt8] = Array(#"{"prompts":[]}"#.utf8)
+    var fanOuts: [Int: FanOut] = [:]
+    var agentBound: [Int: AgentBoundRequest] = [:]
+    /// The shim's progress tokens: the agent's original token (raw bytes) and the request it belongs to.
+    var progressRoutes: [Int: (agentToken: [UInt8], request: Int)] = [:]
+    /// Resource URIs (as the agent sees them) the agent subscribed to.
+    var subscriptions: Set<String> = []
+    /// The level the agent asked for with `logging/setLevel`.
+    var logLevel: String?
+    /// List changes waiting to be announced to the agent, coalesced over a short window.
+    var pendingListChanges: Set<String> = []
+    var listChangeDeadline: UInt64?
     /// Whether the agent could already have seen a tool list (only then is a change worth announcing).
     var catalogPublished = false
 
@@ -84,8 +109,14 @@ public final class ShimSession {
         self.audit = AuditLog(
             path: configuration.auditPath, fsync: configuration.persona.audit.fsync, session: AuditLog.newSessionID(),
             persona: configuration.persona.name, user: AuditLog.currentUser())
-        self.callChain = configuration.persona.callChain
-        self.scopeChain = configuration.persona.scopeChain
+        let persona = configuration.persona
+        self.callChain = persona.callChain
+        self.scopeChain = persona.scopeChain
+        self.promptChain = persona.requestChain(persona.prompts)
+        self.promptVisibility = persona.visibilityChain(persona.prompts)
+        self.resourceChain = persona.requestChain(persona.resources)
+        self.resourceVisibility = persona.visibilityChain(persona.resources)
+        self.uris = ResourceURIs(servers: persona.servers.map(\.name))
         self.children = configuration.persona.servers.enumerated().map {
             Downstream(spec: $1, index: $0, lineLimit: configuration.lineLimit)
         }
@@ -108,12 +139,14 @@ public final class ShimSession {
             }
         }
         defer {
+            StandardErrorSink.shared.drain(seconds: 1)
             for (fd, flags) in savedFlags { _ = fcntl(fd, F_SETFL, flags) }
         }
         while !stopping {
             pollOnce()
             fireTimers()
             flushOutputs()
+            processAgentLines()
             if agentClosed {
                 let closedAt = agentClosedAt ?? monotonicNow()
                 agentClosedAt = closedAt
@@ -131,8 +164,14 @@ public final class ShimSession {
     /// Whether anything is still owed to an agent that has closed its input (answers in flight).
     var hasWorkForAgent: Bool {
         guard !agentGone else { return false }
-        let callsInFlight = pending.values.contains { if case .call = $0 { return true } else { return false } }
-        return callsInFlight || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
+        let requestsInFlight = pending.values.contains {
+            switch $0 {
+            case .forward, .fanOutPage: true
+            default: false
+            }
+        }
+        return requestsInFlight || pendingInitializeID != nil || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
+            || agentReader.hasCompleteLine
     }
 
     func stop(_ reason: String) {
@@ -144,7 +183,10 @@ public final class ShimSession {
 
     // MARK: The loop
 
-    private enum Source { case signals, agentIn, agentOut, childOut(Int), childErr(Int), childIn(Int) }
+    private enum Source { case signals, agentIn, agentOut, stderr, childOut(Int), childErr(Int), childIn(Int) }
+
+    /// Requests queued while servers start, at most; past this the agent is told to slow down.
+    static let deferredLimit = 10_000
 
     private static let highWater = 64 * 1024 * 1024
 
@@ -156,12 +198,16 @@ public final class ShimSession {
             sources.append(source)
         }
         if let signalPipe { watch(signalPipe.readFD, POLLIN, .signals) }
-        let childrenBacklogged = children.contains { $0.input.count > Self.highWater }
-        if !agentClosed && !childrenBacklogged { watch(agentInputFD, POLLIN, .agentIn) }
+        // Backpressure: stop reading whoever feeds a queue that is full, so memory stays bounded.
+        if !agentClosed && !agentInputPaused && !agentReader.hasCompleteLine {
+            watch(agentInputFD, POLLIN, .agentIn)
+        }
         if !agentOutput.isEmpty && !agentGone { watch(agentOutputFD, POLLOUT, .agentOut) }
-        let agentBacklogged = agentOutput.count > Self.highWater
+        if StandardErrorSink.shared.hasPending { watch(2, POLLOUT, .stderr) }
         for child in children {
-            if child.stdoutFD >= 0 && !agentBacklogged { watch(child.stdoutFD, POLLIN, .childOut(child.index)) }
+            if child.stdoutFD >= 0 && !agentBacklogged && child.input.count <= Self.highWater {
+                watch(child.stdoutFD, POLLIN, .childOut(child.index))
+            }
             if child.stderrFD >= 0 { watch(child.stderrFD, POLLIN, .childErr(child.index)) }
             if child.stdinFD >= 0 && !child.input.isEmpty { watch(child.stdinFD, POLLOUT, .childIn(child.index)) }
         }
@@ -177,6 +223,7 @@ public final class ShimSession {
             case .signals: handleSignals()
             case .agentIn: readAgent()
             case .agentOut: flushAgent()
+            case .stderr: StandardErrorSink.shared.flush()
             case .childOut(let child): readChildOutput(children[child])
             case .childErr(let child): readChildErrors(children[child])
             case .childIn(let child): flushChild(children[child])
@@ -191,6 +238,11 @@ public final class ShimSession {
         for entry in initializeDeadlines { consider(entry.deadline) }
         if callTimeoutHead < callTimeouts.count { consider(callTimeouts[callTimeoutHead].deadline) }
         if let agentClosedAt { consider(agentClosedAt + nanoseconds(configuration.drainSeconds)) }
+        if let listChangeDeadline { consider(listChangeDeadline) }
+        for child in children {
+            if let restartAt = child.restartAt { consider(restartAt) }
+            if let departure = child.departureDeadline { consider(departure) }
+        }
         guard let next else { return -1 }
         let now = monotonicNow()
         if next <= now { return 0 }
@@ -212,7 +264,7 @@ public final class ShimSession {
 
     private func readAgent() {
         var budget = 16
-        while budget > 0 && !agentClosed {
+        while budget > 0 && !agentClosed && !agentInputPaused {
             budget -= 1
             let result: LineReader.FillResult
             do {
@@ -223,27 +275,44 @@ public final class ShimSession {
                 break
             }
             switch result {
-            case .wouldBlock: return
+            case .wouldBlock: budget = 0
             case .endOfFile:
                 agentClosed = true
                 logger.debug("the agent closed its input")
+                agentReader.finishInput()
             case .data: break
             }
-            while let event = agentReader.next() {
-                switch event {
-                case .line(let range):
-                    handleAgentLine(agentReader.bytes, range)
-                case .oversized(let bytes):
-                    logger.warning(
-                        "discarded a message of \(bytes) bytes from the agent (the limit is \(configuration.lineLimit) bytes)"
-                    )
-                    sendToAgent(
-                        Message.error(
-                            id: [UInt8]?.none, code: JSONRPCError.invalidRequest,
-                            message:
-                                "Message of \(bytes) bytes exceeds persona-shim's limit of \(configuration.lineLimit) bytes and was discarded"
-                        ))
-                }
+            processAgentLines()
+        }
+    }
+
+    /// Whether answers to the agent are piling up (it is not reading): then its requests wait unread.
+    var agentBacklogged: Bool { agentOutput.count > Self.highWater }
+
+    /// Whether the agent's requests must wait: its answers pile up, a server is not reading its requests,
+    /// or too many wait for the servers to start.
+    var agentInputPaused: Bool {
+        agentBacklogged || deferredAgentLines.count >= Self.deferredLimit
+            || children.contains { $0.input.count > Self.highWater }
+    }
+
+    /// Handles buffered requests, but only while the agent keeps up with the answers: a line left in the buffer
+    /// costs nothing, an answer waiting in the output queue can cost megabytes.
+    func processAgentLines() {
+        while !agentInputPaused, let event = agentReader.next() {
+            switch event {
+            case .line(let range):
+                handleAgentLine(agentReader.bytes, range)
+            case .oversized(let bytes):
+                logger.warning(
+                    "discarded a message of \(bytes) bytes from the agent (the limit is \(configuration.lineLimit) bytes)"
+                )
+                sendToAgent(
+                    Message.error(
+                        id: [UInt8]?.none, code: JSONRPCError.invalidRequest,
+                        message:
+                            "Message of \(bytes) bytes exceeds persona-shim's limit of \(configuration.lineLimit) bytes and was discarded"
+                    ))
             }
         }
     }
@@ -286,8 +355,9 @@ public final class ShimSession {
 
     // MARK: Child I/O
 
-    func readChildOutput(_ child: Downstream) {
-        var budget = 16
+    /// Reads a server's output; `budget` bounds the reads per wake-up so one server cannot starve the rest.
+    func readChildOutput(_ child: Downstream, budget: Int = 16) {
+        var budget = budget
         while budget > 0 && child.stdoutFD >= 0 {
             budget -= 1
             let result: LineReader.FillResult
@@ -297,6 +367,7 @@ public final class ShimSession {
                 result = .endOfFile
             }
             if case .wouldBlock = result { return }
+            if case .endOfFile = result { child.stdout.finishInput() }
             while let event = child.stdout.next() {
                 switch event {
                 case .line(let range):
@@ -308,7 +379,7 @@ public final class ShimSession {
                 }
             }
             if case .endOfFile = result {
-                childDisconnected(child, reason: "closed its output")
+                childDisconnected(child)
                 return
             }
         }

@@ -18,8 +18,9 @@ public final class StdioClient {
     private var inputClosed = false
     private var outputClosed = false
 
-    /// Starts `command` with exactly `environment`.
-    public init(_ command: ChildCommand, environment: [String: String]) throws {
+    /// Starts `command` with exactly `environment`. With `drainStandardError` false nobody reads the child's
+    /// stderr (to test a parent that ignores it).
+    public init(_ command: ChildCommand, environment: [String: String], drainStandardError: Bool = true) throws {
         var command = command
         if let resolved = ExecutableResolver.resolve(
             command.executable, searchPath: environment["PATH"] ?? "/usr/bin:/bin",
@@ -32,7 +33,7 @@ public final class StdioClient {
         input = child.stdin
         output = child.stdout
         errors = ErrorCollector(fd: child.stderr)
-        errors.start()
+        if drainStandardError { errors.start() }
     }
 
     deinit {
@@ -63,6 +64,29 @@ public final class StdioClient {
     }
 
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    /// Writes as much of `line` (plus a newline) as the child takes within `timeout` seconds; returns whether
+    /// all of it was written. For tests of a child that stops reading.
+    public func send(_ line: String, timeout: Double) -> Bool {
+        let data = Array(line.utf8) + [0x0A]
+        let deadline = monotonicNow() + nanoseconds(timeout)
+        var offset = 0
+        while offset < data.count {
+            let result = data.withUnsafeBytes { raw in
+                Result { () throws(SystemError) in try FD.write(input, UnsafeRawBufferPointer(rebasing: raw[offset...]))
+                }
+            }
+            guard case .success(let written) = result else { return false }
+            if let written {
+                offset += written
+                continue
+            }
+            guard monotonicNow() < deadline else { return false }
+            var descriptor = pollfd(fd: input, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&descriptor, 1, 10)
+        }
+        return true
+    }
 
     public func send(_ message: JSONValue) throws { try send(JSONWriter.encode(message)) }
 

@@ -1,0 +1,353 @@
+import Foundation
+
+/// The agent's requests that reach a server: checked against the persona, audited, rewritten, forwarded.
+extension ShimSession {
+    // MARK: tools/call
+
+    func handleToolCall(_ request: AgentRequest) {
+        let members = request.params(["name", "arguments"])
+        guard let nameRange = members[0], case .string(let name)? = request.value(nameRange) else {
+            return refuseParams(request, "tools/call needs params.name, the name of a tool")
+        }
+        var arguments: JSONValue?
+        if let argumentsRange = members[1] {
+            do {
+                arguments = try JSONValue.parse(request.raw, range: argumentsRange)
+            } catch {
+                return refuseParams(request, "tools/call params.arguments is not acceptable: \(error.message)")
+            }
+            guard case .object? = arguments else {
+                return refuseParams(request, "tools/call params.arguments must be an object")
+            }
+        }
+        let argsDigest = canonicalDigest(arguments ?? .object(JSONObject()))
+        guard let entry = catalog.entry(named: name), entry.isVisible else {
+            // A hidden tool must be indistinguishable from one that does not exist.
+            let entry = catalog.entry(named: name)
+            recordDecision(
+                .tool, name, server: entry?.server, decision: "deny", rule: entry?.scope.rule ?? "unknown-tool",
+                reason: entry?.scope.reason ?? "no server offers a tool named \(name)", argsDigest: argsDigest)
+            return sendToAgent(
+                Message.error(id: request.id, code: JSONRPCError.invalidParams, message: "Unknown tool: \(name)"))
+        }
+        var tool: [UInt8] = []
+        JSONWriter.appendString(entry.tool, to: &tool)
+        forward(
+            request, subject: .tool, exposedName: name, server: indexOfServer(entry.server), chain: callChain,
+            originalName: entry.tool, arguments: arguments, argsDigest: argsDigest, replacing: [(nameRange, tool)],
+            aliases: entry.naturalName == name ? [] : [entry.naturalName])
+    }
+
+    // MARK: prompts/get
+
+    func handlePromptGet(_ request: AgentRequest) {
+        let members = request.params(["name", "arguments"])
+        guard let nameRange = members[0], case .string(let name)? = request.value(nameRange) else {
+            return refuseParams(request, "prompts/get needs params.name, the name of a prompt")
+        }
+        let arguments = request.value(members[1])
+        let argsDigest = canonicalDigest(arguments ?? .object(JSONObject()))
+        guard let entry = promptCatalog.entry(named: name), entry.isVisible else {
+            let entry = promptCatalog.entry(named: name)
+            recordDecision(
+                .prompt, name, server: entry?.server, decision: "deny", rule: entry?.scope.rule ?? "unknown-prompt",
+                reason: entry?.scope.reason ?? "no server offers a prompt named \(name)", argsDigest: argsDigest)
+            return sendToAgent(
+                Message.error(id: request.id, code: JSONRPCError.invalidParams, message: "Unknown prompt: \(name)"))
+        }
+        var prompt: [UInt8] = []
+        JSONWriter.appendString(entry.tool, to: &prompt)
+        forward(
+            request, subject: .prompt, exposedName: name, server: indexOfServer(entry.server), chain: promptChain,
+            originalName: entry.tool, arguments: arguments, argsDigest: argsDigest, replacing: [(nameRange, prompt)],
+            aliases: entry.naturalName == name ? [] : [entry.naturalName])
+    }
+
+    // MARK: resources
+
+    func handleResourceRequest(_ request: AgentRequest) {
+        guard let uriRange = request.params(["uri"])[0], case .string(let uri)? = request.value(uriRange) else {
+            return refuseParams(request, "\(request.method) needs params.uri")
+        }
+        let subject: RequestSubject = request.method == "resources/read" ? .resource : .subscription
+        guard let (server, original) = uris.resolve(uri), children[server].offers("resources"),
+            resourceVisibility.evaluate(context(uri, server: server, original: original)).verdict == .allow
+        else {
+            let decision = resourceVisibility.evaluate(
+                ToolCallContext(exposedName: uri, server: "", tool: uri, arguments: nil, now: Date()))
+            recordDecision(
+                subject, uri, server: nil, decision: "deny",
+                rule: uris.resolve(uri) == nil ? "unknown-resource" : decision.rule,
+                reason: uris.resolve(uri) == nil ? "no server offers the resource \(uri)" : decision.reason,
+                argsDigest: nil)
+            return sendToAgent(
+                Message.error(
+                    id: request.id, code: JSONRPCError.resourceNotFound, message: "Resource not found",
+                    data: ["uri": .string(uri)]))
+        }
+        if request.method == "resources/subscribe" { subscriptions.insert(uri) }
+        if request.method == "resources/unsubscribe" { subscriptions.remove(uri) }
+        var replacement: [UInt8] = []
+        JSONWriter.appendString(original, to: &replacement)
+        forward(
+            request, subject: subject, exposedName: uri, server: server, chain: resourceChain, originalName: original,
+            arguments: nil, argsDigest: nil, replacing: [(uriRange, replacement)])
+    }
+
+    /// `resources/list` and `resources/templates/list`: every server's pages, merged into one.
+    func startFanOut(_ request: AgentRequest) {
+        let key = request.method == "resources/list" ? "resources" : "resourceTemplates"
+        let servers = children.filter { $0.offers("resources") }.map(\.index)
+        let fanOutID = nextRequestID
+        nextRequestID += 1
+        fanOuts[fanOutID] = FanOut(agentID: request.id, method: request.method, key: key, waiting: Set(servers))
+        for server in servers { requestFanOutPage(fanOutID, server: server, cursor: nil, page: 0) }
+        completeFanOutIfDone(fanOutID)
+    }
+
+    func requestFanOutPage(_ fanOutID: Int, server: Int, cursor: String?, page: Int) {
+        guard let fanOut = fanOuts[fanOutID] else { return }
+        let id = nextRequestID
+        nextRequestID += 1
+        pending[id] = .fanOutPage(fanOut: fanOutID, server: server, page: page)
+        children[server].input.append(
+            Message.request(id: id, method: fanOut.method, params: cursor.map { ["cursor": .string($0)] }))
+    }
+
+    func completeFanOutIfDone(_ fanOutID: Int) {
+        guard let fanOut = fanOuts[fanOutID], fanOut.waiting.isEmpty else { return }
+        fanOuts[fanOutID] = nil
+        var merged: [JSONValue] = []
+        let uriKey = fanOut.key == "resources" ? "uri" : "uriTemplate"
+        for server in children.indices {
+            for item in fanOut.items[server] ?? [] {
+                guard let original = item[uriKey]?.stringValue else { continue }
+                let exposed = uris.expose(original, server: server)
+                guard
+                    resourceVisibility.evaluate(context(exposed, server: server, original: original)).verdict == .allow
+                else { continue }
+                var item = downgrade.definition(item)
+                item[uriKey] = .string(exposed)
+                merged.append(.object(item))
+            }
+        }
+        sendToAgent(Message.response(id: fanOut.agentID, result: .object(JSONObject([(fanOut.key, .array(merged))]))))
+    }
+
+    // MARK: completion/complete
+
+    func handleCompletion(_ request: AgentRequest) {
+        guard let refRange = request.params(["ref"])[0], let ref = request.value(refRange),
+            let type = ref["type"]?.stringValue
+        else { return refuseParams(request, "completion/complete needs params.ref") }
+        let members = MessageEnvelope.members(request.raw, object: refRange, named: ["name", "uri"])
+        var target: (server: Int, original: String, exposed: String, range: Range<Int>)?
+        if type == "ref/prompt", let name = ref["name"]?.stringValue, let nameRange = members[0],
+            let entry = promptCatalog.entry(named: name), entry.isVisible
+        {
+            target = (indexOfServer(entry.server), entry.tool, name, nameRange)
+        } else if type == "ref/resource", let uri = ref["uri"]?.stringValue, let uriRange = members[1],
+            let (server, original) = uris.resolve(uri),
+            resourceVisibility.evaluate(context(uri, server: server, original: original)).verdict == .allow
+        {
+            target = (server, original, uri, uriRange)
+        }
+        guard let target else {
+            let what = ref["name"]?.stringValue ?? ref["uri"]?.stringValue ?? "?"
+            return sendToAgent(
+                Message.error(id: request.id, code: JSONRPCError.invalidParams, message: "Unknown reference: \(what)"))
+        }
+        guard children[target.server].offers("completions") else {
+            return sendToAgent(
+                Message.response(id: request.id, result: ["completion": ["values": [], "hasMore": false]]))
+        }
+        var replacement: [UInt8] = []
+        JSONWriter.appendString(target.original, to: &replacement)
+        let chain = type == "ref/prompt" ? promptChain : resourceChain
+        forward(
+            request, subject: .completion, exposedName: target.exposed, server: target.server, chain: chain,
+            originalName: target.original, arguments: nil, argsDigest: nil, replacing: [(target.range, replacement)],
+            audited: false)
+    }
+
+    // MARK: logging/setLevel
+
+    func handleSetLevel(_ request: AgentRequest) {
+        guard case .string(let level)? = request.value(request.params(["level"])[0]), LogLevel(level) != nil else {
+            return refuseParams(
+                request, "logging/setLevel needs params.level, one of \(LogLevel.names.joined(separator: ", "))")
+        }
+        logLevel = level
+        for child in children where child.offers("logging") {
+            let id = nextRequestID
+            nextRequestID += 1
+            pending[id] = .internalRequest(server: child.index)
+            child.input.append(Message.request(id: id, method: "logging/setLevel", params: ["level": .string(level)]))
+        }
+        sendToAgent(Message.response(id: request.id, result: [:]))
+    }
+
+    // MARK: Forwarding
+
+    /// Judges, audits (write-ahead) and forwards one request, replacing its id and the given ranges.
+    func forward(
+        _ request: AgentRequest, subject: RequestSubject, exposedName: String, server: Int, chain: PolicyChain,
+        originalName: String, arguments: JSONValue?, argsDigest: String?, replacing: [(Range<Int>, [UInt8])],
+        audited: Bool = true, aliases: [String] = []
+    ) {
+        let child = children[server]
+        let decision = chain.evaluate(
+            ToolCallContext(
+                exposedName: exposedName, server: child.name, tool: originalName, arguments: arguments, now: Date(),
+                aliases: aliases))
+        guard decision.verdict == .allow else {
+            let reason =
+                decision.verdict == .ask
+                ? decision.reason + "; it needs a person's approval, which this session cannot ask for"
+                : decision.reason
+            recordDecision(
+                subject, exposedName, server: child.name, decision: "deny", rule: decision.rule, reason: reason,
+                argsDigest: argsDigest)
+            let sentence =
+                "persona-shim refused this request under the persona \"\(persona.name)\": \(reason) (rule \(decision.rule)). This action is outside the job this agent was deployed for."
+            if subject == .tool {
+                sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
+            } else {
+                sendToAgent(Message.error(id: request.id, code: JSONRPCError.requestFailed, message: sentence))
+            }
+            return
+        }
+        guard child.phase == .ready, child.stdinFD >= 0 else {
+            recordDecision(
+                subject, exposedName, server: child.name, decision: "deny", rule: "server-unavailable",
+                reason: "the server \(child.name) is not running", argsDigest: argsDigest)
+            let sentence = "The server \(child.name) is not running, so \(exposedName) cannot be reached now."
+            if subject == .tool {
+                sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
+            } else {
+                sendToAgent(Message.error(id: request.id, code: JSONRPCError.requestFailed, message: sentence))
+            }
+            return
+        }
+        if audited {
+            var fields: [(String, JSONValue)] = [
+                ("server", .string(child.name)), (subject.auditField, .string(exposedName)), ("decision", "allow"),
+                ("rule", .string(decision.rule)), ("reason", .string(decision.reason)),
+            ]
+            if subject != .tool { fields.insert(("method", .string(request.method)), at: 1) }
+            if let argsDigest { fields.append(("argsDigest", .string(argsDigest))) }
+            do {
+                // Write-ahead: the decision is on disk before the server sees the request.
+                try audit.record("call.decision", fields)
+            } catch {
+                logger.error("\(error); refusing \(request.method) \(exposedName)")
+                let sentence =
+                    "persona-shim refused this request because it could not write the audit record (\(error.reason)). It was not forwarded. Ask the user to fix the audit file \(audit.path)."
+                if subject == .tool {
+                    sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
+                } else {
+                    sendToAgent(Message.error(id: request.id, code: JSONRPCError.internalError, message: sentence))
+                }
+                return
+            }
+        }
+        let shimID = nextRequestID
+        nextRequestID += 1
+        let now = monotonicNow()
+        var replacements = replacing + [(request.envelope.id!, Array(String(shimID).utf8))]
+        var progressToken: Int?
+        if let metaRange = request.params(["_meta"])[0],
+            let tokenRange = MessageEnvelope.members(request.raw, object: metaRange, named: ["progressToken"])[0]
+        {
+            let token = nextRequestID
+            nextRequestID += 1
+            progressToken = token
+            progressRoutes[token] = (Array(request.raw[tokenRange]), shimID)
+            replacements.append((tokenRange, Array(String(token).utf8)))
+        }
+        replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
+        let deadline = now + nanoseconds(persona.timeouts.callSeconds)
+        pending[shimID] = .forward(
+            ForwardedRequest(
+                agentID: request.id, server: server, method: request.method, subject: subject,
+                exposedName: exposedName, argsDigest: argsDigest, started: now, deadline: deadline,
+                progressToken: progressToken))
+        callTimeouts.append((deadline, shimID))
+        child.input.appendLine(request.raw, range: request.range, replacing: replacements)
+    }
+
+    /// Forgets a forwarded request and its progress token.
+    func finishRequest(_ shimID: Int) {
+        if case .forward(let request)? = pending.removeValue(forKey: shimID), let token = request.progressToken {
+            progressRoutes[token] = nil
+        }
+    }
+
+    private func refuseParams(_ request: AgentRequest, _ message: String) {
+        sendToAgent(Message.error(id: request.id, code: JSONRPCError.invalidParams, message: message))
+    }
+
+    private func context(_ exposed: String, server: Int, original: String) -> ToolCallContext {
+        ToolCallContext(
+            exposedName: exposed, server: children[server].name, tool: original, arguments: nil, now: Date())
+    }
+
+    func indexOfServer(_ name: String) -> Int {
+        children.firstIndex { $0.name == name } ?? 0
+    }
+
+    func recordDecision(
+        _ subject: RequestSubject, _ name: String, server: String?, decision: String, rule: String, reason: String,
+        argsDigest: String?
+    ) {
+        var fields: [(String, JSONValue)] = []
+        if let server { fields.append(("server", .string(server))) }
+        fields += [
+            (subject.auditField, .string(name)), ("decision", .string(decision)), ("rule", .string(rule)),
+            ("reason", .string(reason)),
+        ]
+        if let argsDigest { fields.append(("argsDigest", .string(argsDigest))) }
+        do {
+            try audit.record("call.decision", fields)
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    func recordOutcome(_ request: ForwardedRequest, outcome: String, extra: [(String, JSONValue)]) {
+        guard request.subject != .completion else { return }
+        let duration = Double(monotonicNow() - request.started) / 1e6
+        var fields: [(String, JSONValue)] = [
+            ("server", .string(children[request.server].name)),
+            (request.subject.auditField, .string(request.exposedName)),
+            ("outcome", .string(outcome)), ("durationMs", .number(formatMilliseconds(duration))),
+        ]
+        if request.subject != .tool { fields.insert(("method", .string(request.method)), at: 1) }
+        if let argsDigest = request.argsDigest { fields.append(("argsDigest", .string(argsDigest))) }
+        do {
+            try audit.record("call.outcome", fields + extra)
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+}
+
+/// MCP logging levels, in increasing severity (RFC 5424 order).
+struct LogLevel: Comparable {
+    static let names = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+    let rank: Int
+
+    init?(_ name: String) {
+        guard let rank = Self.names.firstIndex(of: name) else { return nil }
+        self.rank = rank
+    }
+
+    static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// Milliseconds with three decimals, without Foundation's formatter on the hot path.
+func formatMilliseconds(_ milliseconds: Double) -> String {
+    let micros = Int((milliseconds * 1000).rounded())
+    let fraction = String(micros % 1000)
+    return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}
