@@ -7,7 +7,7 @@ private typealias Schema = ExampleSchema
 
 /// What a fixture tool does when called.
 enum FixtureBehaviour {
-    case echo, blob, raw, slow, crash, fail, protocolError, hang
+    case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask
 }
 
 /// All tools of one fixture instance, with tools/list result bytes built once at startup.
@@ -21,6 +21,7 @@ struct FixtureCatalog {
 
     init(options: FixtureOptions) {
         var tools = Self.builtInTools
+        if options.protocolTools { tools += Self.protocolTools }
         tools += (0..<options.generatedToolCount).map { Self.generatedTool($0) }
         tools += options.extraToolNames.map { name in
             (
@@ -120,6 +121,32 @@ struct FixtureCatalog {
                     name: "hang", title: "Hang",
                     description: "Never answers this request; other requests are still "
                         + "served.", input: noArguments, readOnly: true), .hang
+            ),
+        ]
+    }
+
+    /// Tools that make the server speak first: notifications during a call, and requests to the client.
+    private static var protocolTools: [(ExampleJSON, FixtureBehaviour)] {
+        [
+            (
+                tool(
+                    name: "notify", title: "Notify",
+                    description: "Sends `count` notifications of `kind` (progress, with the request's progress "
+                        + "token, or message) before answering.",
+                    input: Schema.object(
+                        [
+                            "count": Schema.integer("How many notifications.", extra: ["minimum": 0]),
+                            "kind": ["type": "string", "enum": ["progress", "message"]],
+                        ], required: ["count", "kind"]), readOnly: true), .notify
+            ),
+            (
+                tool(
+                    name: "ask", title: "Ask the client",
+                    description: "Sends the request `method` (roots/list, sampling/createMessage, "
+                        + "elicitation/create) to the client with the id \"fixture-ask\" and answers with the "
+                        + "client's raw response.",
+                    input: Schema.object(
+                        ["method": ["type": "string"]], required: ["method"]), readOnly: true), .ask
             ),
         ]
     }

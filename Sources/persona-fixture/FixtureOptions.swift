@@ -17,6 +17,8 @@ struct FixtureOptions {
     var grandchildPIDFile: String?
     var pidFile: String?
     var listDelayMilliseconds = 0
+    var protocolTools = false
+    var resources = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -37,6 +39,8 @@ struct FixtureOptions {
           --spawn-grandchild PIDFILE start `/bin/sh -c 'sleep 1000'` in our process group; write its pid
           --pidfile PATH             write our own pid to PATH
           --list-delay MS            wait MS milliseconds before answering each tools/list
+          --protocol-tools           also offer notify (progress/message floods) and ask (requests to the client)
+          --resources                offer resources: memo://shared and memo://NAME (same URI on every fixture)
 
         Built-in tools: echo, blob, raw, slow, crash, fail, protocol_error, hang.
         """
@@ -75,6 +79,8 @@ struct FixtureOptions {
                 case "--spawn-grandchild": options.grandchildPIDFile = try value(for: option)
                 case "--pidfile": options.pidFile = try value(for: option)
                 case "--list-delay": options.listDelayMilliseconds = try count(for: option, minimum: 0)
+                case "--protocol-tools": options.protocolTools = true
+                case "--resources": options.resources = true
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }

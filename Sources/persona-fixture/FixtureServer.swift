@@ -33,6 +33,8 @@ final class FixtureServer {
     private let writer = StdioLineWriter()
     private let reader = StdioLineReader()
     private var initializeAnswered = false
+    /// The id of the `ask` call waiting for the client's answer.
+    private var pendingAsk: [UInt8]?
     /// The last blob result, reused while the size repeats (benchmarks ask for the same size over and over).
     private var blobCache: (size: Int, result: [UInt8])?
     private let garbage: [UInt8] = Array("this is not json {\n\n".utf8)
@@ -99,6 +101,14 @@ final class FixtureServer {
         }
         guard let id else { return }  // Notifications need no answer.
         let rawID = UnsafeBufferPointer(rebasing: line[id])
+        if isResponse, let waiting = pendingAsk, scanner.string(id) == "fixture-ask" {
+            pendingAsk = nil
+            answerAsk(id: waiting, response: line)
+            return
+        }
+        if let method, options.resources, let name = scanner.string(method), name.hasPrefix("resources/") {
+            return serveResources(id: rawID, method: name, params: params, scanner: scanner)
+        }
         guard let method, scanner.isString(method) else {
             if !isResponse {
                 respond(RawResponseFraming.errorLine(id: rawID, code: -32600, message: "Invalid Request"))
@@ -119,8 +129,11 @@ final class FixtureServer {
             respond(RawResponseFraming.resultLine(id: rawID, result: Self.pingResult))
         case .initialize:
             let requested = params.flatMap { scanner.member("protocolVersion", in: $0) }.flatMap(scanner.string)
-            let result = ExampleProtocol.initializeResult(
+            var result = ExampleProtocol.initializeResult(
                 requestedVersion: requested, serverName: options.name, serverVersion: "1.0.0")
+            if options.resources {
+                result = result.setting("capabilities", to: ["tools": [:], "resources": ["subscribe": true]])
+            }
             respond(RawResponseFraming.resultLine(id: rawID, result: result.compactBytes))
             initializeAnswered = true
         case nil:
@@ -205,6 +218,86 @@ final class FixtureServer {
             respond(RawResponseFraming.errorLine(id: id, code: -32000, message: "fixture protocol error"))
         case .hang:
             break
+        case .notify:
+            let count = integerArgument("count", in: arguments, scanner: scanner) ?? 0
+            let progress = arguments.flatMap { scanner.member("kind", in: $0) }.flatMap(scanner.string) == "progress"
+            let token = params.flatMap { scanner.member("_meta", in: $0) }.flatMap {
+                scanner.member("progressToken", in: $0)
+            }
+            for index in 0..<count {
+                var note: [UInt8]
+                if progress, let token {
+                    note = Array(#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"#.utf8)
+                    note.append(contentsOf: scanner.bytes[token])
+                    note.append(contentsOf: #","progress":\#(index + 1),"total":\#(count)}}"#.utf8)
+                } else {
+                    note = Array(
+                        #"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","logger":"fixture","data":"note \#(index + 1)"}}"#
+                            .utf8)
+                }
+                note.append(0x0A)
+                writer.send(note, holdBack: true)
+            }
+            respond(echoLine(id: id, arguments: arguments, scanner: scanner))
+        case .ask:
+            let method = arguments.flatMap { scanner.member("method", in: $0) }.flatMap(scanner.string) ?? "roots/list"
+            // `_meta.fixture` names the asking server, so a test playing the client can tell the requests apart.
+            let meta = #""_meta":{"fixture":"\#(options.name)"}"#
+            let params: String
+            switch method {
+            case "sampling/createMessage":
+                params =
+                    #"{\#(meta),"messages":[{"role":"user","content":{"type":"text","text":"hello"}}],"maxTokens":10}"#
+            case "elicitation/create":
+                params =
+                    #"{\#(meta),"mode":"form","message":"Your name?","requestedSchema":{"type":"object","properties":{"name":{"type":"string"}}}}"#
+            default:
+                params = "{\(meta)}"
+            }
+            pendingAsk = Array(id)
+            writer.send(
+                Array(#"{"jsonrpc":"2.0","id":"fixture-ask","method":"\#(method)","params":\#(params)}"#.utf8) + [0x0A],
+                holdBack: false)
+        }
+    }
+
+    // MARK: Speaking first
+
+    /// Answers the `ask` call that was waiting with the client's raw response as text.
+    private func answerAsk(id: [UInt8], response: UnsafeBufferPointer<UInt8>) {
+        var line = RawResponseFraming.resultPrefix
+        line.append(contentsOf: id)
+        line.append(contentsOf: RawResponseFraming.resultInfix)
+        line.append(contentsOf: Self.echoHead)
+        RawJSONEscaping.appendEscaped(response, to: &line)
+        line.append(contentsOf: Self.echoTail)
+        line.append(contentsOf: RawResponseFraming.lineEnd)
+        respond(line)
+    }
+
+    /// Two resources: `memo://shared`, the same URI on every fixture (to collide), and `memo://NAME`.
+    private func serveResources(
+        id: UnsafeBufferPointer<UInt8>, method: String, params: Range<Int>?, scanner: RawJSONScanner
+    ) {
+        let name = options.name
+        switch method {
+        case "resources/list":
+            let result =
+                #"{"resources":[{"uri":"memo://shared","name":"shared"},{"uri":"memo://\#(name)","name":"\#(name)"}]}"#
+            respond(RawResponseFraming.resultLine(id: id, result: Array(result.utf8)))
+        case "resources/templates/list":
+            respond(RawResponseFraming.resultLine(id: id, result: Array(#"{"resourceTemplates":[]}"#.utf8)))
+        case "resources/read":
+            let uri = params.flatMap { scanner.member("uri", in: $0) }.flatMap(scanner.string) ?? ""
+            guard uri == "memo://shared" || uri == "memo://\(name)" else {
+                return respond(RawResponseFraming.errorLine(id: id, code: -32002, message: "Resource not found"))
+            }
+            let result = #"{"contents":[{"uri":"\#(uri)","mimeType":"text/plain","text":"\#(name) says hello"}]}"#
+            respond(RawResponseFraming.resultLine(id: id, result: Array(result.utf8)))
+        case "resources/subscribe", "resources/unsubscribe":
+            respond(RawResponseFraming.resultLine(id: id, result: Self.pingResult))
+        default:
+            respond(RawResponseFraming.errorLine(id: id, code: -32601, message: "Method not found: \(method)"))
         }
     }
 
