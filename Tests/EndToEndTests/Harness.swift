@@ -172,6 +172,5 @@ func runShim(_ arguments: [String], environment: [String: String] = [:]) throws 
     var output: [UInt8] = []
     while let line = client.readLine(timeout: 30) { output += line + [0x0A] }
     let status = client.waitForExit(timeout: 30)
-    usleep(50_000)
-    return (status, String(decoding: output, as: UTF8.self), client.standardError)
+    return (status, String(decoding: output, as: UTF8.self), client.completeStandardError(timeout: 10))
 }

@@ -165,12 +165,22 @@ public final class StdioClient {
 
     /// Everything the child wrote to stderr so far.
     public var standardError: String { errors.text }
+
+    /// Everything the child wrote to stderr, once stderr has closed (or after `timeout` seconds).
+    public func completeStandardError(timeout: Double) -> String {
+        let deadline = monotonicNow() + nanoseconds(timeout)
+        while !errors.isFinished && monotonicNow() < deadline { usleep(2_000) }
+        return errors.text
+    }
 }
 
 /// Drains a child's stderr on a thread of its own, so a chatty child never blocks on a full pipe.
 final class ErrorCollector: Sendable {
     private let fd: Int32
     private let collected = Mutex<[UInt8]>([])
+    private let finished = Mutex(false)
+
+    var isFinished: Bool { finished.withLock { $0 } }
 
     init(fd: Int32) {
         self.fd = fd
@@ -192,6 +202,7 @@ final class ErrorCollector: Sendable {
                     continue
                 default:
                     FD.close(fd)
+                    finished.withLock { $0 = true }
                     return
                 }
             }
