@@ -13,6 +13,10 @@ let package = Package(
         .target(name: "PersonaShim", dependencies: ["CPersonaShim", "PersonaShimExamples"]),
         .executableTarget(name: "persona-shim", dependencies: ["PersonaShim"]),
         .executableTarget(name: "persona-fixture", dependencies: ["PersonaShimExamples"]),
+        .executableTarget(name: "persona-relay"),
+        // The benchmark runs the three executables built next to it; depending on them makes `swift run` build them.
+        .executableTarget(
+            name: "persona-bench", dependencies: ["PersonaShim", "persona-shim", "persona-fixture", "persona-relay"]),
         .testTarget(name: "PersonaShimTests", dependencies: ["PersonaShim"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PersonaShim"]),
     ],
