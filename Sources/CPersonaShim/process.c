@@ -190,3 +190,7 @@ const char *ps_errno_name(int errnum) { return strerrorname_np(errnum); }
 const void *ps_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
     return memmem(haystack, haystack_length, needle, needle_length);
 }
+
+int ps_set_pipe_size(int fd, int size) {
+    return fcntl(fd, F_SETPIPE_SZ, size);
+}

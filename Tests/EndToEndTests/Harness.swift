@@ -119,7 +119,10 @@ final class ShimProcess {
         return String(decoding: reply, as: UTF8.self)
     }
 
+    /// The audit records so far. Outcome records may wait up to 50 ms to share a write with the next decision,
+    /// so this first waits twice that.
     func auditRecords() -> [JSONValue] {
+        usleep(100_000)
         let text = (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }
     }

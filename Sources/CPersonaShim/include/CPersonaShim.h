@@ -29,6 +29,10 @@ int ps_signal_pipe_install(int write_fd);
 /// pipe2(2), which glibc declares only under _GNU_SOURCE. `fds` holds two ints. Returns 0 or -1 with errno set.
 int ps_pipe2(int *_Nonnull fds, int flags);
 
+/// Sets a pipe's capacity with F_SETPIPE_SZ (Linux); returns the new size or -1. Fewer, larger transfers for big
+/// messages.
+int ps_set_pipe_size(int fd, int size);
+
 /// memmem(3), which glibc declares only under _GNU_SOURCE: the first occurrence of `needle` in `haystack`, or NULL.
 const void *_Nullable ps_memmem(const void *_Nonnull haystack, size_t haystack_length, const void *_Nonnull needle,
                                 size_t needle_length);

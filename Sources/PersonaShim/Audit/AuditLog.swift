@@ -37,11 +37,19 @@ public final class AuditLog {
     public let session: String
     public let persona: String
     public let user: String
-    public var agent: AgentIdentity?
+    public var agent: AgentIdentity? {
+        didSet { constantTail = nil }
+    }
     private let fsync: Bool
     private var descriptor: Int32 = -1
     private var nextSequence = 1
-    private var buffer: [UInt8] = []
+    /// Records encoded but not yet written: outcomes wait here and go out with the next write.
+    private var pending: [UInt8] = []
+    /// `,"agent":…,"user":…,"persona":…`, the part of every record that changes at most once.
+    private var constantTail: [UInt8]?
+    private var sessionField: [UInt8] = []
+    /// The timestamp text up to the seconds, for the second it was made in.
+    private var cachedSecond: (seconds: Int, text: [UInt8])?
 
     public init(path: String, fsync: Bool, session: String, persona: String, user: String) {
         self.path = path
@@ -49,25 +57,66 @@ public final class AuditLog {
         self.session = session
         self.persona = persona
         self.user = user
+        sessionField = Array(#","session":"#.utf8)
+        JSONWriter.appendString(session, to: &sessionField)
+        sessionField.append(contentsOf: #","seq":"#.utf8)
     }
 
     deinit {
         if descriptor >= 0 { Glibc.close(descriptor) }
     }
 
-    /// Appends one record: the common fields, then `fields` in the given order.
+    /// Appends one record (the common fields, then `fields` in order) and writes it, with any records
+    /// waiting before it, before returning: a write-ahead record is on disk (or in the kernel) when this returns.
     public func record(_ event: String, _ fields: [(String, JSONValue)] = []) throws(AuditError) {
+        encode(event, fields)
+        try writePending()
+    }
+
+    /// Appends one record that may wait for the next write (an outcome: nothing waits on it being on disk).
+    /// It goes out with the next write-ahead record, or when the session has been idle briefly (`flush()`).
+    public func recordLater(_ event: String, _ fields: [(String, JSONValue)] = []) {
+        encode(event, fields)
+    }
+
+    /// Writes the records that wait, if any.
+    public func flush() throws(AuditError) {
+        if !pending.isEmpty { try writePending() }
+    }
+
+    public var hasPending: Bool { !pending.isEmpty }
+
+    private func encode(_ event: String, _ fields: [(String, JSONValue)]) {
+        pending.append(contentsOf: #"{"ts":""#.utf8)
+        appendTimestamp()
+        pending.append(UInt8(ascii: "\""))
+        pending.append(contentsOf: sessionField)
+        pending.append(contentsOf: String(nextSequence).utf8)
+        nextSequence += 1
+        pending.append(contentsOf: #","event":"#.utf8)
+        JSONWriter.appendString(event, to: &pending)
+        if constantTail == nil {
+            var tail = Array(#","agent":"#.utf8)
+            JSONWriter.append(agent?.json ?? .null, to: &tail)
+            tail.append(contentsOf: #","user":"#.utf8)
+            JSONWriter.appendString(user, to: &tail)
+            tail.append(contentsOf: #","persona":"#.utf8)
+            JSONWriter.appendString(persona, to: &tail)
+            constantTail = tail
+        }
+        pending.append(contentsOf: constantTail!)
+        for (key, value) in fields {
+            pending.append(UInt8(ascii: ","))
+            JSONWriter.appendString(key, to: &pending)
+            pending.append(UInt8(ascii: ":"))
+            JSONWriter.append(value, to: &pending)
+        }
+        pending.append(contentsOf: "}\n".utf8)
+    }
+
+    private func writePending() throws(AuditError) {
         try open()
-        buffer.removeAll(keepingCapacity: true)
-        var object = JSONObject([
-            ("ts", .string(Self.timestamp())), ("session", .string(session)), ("seq", .integer(nextSequence)),
-            ("event", .string(event)), ("agent", agent?.json ?? .null), ("user", .string(user)),
-            ("persona", .string(persona)),
-        ])
-        object.members.append(contentsOf: fields.map { (key: $0.0, value: $0.1) })
-        JSONWriter.append(.object(object), to: &buffer)
-        buffer.append(0x0A)
-        let written = buffer.withUnsafeBytes { raw -> Int in
+        let written = pending.withUnsafeBytes { raw -> Int in
             var offset = 0
             while offset < raw.count {
                 let result = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
@@ -79,6 +128,7 @@ public final class AuditLog {
             }
             return offset
         }
+        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 16)
         if written < 0 {
             let reason = String(cString: strerror(Int32(-written)))
             Glibc.close(descriptor)
@@ -88,7 +138,20 @@ public final class AuditLog {
         if fsync && fdatasync(descriptor) != 0 {
             throw AuditError(path: path, reason: "fsync failed: " + String(cString: strerror(errno)))
         }
-        nextSequence += 1
+    }
+
+    private func appendTimestamp() {
+        let time = Self.now()
+        if cachedSecond?.seconds != time.tv_sec {
+            let text = Self.timestamp(time)
+            cachedSecond = (time.tv_sec, Array(text.utf8.prefix(20)))
+        }
+        pending.append(contentsOf: cachedSecond!.text)
+        let milliseconds = Int(time.tv_nsec / 1_000_000)
+        pending.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        pending.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        pending.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
+        pending.append(UInt8(ascii: "Z"))
     }
 
     /// Opens (or reopens, after a failure) the file, creating it and its folder owner-only.

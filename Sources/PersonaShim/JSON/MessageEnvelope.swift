@@ -47,7 +47,7 @@ extension MessageEnvelope {
     {
         var envelope = MessageEnvelope(kind: .notification, hasVersion: false)
         var invalid: String?
-        var seen: Set<[UInt8]> = []
+        var seen: UInt8 = 0
         var nullID = false
         do {
             var reader = JSONReader(bytes, range: range)
@@ -58,8 +58,11 @@ extension MessageEnvelope {
                 throw EnvelopeError(code: -32600, message: "Invalid Request: a message must be a JSON object", id: nil)
             }
             try reader.scanObject { (key, reader) throws(JSONSyntaxError) in
-                if knownKeys.contains(where: { key.elementsEqual($0) }) && !seen.insert(Array(key)).inserted {
-                    invalid = "Invalid Request: duplicate key \"\(String(decoding: key, as: UTF8.self))\""
+                if let known = knownKeys.firstIndex(where: { key.elementsEqual($0) }) {
+                    if seen & (1 << known) != 0 {
+                        invalid = "Invalid Request: duplicate key \"\(String(decoding: key, as: UTF8.self))\""
+                    }
+                    seen |= 1 << known
                 }
                 if key.elementsEqual(keyResult) {
                     envelope.result = try scanResult(&reader, isError: &envelope.resultIsError)

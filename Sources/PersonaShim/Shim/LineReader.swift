@@ -24,6 +24,9 @@ final class LineReader {
     private var discarding = false
     private var discarded = 0
     let limit: Int
+    /// The last read returned less than there was room for: the pipe is most likely empty now, so reading again
+    /// before the next poll would only cost a system call that answers EAGAIN.
+    private(set) var lastReadWasShort = false
     static let chunk = 64 * 1024
 
     init(limit: Int) {
@@ -43,6 +46,7 @@ final class LineReader {
         let count = try FD.read(fd, into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
         guard let count else { return .wouldBlock }
         if count == 0 { return .endOfFile }
+        lastReadWasShort = count < capacity - end
         end += count
         return .data
     }

@@ -240,9 +240,14 @@ struct AgentRequest {
         var nested: [Range<Int>] = []
         var duplicate: String?
         func check(_ object: Range<Int>, collectNested: Bool) {
-            var seen: Set<[UInt8]> = []
+            // Objects here have a handful of keys: comparing them pairwise beats hashing them. (Copies: an
+            // escaped key's bytes live only during the callback.)
+            var seen: [[UInt8]] = []
             try? MessageEnvelope.forEachMember(raw, object: object) { (key, value) throws(JSONSyntaxError) in
-                if !seen.insert(Array(key)).inserted { duplicate = duplicate ?? String(decoding: key, as: UTF8.self) }
+                if seen.contains(where: { $0.elementsEqual(key) }) {
+                    duplicate = duplicate ?? String(decoding: key, as: UTF8.self)
+                }
+                seen.append(Array(key))
                 if collectNested && raw[value.lowerBound] == UInt8(ascii: "{")
                     && (key.elementsEqual("_meta".utf8) || key.elementsEqual("ref".utf8))
                 {

@@ -88,7 +88,11 @@ extension ShimSession {
             needsURIs = uris.prefixed && contains(raw, resultRange, #""resource"#)
         default: needsURIs = false
         }
-        let needsDowngrade = downgrade.isNeeded && (request.method == "tools/call" || request.method == "prompts/get")
+        // Results gained nothing an older agent must not see after 2025-06-18, so only older agents, and only
+        // results that hold such content, are rewritten; everything else goes through as the server's bytes.
+        let needsDowngrade =
+            (request.method == "tools/call" || request.method == "prompts/get") && downgrade.rewritesResults
+            && VersionDowngrade.resultMarkers.contains { contains(raw, resultRange, $0) }
         guard needsURIs || needsDowngrade, var result = try? JSONValue.parse(raw, range: resultRange) else {
             return nil
         }

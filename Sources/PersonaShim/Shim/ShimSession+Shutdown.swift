@@ -38,6 +38,7 @@ extension ShimSession {
         if sessionStarted {
             try? audit.record("session.end", [("reason", .string(stopReason))])
         }
+        flushAudit()
     }
 
     /// Gives a live agent a moment to read the last answers.

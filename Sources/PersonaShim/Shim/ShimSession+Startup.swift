@@ -1,3 +1,4 @@
+import CPersonaShim
 import Foundation
 
 #if canImport(Glibc)
@@ -60,6 +61,9 @@ extension ShimSession {
             child.stdinFD = spawned.stdin
             child.stdoutFD = spawned.stdout
             child.stderrFD = spawned.stderr
+            // Larger pipes move a big result in fewer wake-ups; failure (an old kernel, a lower limit) is harmless.
+            _ = ps_set_pipe_size(spawned.stdout, 1 << 20)
+            _ = ps_set_pipe_size(spawned.stdin, 1 << 20)
         } catch {
             childFailed(child, reason: error.description, restartable: false)
             return
@@ -364,6 +368,7 @@ extension ShimSession {
         for child in children { if let restartAt = child.restartAt, restartAt <= now, !stopping { restart(child) } }
         for child in children { if let deadline = child.departureDeadline, deadline <= now { childDeparted(child) } }
         if let listChangeDeadline, listChangeDeadline <= now { flushListChanges() }
+        if let auditFlushDeadline, auditFlushDeadline <= now { flushAudit() }
         while callTimeoutHead < callTimeouts.count {
             let (deadline, id) = callTimeouts[callTimeoutHead]
             guard case .forward(let request)? = pending[id] else {

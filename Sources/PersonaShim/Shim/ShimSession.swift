@@ -1,3 +1,4 @@
+import CPersonaShim
 import Foundation
 
 #if canImport(Glibc)
@@ -12,8 +13,10 @@ public struct ShimConfiguration: Sendable {
     public var selfExecutable: String
     public var environment: [String: String]
     public var logger: Logger
-    /// The longest line accepted from the agent or a server.
+    /// The longest line accepted from the agent.
     public var lineLimit = 16 * 1024 * 1024
+    /// The longest line accepted from a server (a tool result can legitimately be large).
+    public var serverLineLimit = 256 * 1024 * 1024
     /// How long servers get after their stdin closes, and again after SIGTERM, before the next step.
     public var shutdownGrace: Double = 2
     /// How long answers still in flight may take once the agent has closed its input.
@@ -98,6 +101,7 @@ public final class ShimSession {
     /// Whether the agent could already have seen a tool list (only then is a change worth announcing).
     var catalogPublished = false
 
+    var auditFlushDeadline: UInt64?
     var stopping = false
     var stopReason = ""
     var signalPipe: SignalPipe?
@@ -118,7 +122,7 @@ public final class ShimSession {
         self.resourceVisibility = persona.visibilityChain(persona.resources)
         self.uris = ResourceURIs(servers: persona.servers.map(\.name))
         self.children = configuration.persona.servers.enumerated().map {
-            Downstream(spec: $1, index: $0, lineLimit: configuration.lineLimit)
+            Downstream(spec: $1, index: $0, lineLimit: configuration.serverLineLimit)
         }
     }
 
@@ -132,6 +136,7 @@ public final class ShimSession {
             return 70
         }
         for fd in [agentInputFD, agentOutputFD] {
+            _ = ps_set_pipe_size(fd, 1 << 20)  // Only pipes take it; a terminal or file just says no.
             let flags = fcntl(fd, F_GETFL)
             if flags >= 0 {
                 savedFlags[fd] = flags
@@ -172,6 +177,19 @@ public final class ShimSession {
         }
         return requestsInFlight || pendingInitializeID != nil || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
             || agentReader.hasCompleteLine
+    }
+
+    /// How long an outcome record may wait to share a write with the next decision.
+    static let auditBatchWindow: UInt64 = 50_000_000
+
+    /// Writes audit records that wait (outcomes); a failure is logged, as the calls they record are done.
+    func flushAudit() {
+        auditFlushDeadline = nil
+        do {
+            try audit.flush()
+        } catch {
+            logger.error("\(error)")
+        }
     }
 
     func stop(_ reason: String) {
@@ -239,6 +257,11 @@ public final class ShimSession {
         if callTimeoutHead < callTimeouts.count { consider(callTimeouts[callTimeoutHead].deadline) }
         if let agentClosedAt { consider(agentClosedAt + nanoseconds(configuration.drainSeconds)) }
         if let listChangeDeadline { consider(listChangeDeadline) }
+        if audit.hasPending {
+            let deadline = auditFlushDeadline ?? monotonicNow() + Self.auditBatchWindow
+            auditFlushDeadline = deadline
+            consider(deadline)
+        }
         for child in children {
             if let restartAt = child.restartAt { consider(restartAt) }
             if let departure = child.departureDeadline { consider(departure) }
@@ -280,7 +303,7 @@ public final class ShimSession {
                 agentClosed = true
                 logger.debug("the agent closed its input")
                 agentReader.finishInput()
-            case .data: break
+            case .data: if agentReader.lastReadWasShort { budget = 0 }
             }
             processAgentLines()
         }
@@ -374,7 +397,7 @@ public final class ShimSession {
                     handleChildLine(child, child.stdout.bytes, range)
                 case .oversized(let bytes):
                     logger.warning(
-                        "[\(child.name)] discarded a message of \(bytes) bytes (the limit is \(configuration.lineLimit) bytes)"
+                        "[\(child.name)] discarded a message of \(bytes) bytes (the limit is \(configuration.serverLineLimit) bytes)"
                     )
                 }
             }
@@ -382,6 +405,7 @@ public final class ShimSession {
                 childDisconnected(child)
                 return
             }
+            if child.stdout.lastReadWasShort && budget < 1 << 20 { return }
         }
     }
 

@@ -11,6 +11,12 @@ struct VersionDowngrade {
 
     var isNeeded: Bool { before(MCPProtocol.latestVersion) }
 
+    /// Whether tool and prompt results can hold something this agent's revision lacks.
+    var rewritesResults: Bool { before("2025-06-18") }
+
+    /// Byte patterns that mark such content in a result (a cheap test before parsing it).
+    static let resultMarkers = [#""structuredContent""#, #""resource_link""#, #""audio""#, #""_meta""#]
+
     /// A tool, prompt, resource or template definition.
     func definition(_ object: JSONObject) -> JSONObject {
         var object = object
