@@ -96,7 +96,8 @@ extension ShimSession {
             else { return }
             cancelAgentRequest(Array(raw[requestRange]), reason: paramsMember(raw, params, "reason"))
         case "notifications/roots/list_changed":
-            for child in children where serverClientCapabilities["roots"] != nil && child.phase == .ready {
+            for child in children
+            where serverClientCapabilities["roots"] != nil && (child.phase == .listing || child.phase == .ready) {
                 child.input.append(Message.notification(method: "notifications/roots/list_changed", params: nil))
             }
         default:

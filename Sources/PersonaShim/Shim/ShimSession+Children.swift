@@ -70,6 +70,16 @@ extension ShimSession {
             outcome = "tool_error"
         }
         recordOutcome(request, outcome: outcome, extra: extra)
+        if request.subject == .resource, envelope.error != nil,
+            extra.first?.1 == .number(String(JSONRPCError.resourceNotFound))
+        {
+            // A server's own "not found" wording must not tell a missing resource from a hidden one.
+            sendToAgent(
+                Message.error(
+                    id: request.agentID, code: JSONRPCError.resourceNotFound, message: "Resource not found",
+                    data: ["uri": .string(request.exposedName)]))
+            return
+        }
         if let resultRange = envelope.result, let rewritten = rewriteResult(request, child, raw, resultRange) {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else {

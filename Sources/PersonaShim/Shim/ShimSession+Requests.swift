@@ -178,7 +178,10 @@ extension ShimSession {
                 request, "logging/setLevel needs params.level, one of \(LogLevel.names.joined(separator: ", "))")
         }
         logLevel = level
-        for child in children where child.offers("logging") {
+        // Servers still listing their tools already told their capabilities; later ones get the level when they
+        // answer initialize.
+        for child in children
+        where (child.phase == .listing || child.phase == .ready) && child.capabilities["logging"] != nil {
             let id = nextRequestID
             nextRequestID += 1
             pending[id] = .internalRequest(server: child.index)

@@ -46,8 +46,14 @@ struct VersionDowngrade {
         guard case .object(var result) = value else { return value }
         if before("2025-06-18"), let structured = result["structuredContent"] {
             result["structuredContent"] = nil
+            // The agent must not lose what only the structured form said: carry it as JSON text, unless a text
+            // block already holds exactly that JSON.
             var content = result["content"]?.arrayValue ?? []
-            if !content.contains(where: { $0["type"] == "text" }) {
+            let alreadyCarried = content.contains { block in
+                block["type"] == "text"
+                    && block["text"]?.stringValue.flatMap { try? JSONValue(parsing: $0) } == structured
+            }
+            if !alreadyCarried {
                 content.append(["type": "text", "text": .string(JSONWriter.string(structured))])
             }
             result["content"] = .array(content)
