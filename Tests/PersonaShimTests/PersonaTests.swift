@@ -4,7 +4,7 @@ import Testing
 @testable import PersonaShim
 
 @Suite struct PersonaLoaderTests {
-    let now = ISO8601DateFormatter().date(from: "2026-11-21T12:00:00Z")!
+    let now = try! instant("2026-11-21T12:00:00Z")
 
     func load(_ text: String) -> PersonaLoadResult {
         PersonaLoader.decode(bytes: Array(text.utf8), path: "/etc/personas/p.json", now: now)

@@ -20,7 +20,7 @@ import Testing
         section: "tools",
         allow: [Glob("crm__*"), Glob("billing__*")], deny: [Glob("billing__adjust_balance"), Glob("billing__refund")])
 
-    func context(_ name: String, now: Date = Date()) -> ToolCallContext {
+    func context(_ name: String, now: Instant = .now) -> ToolCallContext {
         ToolCallContext(exposedName: name, server: "s", tool: "t", arguments: nil, now: now)
     }
 
@@ -55,8 +55,8 @@ import Testing
 
     @Test func expiryDeniesAfterTheLastDay() throws {
         let expiry = ExpiryCheck(persona: "p", expires: CalendarDate("2027-06-30"))
-        let lastDay = try #require(ISO8601DateFormatter().date(from: "2027-06-30T23:59:59Z"))
-        let nextDay = try #require(ISO8601DateFormatter().date(from: "2027-07-01T00:00:00Z"))
+        let lastDay = try instant("2027-06-30T23:59:59Z")
+        let nextDay = try instant("2027-07-01T00:00:00Z")
         #expect(expiry.evaluate(context("x", now: lastDay)) == nil)
         #expect(expiry.evaluate(context("x", now: nextDay))?.verdict == .deny)
     }
@@ -97,4 +97,10 @@ import Testing
         #expect(names[0] == "s__a_b")
         #expect(first.entry(named: names[2])?.tool == "a/b")
     }
+}
+
+/// An RFC 3339 time as an `Instant`, through Foundation's parser (tests may use Foundation; the shim does not).
+func instant(_ text: String) throws -> Instant {
+    let date = try #require(ISO8601DateFormatter().date(from: text))
+    return Instant(secondsSince1970: date.timeIntervalSince1970)
 }

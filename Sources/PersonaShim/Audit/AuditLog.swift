@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -157,14 +155,8 @@ public final class AuditLog {
     /// Opens (or reopens, after a failure) the file, creating it and its folder owner-only.
     private func open() throws(AuditError) {
         if descriptor >= 0 { return }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !FileManager.default.fileExists(atPath: folder) {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw AuditError(path: path, reason: "its folder could not be created (\(error.localizedDescription))")
-            }
+        if let error = Files.createDirectories(Paths.directory(of: path), mode: 0o700) {
+            throw AuditError(path: path, reason: "its folder could not be created (\(error))")
         }
         let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AuditError(path: path, reason: String(cString: strerror(errno))) }
@@ -192,11 +184,11 @@ public final class AuditLog {
     }
 
     /// The default audit file: `$XDG_STATE_HOME/persona-shim/audit.jsonl`, else `~/.local/state/persona-shim/audit.jsonl`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func defaultPath(environment: [String: String] = ProcessEnvironment.current()) -> String {
         if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
             return state + "/persona-shim/audit.jsonl"
         }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = Paths.home(environment)
         return home + "/.local/state/persona-shim/audit.jsonl"
     }
 
@@ -211,7 +203,7 @@ public final class AuditLog {
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
             return String(cString: name)
         }
-        return ProcessInfo.processInfo.environment["USER"] ?? "uid:\(geteuid())"
+        return ProcessEnvironment.current()["USER"] ?? "uid:\(geteuid())"
     }
 }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// An agent persona: the job an agent is deployed to do, and the tools that job needs.
 public struct Persona: Sendable {
     public enum Mode: String, Sendable { case enforce }
@@ -101,11 +99,18 @@ public struct CalendarDate: Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The first instant after this day (UTC): the persona is still valid up to, not including, this instant.
-    public var endOfDay: Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let start = calendar.date(from: DateComponents(year: year, month: month, day: day))!
-        return start.addingTimeInterval(86_400)
+    public var endOfDay: Instant {
+        Instant(secondsSince1970: Double(Self.daysSince1970(year, month, day) + 1) * 86_400)
+    }
+
+    /// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    static func daysSince1970(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     public var description: String {
@@ -123,13 +128,13 @@ public struct CalendarDate: Sendable, Comparable, CustomStringConvertible {
 
 extension Persona {
     /// True once `now` is past the last day of `expires`.
-    public func isExpired(at now: Date) -> Bool {
+    public func isExpired(at now: Instant) -> Bool {
         guard let expires else { return false }
         return now >= expires.endOfDay
     }
 
     /// True once `now` is past the `reviewBy` day.
-    public func isPastReview(at now: Date) -> Bool {
+    public func isPastReview(at now: Instant) -> Bool {
         guard let reviewBy else { return false }
         return now >= reviewBy.endOfDay
     }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What loading a persona produced: the persona when there were no errors, and every diagnostic.
 public struct PersonaLoadResult: Sendable {
     public var persona: Persona?
@@ -23,9 +21,9 @@ public enum PersonaLoader {
     /// - Parameters:
     ///   - extraServers: servers from `--servers` or a wrapped command, which make `servers` optional.
     ///   - now: the moment expiry and review dates are judged against.
-    public static func load(path: String, extraServers: [ServerSpec] = [], now: Date = Date()) -> PersonaLoadResult {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "it could not be read" : "no such file"
+    public static func load(path: String, extraServers: [ServerSpec] = [], now: Instant = .now) -> PersonaLoadResult {
+        guard let data = Files.read(path) else {
+            let reason = Files.exists(path) ? "it could not be read" : "no such file"
             return PersonaLoadResult(
                 persona: nil,
                 diagnostics: [
@@ -33,11 +31,11 @@ public enum PersonaLoader {
                         .error, "cannot open persona file: \(reason). Check the path given to --persona.", file: path)
                 ])
         }
-        return decode(bytes: Array(data), path: path, extraServers: extraServers, now: now)
+        return decode(bytes: data, path: path, extraServers: extraServers, now: now)
     }
 
     /// Decodes persona JSON text; `path` names it in diagnostics and anchors its relative paths.
-    public static func decode(bytes: [UInt8], path: String, extraServers: [ServerSpec] = [], now: Date = Date())
+    public static func decode(bytes: [UInt8], path: String, extraServers: [ServerSpec] = [], now: Instant = .now)
         -> PersonaLoadResult
     {
         let root: JSONValue
@@ -55,7 +53,7 @@ public enum PersonaLoader {
                 ])
         }
         var decoder = PersonaDecoder(file: path, bytes: bytes, locations: locations)
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let base = Paths.directory(of: absolute(path))
         guard let top = decoder.object(root, at: "", what: "a persona file") else {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
         }
@@ -233,10 +231,10 @@ public enum PersonaLoader {
 
     /// Reads the servers of a client configuration file: Claude's `mcpServers` or VS Code's `servers`.
     public static func loadServersFile(path: String) -> (servers: [ServerSpec], diagnostics: [Diagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = Files.read(path) else {
             return ([], [Diagnostic(.error, "cannot open servers file; check the path given to --servers", file: path)])
         }
-        let bytes = Array(data)
+        let bytes = data
         let root: JSONValue
         let locations: JSONLocations
         do {
@@ -253,7 +251,7 @@ public enum PersonaLoader {
             )
         }
         var decoder = PersonaDecoder(file: path, bytes: bytes, locations: locations)
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let base = Paths.directory(of: absolute(path))
         let key = root["mcpServers"] != nil ? "mcpServers" : "servers"
         guard root[key] != nil else {
             decoder.error(at: "", "a servers file needs an \"mcpServers\" (Claude) or \"servers\" (VS Code) object")
@@ -275,10 +273,14 @@ public enum PersonaLoader {
     /// Expands a leading `~` and anchors relative paths at `base`.
     public static func resolvePath(_ path: String, base: String) -> String {
         if path == "~" || path.hasPrefix("~/") {
-            let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-            return home + path.dropFirst()
+            return Paths.home(ProcessEnvironment.current()) + path.dropFirst()
         }
         if path.hasPrefix("/") { return path }
-        return URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+        return Paths.resolve(path, against: absolute(base))
+    }
+
+    /// `path` made absolute against the current directory.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : Paths.resolve(path, against: Paths.currentDirectory())
     }
 }

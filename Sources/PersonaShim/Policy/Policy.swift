@@ -1,5 +1,3 @@
-import Foundation
-
 /// What a policy check concluded about one call.
 public struct PolicyDecision: Sendable, Equatable {
     public enum Verdict: String, Sendable { case allow, deny, ask }
@@ -25,13 +23,13 @@ public struct ToolCallContext: Sendable {
     /// The server's own name for it (tool or prompt name, or URI).
     public var tool: String
     public var arguments: JSONValue?
-    public var now: Date
+    public var now: Instant
     /// Other names the same thing goes by (the plain `server__tool` when a collision forced a hashed name),
     /// so that a deny pattern written for the plain name still applies.
     public var aliases: [String]
 
     public init(
-        exposedName: String, server: String, tool: String, arguments: JSONValue?, now: Date, aliases: [String] = []
+        exposedName: String, server: String, tool: String, arguments: JSONValue?, now: Instant, aliases: [String] = []
     ) {
         self.exposedName = exposedName
         self.server = server

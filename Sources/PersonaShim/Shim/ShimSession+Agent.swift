@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Messages from the agent: dispatch, the handshake, notifications, and answers to requests the shim relayed.
 extension ShimSession {

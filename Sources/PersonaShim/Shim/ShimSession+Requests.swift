@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The agent's requests that reach a server: checked against the persona, audited, rewritten, forwarded.
 extension ShimSession {
@@ -74,7 +76,7 @@ extension ShimSession {
             resourceVisibility.evaluate(context(uri, server: server, original: original)).verdict == .allow
         else {
             let decision = resourceVisibility.evaluate(
-                ToolCallContext(exposedName: uri, server: "", tool: uri, arguments: nil, now: Date()))
+                ToolCallContext(exposedName: uri, server: "", tool: uri, arguments: nil, now: .now))
             recordDecision(
                 subject, uri, server: nil, decision: "deny",
                 rule: uris.resolve(uri) == nil ? "unknown-resource" : decision.rule,
@@ -201,7 +203,7 @@ extension ShimSession {
         let child = children[server]
         let decision = chain.evaluate(
             ToolCallContext(
-                exposedName: exposedName, server: child.name, tool: originalName, arguments: arguments, now: Date(),
+                exposedName: exposedName, server: child.name, tool: originalName, arguments: arguments, now: .now,
                 aliases: aliases))
         guard decision.verdict == .allow else {
             let reason =
@@ -292,7 +294,7 @@ extension ShimSession {
 
     private func context(_ exposed: String, server: Int, original: String) -> ToolCallContext {
         ToolCallContext(
-            exposedName: exposed, server: children[server].name, tool: original, arguments: nil, now: Date())
+            exposedName: exposed, server: children[server].name, tool: original, arguments: nil, now: .now)
     }
 
     func indexOfServer(_ name: String) -> Int {

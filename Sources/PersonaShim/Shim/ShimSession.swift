@@ -1,5 +1,4 @@
 import CPersonaShim
-import Foundation
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -187,27 +186,42 @@ final class ErrorCollector: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&descriptor, 1, 1000)
-                let result = buffer.withUnsafeMutableBytes { raw in
-                    Result { () throws(SystemError) in try FD.read(fd, into: raw) }
-                }
-                switch result {
-                case .success(let read?) where read > 0:
-                    collected.withLock { $0.append(contentsOf: buffer[..<read]) }
-                case .success(nil):
-                    continue
-                default:
-                    FD.close(fd)
-                    finished.withLock { $0 = true }
-                    return
-                }
+        // A plain detached thread: it blocks in read(2), so it must not be a thread of the cooperative pool.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(
+            &thread, nil,
+            { raw in
+                let collector = Unmanaged<ErrorCollector>.fromOpaque(raw!).takeRetainedValue()
+                collector.drain()
+                return nil
+            }, context)
+        if status == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<ErrorCollector>.fromOpaque(context).release()
+        }
+    }
+
+    private func drain() {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, 1000)
+            let result = buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemError) in try FD.read(fd, into: raw) }
+            }
+            switch result {
+            case .success(let read?) where read > 0:
+                collected.withLock { $0.append(contentsOf: buffer[..<read]) }
+            case .success(nil):
+                continue
+            default:
+                FD.close(fd)
+                finished.withLock { $0 = true }
+                return
             }
         }
-        thread.start()
     }
 
     var text: String { collected.withLock { String(decoding: $0, as: UTF8.self) } }

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `persona-shim check FILE`: validate a persona like a compiler would.
 enum CheckCommand {
@@ -48,7 +50,7 @@ enum CheckCommand {
 
     /// Warns about server commands that cannot be found, which would leave their tools missing at run time.
     static func commandDiagnostics(_ persona: Persona, file: String) -> [Diagnostic] {
-        let environment = ChildEnvironment.build(parent: ProcessInfo.processInfo.environment, declared: [:])
+        let environment = ChildEnvironment.build(parent: ProcessEnvironment.current(), declared: [:])
         return persona.servers.compactMap { server in
             let command = server.command
             if command.executable == "persona-shim" { return nil }

@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -24,10 +22,12 @@ enum DemoCommand {
             )
             return PersonaShimCLI.ExitCode.failure
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("persona-shim-demo-\(getpid())").path
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard let folder = Files.makeTemporaryDirectory(prefix: "persona-shim-demo-") else {
+            Logger.writeLine("persona-shim: error: cannot create a temporary folder for the demo's audit file")
+            return PersonaShimCLI.ExitCode.failure
+        }
         let auditPath = folder + "/audit.jsonl"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { Files.removeFlatDirectory(folder) }
         var script = DemoScript(personaPath: personaPath, auditPath: auditPath)
         return script.play()
     }
@@ -35,15 +35,15 @@ enum DemoCommand {
     /// `Personas/support-reader.json` above the current directory or above this binary (in `.build/...`).
     static func findBundledPersona() -> String? {
         let starts = [
-            FileManager.default.currentDirectoryPath,
-            URL(fileURLWithPath: PersonaShimCLI.selfExecutable).deletingLastPathComponent().path,
+            Paths.currentDirectory(),
+            Paths.directory(of: PersonaShimCLI.selfExecutable),
         ]
         for start in starts {
-            var folder = URL(fileURLWithPath: start)
+            var folder = start
             for _ in 0..<8 {
-                let candidate = folder.appendingPathComponent("Personas/support-reader.json").path
-                if FileManager.default.fileExists(atPath: candidate) { return candidate }
-                folder.deleteLastPathComponent()
+                let candidate = folder + "/Personas/support-reader.json"
+                if Files.exists(candidate) { return candidate }
+                folder = Paths.directory(of: folder)
             }
         }
         return nil
@@ -74,7 +74,7 @@ struct DemoScript {
                 ChildCommand(
                     executable: PersonaShimCLI.selfExecutable,
                     arguments: ["run", "--persona", personaPath, "--audit", auditPath]),
-                environment: ProcessInfo.processInfo.environment)
+                environment: ProcessEnvironment.current())
         } catch {
             print("could not start persona-shim: \(error)")
             return PersonaShimCLI.ExitCode.failure
@@ -117,7 +117,7 @@ struct DemoScript {
         let status = client.waitForExit(timeout: 10)
         expect(status == .exited(0), "persona-shim exited cleanly")
 
-        let records = (try? String(contentsOfFile: auditPath, encoding: .utf8))?.split(separator: "\n") ?? []
+        let records = Files.read(auditPath).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n") ?? []
         print("\nThe audit trail this session wrote (\(records.count) records, \(auditPath)):")
         for record in records { print("  " + record) }
         let parsed = records.compactMap { try? JSONValue(parsing: String($0)) }
@@ -149,7 +149,7 @@ struct DemoScript {
             summary = "DENIED  error \(error["code"]?.description ?? "?"): \(error["message"]?.stringValue ?? "")"
         } else if let result = response?["result"] {
             let text = result["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
-            let flat = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            let flat = text.split(whereSeparator: \.isNewline).map { $0.drop { $0 == " " } }
                 .joined(separator: " ")
             let verdict = result["isError"]?.boolValue == true ? "REFUSED " : "ALLOWED "
             summary = verdict + String(flat.prefix(110)) + (flat.count > 110 ? "…" : "")

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `persona-shim run`: the shim itself.
 enum RunCommand {
@@ -22,7 +24,7 @@ enum RunCommand {
         guard let personaPath = parsed.options["--persona"] else {
             return PersonaShimCLI.usageError("missing --persona FILE", command: "run")
         }
-        let logger = Logger.fromEnvironment(ProcessInfo.processInfo.environment)
+        let logger = Logger.fromEnvironment(ProcessEnvironment.current())
         var extraServers: [ServerSpec] = []
         if let serversPath = parsed.options["--servers"] {
             let (servers, diagnostics) = PersonaLoader.loadServersFile(path: serversPath)
@@ -35,8 +37,8 @@ enum RunCommand {
                 return PersonaShimCLI.usageError("expected a server command after --", command: "run")
             }
             let name =
-                parsed.options["--name"] ?? ToolNaming.sanitize(URL(fileURLWithPath: executable).lastPathComponent)
-            let cwd = FileManager.default.currentDirectoryPath
+                parsed.options["--name"] ?? ToolNaming.sanitize(Paths.lastComponent(executable))
+            let cwd = Paths.currentDirectory()
             let resolved = executable.contains("/") ? PersonaLoader.resolvePath(executable, base: cwd) : executable
             extraServers.append(
                 ServerSpec(
@@ -54,12 +56,12 @@ enum RunCommand {
         }
         let auditPath =
             parsed.options["--audit"].map {
-                PersonaLoader.resolvePath($0, base: FileManager.default.currentDirectoryPath)
+                PersonaLoader.resolvePath($0, base: Paths.currentDirectory())
             }
             ?? persona.audit.path ?? AuditLog.defaultPath()
         let configuration = ShimConfiguration(
             persona: persona, auditPath: auditPath, selfExecutable: PersonaShimCLI.selfExecutable,
-            environment: ProcessInfo.processInfo.environment, logger: logger, version: PersonaShimCLI.version)
+            environment: ProcessEnvironment.current(), logger: logger, version: PersonaShimCLI.version)
         logger.debug("persona \(persona.name), \(persona.servers.count) servers, audit \(auditPath)")
         return ShimSession(configuration: configuration).run()
     }
