@@ -104,3 +104,31 @@ func instant(_ text: String) throws -> Instant {
     let date = try #require(ISO8601DateFormatter().date(from: text))
     return Instant(secondsSince1970: date.timeIntervalSince1970)
 }
+
+@Suite struct ResourceURITests {
+    @Test func prefixesAreValidLowercaseSchemeParts() {
+        #expect(ResourceURIs.prefix("Billing_EU") == "billing-eu")
+        #expect(ResourceURIs.prefix("crm.v2") == "crm.v2")
+        #expect(ResourceURIs.prefix("1st") == "s-1st")
+    }
+
+    @Test func urisAreExposedAndResolvedBothWays() {
+        let uris = ResourceURIs(servers: ["CRM", "files"])
+        #expect(uris.expose("memo://x", server: 0) == "crm+memo://x")
+        #expect(uris.resolve("CRM+memo://x")?.server == 0)
+        #expect(uris.resolve("files+file:///a+b")?.uri == "file:///a+b")
+        #expect(uris.resolve("nobody+memo://x") == nil)
+        #expect(uris.resolve("memo://x") == nil)
+        let single = ResourceURIs(servers: ["crm"])
+        #expect(single.expose("memo://x", server: 0) == "memo://x")
+        #expect(single.resolve("memo://x")?.server == 0)
+    }
+
+    @Test func serverNamesSharingAPrefixAreRejected() {
+        let text =
+            #"{"persona":"p","purpose":"p","owner":"o","reviewBy":"2099-01-01","servers":{"a_b":{"command":"x"},"A-b":{"command":"y"}},"tools":{"allow":["*"]}}"#
+        let result = PersonaLoader.decode(bytes: Array(text.utf8), path: "/p.json")
+        #expect(result.persona == nil)
+        #expect(result.diagnostics.contains { $0.message.contains("would share the resource URI prefix \"a-b+\"") })
+    }
+}

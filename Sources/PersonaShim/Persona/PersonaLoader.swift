@@ -88,6 +88,17 @@ public enum PersonaLoader {
                 at: "",
                 "missing required key \"servers\" in the persona (or give --servers FILE, or a command after --)")
         }
+        var prefixes: [String: String] = [:]
+        for server in servers + extraServers {
+            let prefix = ResourceURIs.prefix(server.name)
+            if let other = prefixes[prefix], other != server.name {
+                decoder.error(
+                    at: "/servers",
+                    "servers \"\(other)\" and \"\(server.name)\" would share the resource URI prefix \"\(prefix)+\"; rename one (names are compared lowercase, with characters other than letters, digits, '.' and '-' read as '-')"
+                )
+            }
+            prefixes[prefix] = server.name
+        }
         for extra in extraServers {
             if servers.contains(where: { $0.name == extra.name }) {
                 decoder.error(
