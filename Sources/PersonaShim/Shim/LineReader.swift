@@ -189,6 +189,69 @@ final class OutputBuffer {
         append(byte: 0x0A)
     }
 
+    /// Sends a line with some ranges replaced, writing straight from `bytes` with `writev` when nothing is queued
+    /// before it, and queueing only what the descriptor does not take now. For large messages this saves a copy
+    /// of the whole message; small ones are better queued and sent together.
+    func sendLine(
+        _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])],
+        to fd: Int32
+    ) throws(SystemError) {
+        guard isEmpty, range.count >= 256 * 1024, replacements.count <= 4 else {
+            return appendLine(bytes, range: range, replacing: replacements)
+        }
+        let newline: [UInt8] = [0x0A]
+        var written = 0
+        var failure: SystemError?
+        withReplacements(replacements.map(\.1)) { replacementBytes in
+            // The original bytes around each replaced range, with the replacements between them.
+            var pieces: [UnsafeRawBufferPointer] = []
+            var position = range.lowerBound
+            for (index, (target, _)) in replacements.enumerated() {
+                pieces.append(UnsafeRawBufferPointer(rebasing: bytes[position..<target.lowerBound]))
+                pieces.append(replacementBytes[index])
+                position = target.upperBound
+            }
+            pieces.append(UnsafeRawBufferPointer(rebasing: bytes[position..<range.upperBound]))
+            newline.withUnsafeBytes { newlineBytes in
+                pieces.append(newlineBytes)
+                var vectors = pieces.map {
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+                }
+                while true {
+                    let result = writev(fd, &vectors, Int32(vectors.count))
+                    if result >= 0 {
+                        written = result
+                    } else if errno == EINTR {
+                        continue
+                    } else if errno != EAGAIN && errno != EWOULDBLOCK {
+                        failure = SystemError(call: "writev", errno: errno)
+                    }
+                    break
+                }
+                // Queue whatever the descriptor did not take, in order.
+                var skip = written
+                for piece in pieces {
+                    if skip >= piece.count {
+                        skip -= piece.count
+                        continue
+                    }
+                    append(UnsafeRawBufferPointer(rebasing: piece[skip...]))
+                    skip = 0
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Calls `body` with raw pointers to each array, valid for the call.
+    private func withReplacements(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) -> Void) {
+        func nest(_ index: Int, _ collected: [UnsafeRawBufferPointer]) {
+            guard index < arrays.count else { return body(collected) }
+            arrays[index].withUnsafeBytes { nest(index + 1, collected + [$0]) }
+        }
+        nest(0, [])
+    }
+
     /// Writes as much as the descriptor takes. Returns true when everything was written.
     /// Throws the write error (EPIPE when the reader is gone).
     func flush(to fd: Int32) throws(SystemError) -> Bool {

@@ -81,8 +81,16 @@ extension ShimSession {
         }
         if let resultRange = envelope.result, let rewritten = rewriteResult(request, child, raw, resultRange) {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
-        } else {
-            agentOutput.appendLine(raw, range: range, replacing: [(idRange, request.agentID)])
+        } else if !agentGone {
+            do {
+                try agentOutput.sendLine(raw, range: range, replacing: [(idRange, request.agentID)], to: agentOutputFD)
+            } catch {
+                logger.debug("the agent's output closed: \(error)")
+                agentGone = true
+                agentClosed = true
+                agentOutput.discardAll()
+                stop("the agent went away")
+            }
         }
     }
 
