@@ -55,7 +55,13 @@ public struct PolicyChain: Sendable {
     }
 
     public func evaluate(_ call: ToolCallContext) -> PolicyDecision {
-        let decisions = checks.compactMap { $0.evaluate(call) }
+        evaluate(call, known: [])
+    }
+
+    /// Evaluates the chain together with decisions already made for this request (such as the scope decision
+    /// the catalog made once per tool), under the same rule: any deny, then any ask, then an allow.
+    public func evaluate(_ call: ToolCallContext, known: [PolicyDecision]) -> PolicyDecision {
+        let decisions = known + checks.compactMap { $0.evaluate(call) }
         if let deny = decisions.first(where: { $0.verdict == .deny }) { return deny }
         if let ask = decisions.first(where: { $0.verdict == .ask }) { return ask }
         if let allow = decisions.first(where: { $0.verdict == .allow }) { return allow }
@@ -114,4 +120,7 @@ extension Persona {
 
     public var scopeChain: PolicyChain { visibilityChain(tools) }
     public var callChain: PolicyChain { requestChain(tools) }
+
+    /// The checks a tool call must pass beyond its scope, which the catalog decides once per tool.
+    public var callTimeChain: PolicyChain { PolicyChain([ExpiryCheck(persona: name, expires: expires)]) }
 }

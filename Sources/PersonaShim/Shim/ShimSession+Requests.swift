@@ -35,9 +35,9 @@ extension ShimSession {
         var tool: [UInt8] = []
         JSONWriter.appendString(entry.tool, to: &tool)
         forward(
-            request, subject: .tool, exposedName: name, server: indexOfServer(entry.server), chain: callChain,
+            request, subject: .tool, exposedName: name, server: indexOfServer(entry.server), chain: callTimeChain,
             originalName: entry.tool, arguments: arguments, argsDigest: argsDigest, replacing: [(nameRange, tool)],
-            aliases: entry.naturalName == name ? [] : [entry.naturalName])
+            aliases: entry.naturalName == name ? [] : [entry.naturalName], known: [entry.scope])
     }
 
     // MARK: prompts/get
@@ -198,13 +198,14 @@ extension ShimSession {
     func forward(
         _ request: AgentRequest, subject: RequestSubject, exposedName: String, server: Int, chain: PolicyChain,
         originalName: String, arguments: JSONValue?, argsDigest: String?, replacing: [(Range<Int>, [UInt8])],
-        audited: Bool = true, aliases: [String] = []
+        audited: Bool = true, aliases: [String] = [], known: [PolicyDecision] = []
     ) {
         let child = children[server]
         let decision = chain.evaluate(
             ToolCallContext(
                 exposedName: exposedName, server: child.name, tool: originalName, arguments: arguments, now: .now,
-                aliases: aliases))
+                aliases: aliases),
+            known: known)
         guard decision.verdict == .allow else {
             let reason =
                 decision.verdict == .ask

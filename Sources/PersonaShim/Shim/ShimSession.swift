@@ -45,7 +45,7 @@ public final class ShimSession {
     var logger: Logger { configuration.logger }
     var persona: Persona { configuration.persona }
     let audit: AuditLog
-    let callChain: PolicyChain
+    let callTimeChain: PolicyChain
     let scopeChain: PolicyChain
     let promptChain: PolicyChain
     let promptVisibility: PolicyChain
@@ -113,7 +113,7 @@ public final class ShimSession {
             path: configuration.auditPath, fsync: configuration.persona.audit.fsync, session: AuditLog.newSessionID(),
             persona: configuration.persona.name, user: AuditLog.currentUser())
         let persona = configuration.persona
-        self.callChain = persona.callChain
+        self.callTimeChain = persona.callTimeChain
         self.scopeChain = persona.scopeChain
         self.promptChain = persona.requestChain(persona.prompts)
         self.promptVisibility = persona.visibilityChain(persona.prompts)
@@ -200,6 +200,9 @@ public final class ShimSession {
 
     // MARK: The loop
 
+    private var pollDescriptors: [pollfd] = []
+    private var pollSources: [Source] = []
+
     private enum Source { case signals, agentIn, agentOut, stderr, childOut(Int), childErr(Int), childIn(Int) }
 
     /// Requests queued while servers start, at most; past this the agent is told to slow down.
@@ -208,8 +211,17 @@ public final class ShimSession {
     private static let highWater = 64 * 1024 * 1024
 
     private func pollOnce() {
-        var fds: [pollfd] = []
-        var sources: [Source] = []
+        // The arrays are reused across iterations: two allocations fewer per wake-up.
+        var fds = pollDescriptors
+        var sources = pollSources
+        fds.removeAll(keepingCapacity: true)
+        sources.removeAll(keepingCapacity: true)
+        pollDescriptors = []
+        pollSources = []
+        defer {
+            pollDescriptors = fds
+            pollSources = sources
+        }
         func watch(_ fd: Int32, _ events: Int32, _ source: Source) {
             fds.append(pollfd(fd: fd, events: Int16(events), revents: 0))
             sources.append(source)
