@@ -85,11 +85,7 @@ extension ShimSession {
             do {
                 try agentOutput.sendLine(raw, range: range, replacing: [(idRange, request.agentID)], to: agentOutputFD)
             } catch {
-                logger.debug("the agent's output closed: \(error)")
-                agentGone = true
-                agentClosed = true
-                agentOutput.discardAll()
-                stop("the agent went away")
+                agentWentAway(error)
             }
         }
     }

@@ -22,22 +22,9 @@ extension ShimSession {
                 return refuseParams(request, "tools/call params.arguments must be an object")
             }
         }
-        let argsDigest = canonicalDigest(arguments ?? .object(JSONObject()))
-        guard let entry = catalog.entry(named: name), entry.isVisible else {
-            // A hidden tool must be indistinguishable from one that does not exist.
-            let entry = catalog.entry(named: name)
-            recordDecision(
-                .tool, name, server: entry?.server, decision: "deny", rule: entry?.scope.rule ?? "unknown-tool",
-                reason: entry?.scope.reason ?? "no server offers a tool named \(name)", argsDigest: argsDigest)
-            return sendToAgent(
-                Message.error(id: request.id, code: JSONRPCError.invalidParams, message: "Unknown tool: \(name)"))
-        }
-        var tool: [UInt8] = []
-        JSONWriter.appendString(entry.tool, to: &tool)
-        forward(
-            request, subject: .tool, exposedName: name, server: indexOfServer(entry.server), chain: callTimeChain,
-            originalName: entry.tool, arguments: arguments, argsDigest: argsDigest, replacing: [(nameRange, tool)],
-            aliases: entry.naturalName == name ? [] : [entry.naturalName], known: [entry.scope])
+        routeByName(
+            request, subject: .tool, catalog: catalog, name: name, nameRange: nameRange, arguments: arguments,
+            kind: "tool")
     }
 
     // MARK: prompts/get
@@ -47,22 +34,35 @@ extension ShimSession {
         guard let nameRange = members[0], case .string(let name)? = request.value(nameRange) else {
             return refuseParams(request, "prompts/get needs params.name, the name of a prompt")
         }
-        let arguments = request.value(members[1])
+        routeByName(
+            request, subject: .prompt, catalog: promptCatalog, name: name, nameRange: nameRange,
+            arguments: request.value(members[1]), kind: "prompt")
+    }
+
+    /// Forwards a tool call or prompt request to the server behind the exposed `name`, under its own name.
+    /// A hidden name answers exactly like one that does not exist: `-32602 Unknown tool: NAME`.
+    private func routeByName(
+        _ request: AgentRequest, subject: RequestSubject, catalog: ToolCatalog, name: String, nameRange: Range<Int>,
+        arguments: JSONValue?, kind: String
+    ) {
         let argsDigest = canonicalDigest(arguments ?? .object(JSONObject()))
-        guard let entry = promptCatalog.entry(named: name), entry.isVisible else {
-            let entry = promptCatalog.entry(named: name)
+        guard let entry = catalog.entry(named: name), entry.isVisible else {
+            let entry = catalog.entry(named: name)
             recordDecision(
-                .prompt, name, server: entry?.server, decision: "deny", rule: entry?.scope.rule ?? "unknown-prompt",
-                reason: entry?.scope.reason ?? "no server offers a prompt named \(name)", argsDigest: argsDigest)
+                subject, name, server: entry?.server, decision: "deny", rule: entry?.scope.rule ?? "unknown-\(kind)",
+                reason: entry?.scope.reason ?? "no server offers a \(kind) named \(name)", argsDigest: argsDigest)
             return sendToAgent(
-                Message.error(id: request.id, code: JSONRPCError.invalidParams, message: "Unknown prompt: \(name)"))
+                Message.error(
+                    id: request.id, code: JSONRPCError.invalidParams, message: "Unknown \(kind): \(name)"))
         }
-        var prompt: [UInt8] = []
-        JSONWriter.appendString(entry.tool, to: &prompt)
+        var original: [UInt8] = []
+        JSONWriter.appendString(entry.tool, to: &original)
+        // The scope decision was made once, for the catalog; only the call-time checks run per request.
         forward(
-            request, subject: .prompt, exposedName: name, server: indexOfServer(entry.server), chain: promptChain,
-            originalName: entry.tool, arguments: arguments, argsDigest: argsDigest, replacing: [(nameRange, prompt)],
-            aliases: entry.naturalName == name ? [] : [entry.naturalName])
+            request, subject: subject, exposedName: name, server: indexOfServer(entry.server), chain: callTimeChain,
+            originalName: entry.tool, arguments: arguments, argsDigest: argsDigest,
+            replacing: [(nameRange, original)], aliases: entry.naturalName == name ? [] : [entry.naturalName],
+            known: [entry.scope])
     }
 
     // MARK: resources

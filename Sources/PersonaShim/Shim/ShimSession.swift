@@ -361,13 +361,17 @@ public final class ShimSession {
         do {
             _ = try agentOutput.flush(to: agentOutputFD)
         } catch {
-            // The agent went away (EPIPE): nobody is left to answer, so clean up and leave.
-            logger.debug("the agent's output closed: \(error)")
-            agentGone = true
-            agentClosed = true
-            agentOutput.discardAll()
-            stop("the agent went away")
+            agentWentAway(error)
         }
+    }
+
+    /// The agent's output closed (EPIPE): nobody is left to answer, so clean up and leave.
+    func agentWentAway(_ error: SystemError) {
+        logger.debug("the agent's output closed: \(error)")
+        agentGone = true
+        agentClosed = true
+        agentOutput.discardAll()
+        stop("the agent went away")
     }
 
     func flushChild(_ child: Downstream) {
