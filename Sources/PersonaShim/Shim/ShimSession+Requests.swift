@@ -216,24 +216,14 @@ extension ShimSession {
                 argsDigest: argsDigest)
             let sentence =
                 "persona-shim refused this request under the persona \"\(persona.name)\": \(reason) (rule \(decision.rule)). This action is outside the job this agent was deployed for."
-            if subject == .tool {
-                sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
-            } else {
-                sendToAgent(Message.error(id: request.id, code: JSONRPCError.requestFailed, message: sentence))
-            }
-            return
+            return refuse(request, subject, sentence, code: JSONRPCError.requestFailed)
         }
         guard child.phase == .ready, child.stdinFD >= 0 else {
             recordDecision(
                 subject, exposedName, server: child.name, decision: "deny", rule: "server-unavailable",
                 reason: "the server \(child.name) is not running", argsDigest: argsDigest)
             let sentence = "The server \(child.name) is not running, so \(exposedName) cannot be reached now."
-            if subject == .tool {
-                sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
-            } else {
-                sendToAgent(Message.error(id: request.id, code: JSONRPCError.requestFailed, message: sentence))
-            }
-            return
+            return refuse(request, subject, sentence, code: JSONRPCError.requestFailed)
         }
         if audited {
             var fields: [(String, JSONValue)] = [
@@ -249,12 +239,7 @@ extension ShimSession {
                 logger.error("\(error); refusing \(request.method) \(exposedName)")
                 let sentence =
                     "persona-shim refused this request because it could not write the audit record (\(error.reason)). It was not forwarded. Ask the user to fix the audit file \(audit.path)."
-                if subject == .tool {
-                    sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
-                } else {
-                    sendToAgent(Message.error(id: request.id, code: JSONRPCError.internalError, message: sentence))
-                }
-                return
+                return refuse(request, subject, sentence, code: JSONRPCError.internalError)
             }
         }
         let shimID = nextRequestID
@@ -280,6 +265,16 @@ extension ShimSession {
                 progressToken: progressToken))
         callTimeouts.append((deadline, shimID))
         child.input.appendLine(request.raw, range: request.range, replacing: replacements)
+    }
+
+    /// Answers a refused request: a tool call gets a tool result with `isError` (the model reads it and can tell
+    /// the person); other requests get a JSON-RPC error with `code`.
+    private func refuse(_ request: AgentRequest, _ subject: RequestSubject, _ sentence: String, code: Int) {
+        if subject == .tool {
+            sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
+        } else {
+            sendToAgent(Message.error(id: request.id, code: code, message: sentence))
+        }
     }
 
     /// Forgets a forwarded request and its progress token.
