@@ -65,3 +65,40 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd {
+    @Suite struct Examples {
+        static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+
+        @Test(arguments: [
+            "claude_desktop_config.json", "claude-code.mcp.json", "cursor.mcp.json", "vscode.mcp.json",
+            "wrap-one-server.mcp.json", "servers.mcp.json",
+        ])
+        func clientConfigsAreValidAndNamePersonaShim(_ name: String) throws {
+            let path = Self.root.appendingPathComponent("Examples/\(name)").path
+            let (servers, diagnostics) = PersonaLoader.loadServersFile(path: path)
+            #expect(!diagnostics.hasErrors, "\(diagnostics)")
+            #expect(!servers.isEmpty)
+            #expect(servers.allSatisfy { $0.command.executable == "persona-shim" })
+        }
+
+        @Test func theBundledServersFileWorksFromAClone() throws {
+            let persona =
+                #"{"persona":"p","purpose":"p","owner":"o","reviewBy":"2099-01-01","tools":{"allow":["crm__get_ticket"]}}"#
+            let servers = Self.root.appendingPathComponent("Examples/servers.mcp.json").path
+            let shim = try ShimProcess(persona: persona, arguments: ["--servers", servers])
+            try shim.initialize()
+            #expect(try shim.toolNames() == ["crm__get_ticket"])
+            let ticket = shim.call("crm__get_ticket", ["ticketId": "T-1042"])
+            #expect(ticket?["result"]?["content"]?[0]?["text"]?.stringValue?.contains("T-1042") == true)
+        }
+
+        @Test func theGitReaderPersonaChecksWithAWrappedServer() throws {
+            let path = Self.root.appendingPathComponent("Personas/git-reader.json").path
+            let result = PersonaLoader.load(
+                path: path, extraServers: [ServerSpec(name: "git", command: ChildCommand(executable: "uvx"))])
+            #expect(!result.diagnostics.hasErrors, "\(result.diagnostics)")
+        }
+    }
+}
