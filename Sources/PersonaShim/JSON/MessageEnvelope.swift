@@ -151,31 +151,19 @@ extension MessageEnvelope {
         }
     }
 
-    /// The value ranges of the named members of the object at `object`. A name that occurs twice is reported
-    /// in `duplicate` (and its range is nil), because readers disagree on which occurrence counts.
-    static func members(
-        _ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String], duplicate: inout String?
-    ) -> [Range<Int>?] {
+    /// The value ranges of the named members of the object at `object`. A name that occurs twice reads as
+    /// absent (nil), because readers disagree on which occurrence counts.
+    static func members(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]) -> [Range<Int>?] {
         let wanted = keys.map { Array($0.utf8) }
         var found = [Range<Int>?](repeating: nil, count: keys.count)
+        var repeated = [Bool](repeating: false, count: keys.count)
         guard object.count > 0, bytes[object.lowerBound] == UInt8(ascii: "{") else { return found }
-        var repeated: String?
         try? forEachMember(bytes, object: object) { (key, value) throws(JSONSyntaxError) in
             for (index, name) in wanted.enumerated() where key.elementsEqual(name) {
-                if found[index] != nil { repeated = keys[index] }
+                if found[index] != nil { repeated[index] = true }
                 found[index] = value
             }
         }
-        if let repeated {
-            duplicate = repeated
-            return found.enumerated().map { keys[$0.offset] == repeated ? nil : $0.element }
-        }
-        return found
-    }
-
-    /// `members(_:object:named:duplicate:)` for trusted places where a duplicate simply reads as absent.
-    static func members(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]) -> [Range<Int>?] {
-        var duplicate: String?
-        return members(bytes, object: object, named: keys, duplicate: &duplicate)
+        return zip(found, repeated).map { $1 ? nil : $0 }
     }
 }

@@ -125,17 +125,3 @@ public struct CalendarDate: Sendable, Comparable, CustomStringConvertible {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 }
-
-extension Persona {
-    /// True once `now` is past the last day of `expires`.
-    public func isExpired(at now: Instant) -> Bool {
-        guard let expires else { return false }
-        return now >= expires.endOfDay
-    }
-
-    /// True once `now` is past the `reviewBy` day.
-    public func isPastReview(at now: Instant) -> Bool {
-        guard let reviewBy else { return false }
-        return now >= reviewBy.endOfDay
-    }
-}

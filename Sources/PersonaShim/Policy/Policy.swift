@@ -119,7 +119,6 @@ extension Persona {
     }
 
     public var scopeChain: PolicyChain { visibilityChain(tools) }
-    public var callChain: PolicyChain { requestChain(tools) }
 
     /// The checks a tool call must pass beyond its scope, which the catalog decides once per tool.
     public var callTimeChain: PolicyChain { PolicyChain([ExpiryCheck(persona: name, expires: expires)]) }

@@ -18,7 +18,6 @@ public enum ToolNaming {
     /// The exposed name of `tool` on `server`, before collisions are resolved.
     public static func exposedName(server: String, tool: String) -> String {
         let name = sanitize(server) + "__" + sanitize(tool)
-        if name.utf8.count <= maximumLength && name == server + "__" + tool { return name }
         if name.utf8.count <= maximumLength { return name }
         return hashed(name, server: server, tool: tool)
     }

@@ -205,7 +205,7 @@ public final class ShimSession {
 
     private enum Source { case signals, agentIn, agentOut, stderr, childOut(Int), childErr(Int), childIn(Int) }
 
-    /// Requests queued while servers start, at most; past this the agent is told to slow down.
+    /// Requests queued while servers start, at most; past this the shim stops reading the agent until they drain.
     static let deferredLimit = 10_000
 
     private static let highWater = 64 * 1024 * 1024

@@ -9,8 +9,6 @@ struct VersionDowngrade {
     /// Dates compare correctly as strings.
     private func before(_ revision: String) -> Bool { version < revision }
 
-    var isNeeded: Bool { before(MCPProtocol.latestVersion) }
-
     /// Whether tool and prompt results can hold something this agent's revision lacks.
     var rewritesResults: Bool { before("2025-06-18") }
 
