@@ -64,5 +64,59 @@ extension EndToEnd {
                 eventually { shim.auditRecords().contains { $0["decision"] == "allow" && $0["tool"] == "fx__hang" } })
             #expect(!shim.auditRecords().contains { $0["event"] == "call.outcome" })
         }
+
+        @Test func pipelinedCallsShareAuditWritesButEachDecisionPrecedesItsOutcome() throws {
+            let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"])
+            try shim.initialize()
+            let count = 200
+            let lines = (0..<count).map {
+                #"{"jsonrpc":"2.0","id":\#($0),"method":"tools/call","params":{"name":"fx__echo","arguments":{"i":\#($0)}}}"#
+            }
+            try shim.client.send(lines.joined(separator: "\n"))
+            var answered = Set<Int>()
+            for _ in 0..<count {
+                let reply = try #require(shim.client.readMessage(timeout: 20))
+                #expect(reply["result"]?["isError"] != true)
+                answered.insert(try #require(reply["id"]?.intValue))
+            }
+            #expect(answered == Set(0..<count))
+            _ = shim.finish()
+            let records = shim.auditRecords()
+            let decisions = records.filter { $0["event"] == "call.decision" }
+            let outcomes = records.filter { $0["event"] == "call.outcome" }
+            #expect(decisions.count == count && outcomes.count == count)
+            #expect(decisions.allSatisfy { $0["decision"] == "allow" })
+            // Records are in seq order, and the n-th outcome comes after the n-th decision.
+            #expect(records.map { $0["seq"]?.intValue ?? 0 } == Array(1...records.count))
+            for (decision, outcome) in zip(decisions, outcomes) {
+                #expect((decision["seq"]?.intValue ?? .max) < (outcome["seq"]?.intValue ?? 0))
+            }
+        }
+
+        @Test func pipelinedCallsWhoseDecisionsCannotBeWrittenAllGetRefusedAndNoneReachesTheServer() throws {
+            // /dev/full opens fine and fails every write (ENOSPC): the batch's one audit write fails.
+            let shim = try ShimProcess(
+                servers: [("fx", fixture(["--stderr-chatter"]))], allow: ["fx__echo"], audit: "/dev/full")
+            try shim.initialize()
+            let count = 50
+            let lines = (0..<count).map {
+                #"{"jsonrpc":"2.0","id":\#($0),"method":"tools/call","params":{"name":"fx__echo","arguments":{}}}"#
+            }
+            try shim.client.send(lines.joined(separator: "\n"))
+            var answered = Set<Int>()
+            for _ in 0..<count {
+                let reply = try #require(shim.client.readMessage(timeout: 20))
+                #expect(reply["result"]?["isError"] == true)
+                let text = reply["result"]?["content"]?[0]?["text"]?.stringValue ?? ""
+                #expect(text.contains("could not write the audit record"), "\(text)")
+                answered.insert(try #require(reply["id"]?.intValue))
+            }
+            #expect(answered == Set(0..<count))
+            #expect(try shim.roundTrip(#"{"jsonrpc":"2.0","id":"p","method":"ping"}"#).contains(#""result":{}"#))
+            _ = shim.finish()
+            let log = shim.client.completeStandardError(timeout: 5)
+            #expect(log.contains("received tools/list"), "the fixture's chatter must be visible: \(log)")
+            #expect(!log.contains("received tools/call"), "a call reached the server: \(log)")
+        }
     }
 }

@@ -27,9 +27,11 @@ public struct AgentIdentity: Sendable, Equatable {
 
 /// The single writer of one session's audit trail: JSON lines, one per event, appended in `seq` order.
 ///
-/// Records are written with one `write(2)` each on a file opened with `O_APPEND`, so concurrent sessions
-/// sharing a file never interleave inside a line. A record that cannot be written is an error the caller
-/// must act on (the shim refuses the call it was about to record).
+/// Records are appended to the file with one `write(2)` for everything that waits, on a file opened with
+/// `O_APPEND`, so concurrent sessions sharing a file never interleave inside a line. The session groups the
+/// write-ahead decisions of every request it read in one go into one write (and one `fdatasync` with `fsync`),
+/// and releases those requests only once `wasWritten` confirms their records. Records that could not be
+/// written are dropped, never written later: a decision whose request was refused must not appear afterwards.
 public final class AuditLog {
     public let path: String
     public let session: String
@@ -41,7 +43,13 @@ public final class AuditLog {
     private let fsync: Bool
     private var descriptor: Int32 = -1
     private var nextSequence = 1
-    /// Records encoded but not yet written: outcomes wait here and go out with the next write.
+    /// Every record up to this `seq` was either written or dropped by a failed write.
+    private var settledThrough = 0
+    /// The `seq`s of records a failed write dropped, since the last `forgetDropped()`.
+    public private(set) var dropped: [ClosedRange<Int>] = []
+    /// Why the last write failed, until one succeeds.
+    public private(set) var lastFailure: AuditError?
+    /// Records encoded but not yet written.
     private var pending: [UInt8] = []
     /// `,"agent":…,"user":…,"persona":…`, the part of every record that changes at most once.
     private var constantTail: [UInt8]?
@@ -67,14 +75,40 @@ public final class AuditLog {
     /// Appends one record (the common fields, then `fields` in order) and writes it, with any records
     /// waiting before it, before returning: a write-ahead record is on disk (or in the kernel) when this returns.
     public func record(_ event: String, _ fields: [(String, JSONValue)] = []) throws(AuditError) {
-        encode(event, fields)
+        stage(event) { record in
+            for (key, value) in fields { record.add(key, value) }
+        }
         try writePending()
     }
 
-    /// Appends one record that may wait for the next write (an outcome: nothing waits on it being on disk).
-    /// It goes out with the next write-ahead record, or when the session has been idle briefly (`flush()`).
-    public func recordLater(_ event: String, _ fields: [(String, JSONValue)] = []) {
-        encode(event, fields)
+    /// Whether the record `sequence` reached the file.
+    public func wasWritten(_ sequence: Int) -> Bool {
+        sequence <= settledThrough && !dropped.contains { $0.contains(sequence) }
+    }
+
+    /// Forgets which records were dropped, once whoever staged them has acted on it.
+    public func forgetDropped() { dropped.removeAll() }
+
+    /// Appends one record that waits for the next write, and returns its `seq`. Whoever must not act before the
+    /// record is written asks `wasWritten` after the next `flush()`.
+    @discardableResult
+    public func stage(_ event: String, _ fields: (inout AuditFields) -> Void) -> Int {
+        var record = AuditFields(bytes: [])
+        swap(&record.bytes, &pending)
+        defer { swap(&record.bytes, &pending) }
+        record.bytes.append(contentsOf: #"{"ts":""#.utf8)
+        appendTimestamp(to: &record.bytes)
+        record.bytes.append(UInt8(ascii: "\""))
+        record.bytes.append(contentsOf: sessionField)
+        let sequence = nextSequence
+        nextSequence += 1
+        AuditFields.appendInteger(sequence, to: &record.bytes)
+        record.bytes.append(contentsOf: #","event":"#.utf8)
+        JSONWriter.appendString(event, to: &record.bytes)
+        record.bytes.append(contentsOf: constantTailBytes())
+        fields(&record)
+        record.bytes.append(contentsOf: "}\n".utf8)
+        return sequence
     }
 
     /// Writes the records that wait, if any.
@@ -84,72 +118,66 @@ public final class AuditLog {
 
     public var hasPending: Bool { !pending.isEmpty }
 
-    private func encode(_ event: String, _ fields: [(String, JSONValue)]) {
-        pending.append(contentsOf: #"{"ts":""#.utf8)
-        appendTimestamp()
-        pending.append(UInt8(ascii: "\""))
-        pending.append(contentsOf: sessionField)
-        pending.append(contentsOf: String(nextSequence).utf8)
-        nextSequence += 1
-        pending.append(contentsOf: #","event":"#.utf8)
-        JSONWriter.appendString(event, to: &pending)
-        if constantTail == nil {
-            var tail = Array(#","agent":"#.utf8)
-            JSONWriter.append(agent?.json ?? .null, to: &tail)
-            tail.append(contentsOf: #","user":"#.utf8)
-            JSONWriter.appendString(user, to: &tail)
-            tail.append(contentsOf: #","persona":"#.utf8)
-            JSONWriter.appendString(persona, to: &tail)
-            constantTail = tail
-        }
-        pending.append(contentsOf: constantTail!)
-        for (key, value) in fields {
-            pending.append(UInt8(ascii: ","))
-            JSONWriter.appendString(key, to: &pending)
-            pending.append(UInt8(ascii: ":"))
-            JSONWriter.append(value, to: &pending)
-        }
-        pending.append(contentsOf: "}\n".utf8)
+    private func constantTailBytes() -> [UInt8] {
+        if let constantTail { return constantTail }
+        var tail = Array(#","agent":"#.utf8)
+        JSONWriter.append(agent?.json ?? .null, to: &tail)
+        tail.append(contentsOf: #","user":"#.utf8)
+        JSONWriter.appendString(user, to: &tail)
+        tail.append(contentsOf: #","persona":"#.utf8)
+        JSONWriter.appendString(persona, to: &tail)
+        constantTail = tail
+        return tail
     }
 
     private func writePending() throws(AuditError) {
-        try open()
-        let written = pending.withUnsafeBytes { raw -> Int in
-            var offset = 0
-            while offset < raw.count {
-                let result = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return -Int(errno)
+        let through = nextSequence - 1
+        defer {
+            pending.removeAll(keepingCapacity: pending.capacity <= 1 << 16)
+            settledThrough = through
+        }
+        do throws(AuditError) {
+            try open()
+            let failure = pending.withUnsafeBytes { raw -> Int32? in
+                var offset = 0
+                while offset < raw.count {
+                    let result = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                    if result < 0 {
+                        if errno == EINTR { continue }
+                        return errno
+                    }
+                    offset += result
                 }
-                offset += result
+                return nil
             }
-            return offset
+            if let failure {
+                Glibc.close(descriptor)
+                descriptor = -1
+                throw AuditError(path: path, reason: String(cString: strerror(failure)))
+            }
+            if fsync && fdatasync(descriptor) != 0 {
+                throw AuditError(path: path, reason: "fsync failed: " + String(cString: strerror(errno)))
+            }
+        } catch {
+            if settledThrough < through { dropped.append((settledThrough + 1)...through) }
+            lastFailure = error
+            throw error
         }
-        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 16)
-        if written < 0 {
-            let reason = String(cString: strerror(Int32(-written)))
-            Glibc.close(descriptor)
-            descriptor = -1
-            throw AuditError(path: path, reason: reason)
-        }
-        if fsync && fdatasync(descriptor) != 0 {
-            throw AuditError(path: path, reason: "fsync failed: " + String(cString: strerror(errno)))
-        }
+        lastFailure = nil
     }
 
-    private func appendTimestamp() {
+    private func appendTimestamp(to bytes: inout [UInt8]) {
         let time = Self.now()
         if cachedSecond?.seconds != time.tv_sec {
             let text = Self.timestamp(time)
             cachedSecond = (time.tv_sec, Array(text.utf8.prefix(20)))
         }
-        pending.append(contentsOf: cachedSecond!.text)
+        bytes.append(contentsOf: cachedSecond!.text)
         let milliseconds = Int(time.tv_nsec / 1_000_000)
-        pending.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
-        pending.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
-        pending.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
-        pending.append(UInt8(ascii: "Z"))
+        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Opens (or reopens, after a failure) the file, creating it and its folder owner-only.
@@ -204,6 +232,65 @@ public final class AuditLog {
             return String(cString: name)
         }
         return ProcessEnvironment.current()["USER"] ?? "uid:\(geteuid())"
+    }
+}
+
+/// The event-specific fields of one audit record, written straight into the audit buffer in the order added.
+public struct AuditFields {
+    fileprivate(set) var bytes: [UInt8]
+
+    public mutating func add(_ key: String, _ value: String) {
+        appendKey(key)
+        JSONWriter.appendString(value, to: &bytes)
+    }
+
+    public mutating func add(_ key: String, _ value: JSONValue) {
+        appendKey(key)
+        JSONWriter.append(value, to: &bytes)
+    }
+
+    public mutating func add(_ key: String, integer value: Int) {
+        appendKey(key)
+        Self.appendInteger(value, to: &bytes)
+    }
+
+    /// A number given as its JSON text (an error code as the server wrote it).
+    public mutating func add(_ key: String, numberText: some Collection<UInt8>) {
+        appendKey(key)
+        bytes.append(contentsOf: numberText)
+    }
+
+    /// Milliseconds from nanoseconds, with three decimals: `12.345`.
+    public mutating func add(_ key: String, millisecondsFromNanoseconds nanoseconds: UInt64) {
+        appendKey(key)
+        let micros = Int((nanoseconds + 500) / 1000)
+        Self.appendInteger(micros / 1000, to: &bytes)
+        let fraction = micros % 1000
+        bytes.append(UInt8(ascii: "."))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+    }
+
+    private mutating func appendKey(_ key: String) {
+        bytes.append(UInt8(ascii: ","))
+        JSONWriter.appendString(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // Up to 24 digits, written from the end.
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[24 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: buffer[(24 - count)...])
+        }
     }
 }
 

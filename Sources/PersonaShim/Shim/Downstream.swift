@@ -128,6 +128,15 @@ struct ForwardedRequest {
     var progressToken: Int?
 }
 
+/// A forward queued for a server whose write-ahead decision (audit record `sequence`) is not yet written: the
+/// bytes it took in the server's queue, so they can be taken back if the record cannot be written.
+struct UncommittedForward {
+    var shimID: Int
+    var server: Int
+    var sequence: Int
+    var bytes: Range<Int>
+}
+
 /// An aggregated list (`resources/list`, `resources/templates/list`) waiting for every server's pages.
 struct FanOut {
     var agentID: [UInt8]

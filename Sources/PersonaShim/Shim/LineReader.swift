@@ -40,8 +40,30 @@ final class LineReader {
     /// The buffered bytes; line ranges index into this.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: end) }
 
+    /// Set while an `OutputBuffer` still writes a message straight out of this buffer: reading more could move or
+    /// overwrite it, so `fill` reads nothing until it is given back.
+    private(set) var isLent = false
+
+    func lend() { isLent = true }
+    func giveBack() { isLent = false }
+
+    /// Whether the buffer is empty but still as large as an earlier big message made it (see `trim`).
+    var holdsSpareMemory: Bool { start == end && capacity > 4 * Self.chunk && !isLent }
+
+    /// Gives back what a large message grew. The session calls it once the buffer has been empty for a while: a
+    /// server that answers with one large result often sends another, and a kept buffer takes it without first
+    /// faulting in and zeroing every page again.
+    func trim() {
+        guard holdsSpareMemory else { return }
+        free(base)
+        base = malloc(Self.chunk)!
+        capacity = Self.chunk
+        reset()
+    }
+
     /// Reads what is available from `fd` (one `read` call).
     func fill(from fd: Int32) throws(SystemError) -> FillResult {
+        if isLent { return .wouldBlock }
         makeRoom()
         let count = try FD.read(fd, into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
         guard let count else { return .wouldBlock }
@@ -91,7 +113,7 @@ final class LineReader {
 
     /// At end of input, a last line without a newline still counts: it becomes the next line.
     func finishInput() {
-        guard end > start, !discarding else { return }
+        guard end > start, !discarding, !isLent else { return }
         makeRoom()
         if capacity == end {
             base = realloc(base, capacity + 1)!
@@ -108,15 +130,7 @@ final class LineReader {
     }
 
     private func makeRoom() {
-        if start == end {
-            reset()
-            if capacity > 4 * Self.chunk {
-                // Give back what one large message grew.
-                free(base)
-                base = malloc(Self.chunk)!
-                capacity = Self.chunk
-            }
-        }
+        if start == end { reset() }
         if capacity - end >= Self.chunk / 2 { return }
         if start > 0 {
             let live = end - start
@@ -134,17 +148,34 @@ final class LineReader {
     }
 }
 
-/// Bytes waiting to be written to a non-blocking descriptor, in raw memory.
+/// Bytes waiting to be written to a non-blocking descriptor: perhaps the rest of one large message still in the
+/// `LineReader` it arrived in, then bytes of its own in raw memory.
 final class OutputBuffer {
     private var base: UnsafeMutableRawPointer?
     private var capacity = 0
     private var head = 0
     private var tail = 0
+    /// The unwritten rest of a large message sent by `sendLine`, written before the owned bytes.
+    private var lent: LentMessage?
+    /// How many bytes were ever queued here (less any withdrawn): a position in this stream names a queued byte
+    /// for `withdraw`, however the buffer moved since.
+    private(set) var queuedTotal = 0
 
-    deinit { free(base) }
+    /// Pieces of a message that live in a lender's buffer, plus a small copy of the bytes that replaced parts of it.
+    private struct LentMessage {
+        let lender: LineReader
+        let replacements: UnsafeMutableRawPointer
+        var pieces: [UnsafeRawBufferPointer]
+        var remaining: Int
+    }
 
-    var isEmpty: Bool { head == tail }
-    var count: Int { tail - head }
+    deinit {
+        giveBackLent()
+        free(base)
+    }
+
+    var isEmpty: Bool { head == tail && lent == nil }
+    var count: Int { tail - head + (lent?.remaining ?? 0) }
 
     private func reserve(_ extra: Int) {
         if tail + extra <= capacity { return }
@@ -164,6 +195,7 @@ final class OutputBuffer {
         reserve(data.count)
         memcpy(base! + tail, data.baseAddress!, data.count)
         tail += data.count
+        queuedTotal += data.count
     }
 
     func append(_ data: [UInt8]) { data.withUnsafeBytes { append($0) } }
@@ -172,6 +204,24 @@ final class OutputBuffer {
         reserve(1)
         base!.storeBytes(of: byte, toByteOffset: tail, as: UInt8.self)
         tail += 1
+        queuedTotal += 1
+    }
+
+    /// Takes back bytes queued but not yet written: `ranges` are positions in the `queuedTotal` stream, sorted
+    /// and disjoint. Bytes already written or discarded are out of reach and skipped.
+    func withdraw(_ ranges: [Range<Int>]) {
+        let headPosition = queuedTotal - (tail - head)
+        let ranges = ranges.filter { $0.lowerBound >= headPosition && $0.upperBound <= queuedTotal }
+        guard let base, !ranges.isEmpty else { return }
+        var removed = 0
+        for (index, range) in ranges.enumerated() {
+            let keptFrom = head + (range.upperBound - headPosition)
+            let keptTo = index + 1 < ranges.count ? head + (ranges[index + 1].lowerBound - headPosition) : tail
+            memmove(base + head + (range.lowerBound - headPosition) - removed, base + keptFrom, keptTo - keptFrom)
+            removed += range.count
+        }
+        tail -= removed
+        queuedTotal -= removed
     }
 
     /// Appends `range` of `bytes` with the given sub-ranges (sorted, non-overlapping) replaced, then a newline:
@@ -189,72 +239,90 @@ final class OutputBuffer {
         append(byte: 0x0A)
     }
 
-    /// Sends a line with some ranges replaced, writing straight from `bytes` with `writev` when nothing is queued
-    /// before it, and queueing only what the descriptor does not take now. For large messages this saves a copy
-    /// of the whole message; small ones are better queued and sent together.
+    /// Sends a line of `reader`'s buffer with some ranges replaced. A large line goes out with `writev` straight
+    /// from the reader when nothing is queued before it, and what the descriptor does not take now stays in the
+    /// reader, which is lent to this buffer (it reads nothing more) until the line is written: the message is
+    /// never copied in user space. Small lines are better queued and sent together.
     func sendLine(
-        _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])],
-        to fd: Int32
+        from reader: LineReader, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])], to fd: Int32
     ) throws(SystemError) {
-        guard isEmpty, range.count >= 256 * 1024, replacements.count <= 4 else {
+        let bytes = reader.bytes
+        guard isEmpty, range.count >= 256 * 1024 else {
             return appendLine(bytes, range: range, replacing: replacements)
         }
-        let newline: [UInt8] = [0x0A]
-        var written = 0
-        var failure: SystemError?
-        withReplacements(replacements.map(\.1)) { replacementBytes in
-            // The original bytes around each replaced range, with the replacements between them.
-            var pieces: [UnsafeRawBufferPointer] = []
-            var position = range.lowerBound
-            for (index, (target, _)) in replacements.enumerated() {
-                pieces.append(UnsafeRawBufferPointer(rebasing: bytes[position..<target.lowerBound]))
-                pieces.append(replacementBytes[index])
-                position = target.upperBound
+        // One small allocation holds the replacement bytes and the closing newline for as long as the pieces do.
+        let replacementBytes = replacements.reduce(1) { $0 + $1.1.count }
+        let storage = malloc(replacementBytes)!
+        var pieces: [UnsafeRawBufferPointer] = []
+        pieces.reserveCapacity(2 * replacements.count + 2)
+        var position = range.lowerBound
+        var offset = 0
+        for (target, replacement) in replacements {
+            pieces.append(UnsafeRawBufferPointer(rebasing: bytes[position..<target.lowerBound]))
+            replacement.withUnsafeBytes {
+                if let source = $0.baseAddress { memcpy(storage + offset, source, $0.count) }
             }
-            pieces.append(UnsafeRawBufferPointer(rebasing: bytes[position..<range.upperBound]))
-            newline.withUnsafeBytes { newlineBytes in
-                pieces.append(newlineBytes)
-                var vectors = pieces.map {
-                    iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+            pieces.append(UnsafeRawBufferPointer(start: storage + offset, count: replacement.count))
+            offset += replacement.count
+            position = target.upperBound
+        }
+        pieces.append(UnsafeRawBufferPointer(rebasing: bytes[position..<range.upperBound]))
+        storage.storeBytes(of: 0x0A, toByteOffset: offset, as: UInt8.self)
+        pieces.append(UnsafeRawBufferPointer(start: storage + offset, count: 1))
+        reader.lend()
+        lent = LentMessage(
+            lender: reader, replacements: storage, pieces: pieces.filter { $0.count > 0 },
+            remaining: pieces.reduce(0) { $0 + $1.count })
+        _ = try flushLent(to: fd)
+    }
+
+    /// Writes what the descriptor takes of the lent message; true once all of it is written.
+    private func flushLent(to fd: Int32) throws(SystemError) -> Bool {
+        guard var message = lent else { return true }
+        while message.remaining > 0 {
+            var vectors = message.pieces.prefix(64).map {
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+            }
+            let result = writev(fd, &vectors, Int32(vectors.count))
+            if result < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    lent = message
+                    return false
                 }
-                while true {
-                    let result = writev(fd, &vectors, Int32(vectors.count))
-                    if result >= 0 {
-                        written = result
-                    } else if errno == EINTR {
-                        continue
-                    } else if errno != EAGAIN && errno != EWOULDBLOCK {
-                        failure = SystemError(call: "writev", errno: errno)
-                    }
-                    break
-                }
-                // Queue whatever the descriptor did not take, in order.
-                var skip = written
-                for piece in pieces {
-                    if skip >= piece.count {
-                        skip -= piece.count
-                        continue
-                    }
-                    append(UnsafeRawBufferPointer(rebasing: piece[skip...]))
+                let failure = SystemError(call: "writev", errno: errno)
+                giveBackLent()
+                throw failure
+            }
+            message.remaining -= result
+            var skip = result
+            while skip > 0 {
+                let first = message.pieces[0]
+                if skip >= first.count {
+                    skip -= first.count
+                    message.pieces.removeFirst()
+                } else {
+                    message.pieces[0] = UnsafeRawBufferPointer(rebasing: first[skip...])
                     skip = 0
                 }
             }
         }
-        if let failure { throw failure }
+        lent = message
+        giveBackLent()
+        return true
     }
 
-    /// Calls `body` with raw pointers to each array, valid for the call.
-    private func withReplacements(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) -> Void) {
-        func nest(_ index: Int, _ collected: [UnsafeRawBufferPointer]) {
-            guard index < arrays.count else { return body(collected) }
-            arrays[index].withUnsafeBytes { nest(index + 1, collected + [$0]) }
-        }
-        nest(0, [])
+    private func giveBackLent() {
+        guard let message = lent else { return }
+        lent = nil
+        message.lender.giveBack()
+        free(message.replacements)
     }
 
     /// Writes as much as the descriptor takes. Returns true when everything was written.
     /// Throws the write error (EPIPE when the reader is gone).
     func flush(to fd: Int32) throws(SystemError) -> Bool {
+        guard try flushLent(to: fd) else { return false }
         while head < tail {
             guard let written = try FD.write(fd, UnsafeRawBufferPointer(start: base! + head, count: tail - head)) else {
                 return false
@@ -272,6 +340,7 @@ final class OutputBuffer {
     }
 
     func discardAll() {
+        giveBackLent()
         head = 0
         tail = 0
     }

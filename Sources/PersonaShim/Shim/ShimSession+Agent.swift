@@ -145,7 +145,7 @@ extension ShimSession {
             if let reason { cancel["reason"] = reason }
             children[request.server].input.append(
                 Message.notification(method: "notifications/cancelled", params: .object(cancel)))
-            recordOutcome(request, outcome: "cancelled", extra: [])
+            recordOutcome(request, outcome: "cancelled")
         }
     }
 

@@ -59,18 +59,16 @@ extension ShimSession {
         _ range: Range<Int>, idRange: Range<Int>
     ) {
         var outcome = "ok"
-        var extra: [(String, JSONValue)] = []
+        var errorCode: [UInt8]?
         if let error = envelope.error {
             outcome = "protocol_error"
-            if let code = MessageEnvelope.members(raw, object: error, named: ["code"])[0] {
-                extra.append(("errorCode", .number(String(decoding: raw[code], as: UTF8.self))))
-            }
+            errorCode = MessageEnvelope.members(raw, object: error, named: ["code"])[0].map { Array(raw[$0]) }
         } else if envelope.resultIsError {
             outcome = "tool_error"
         }
-        recordOutcome(request, outcome: outcome, extra: extra)
-        if request.subject == .resource, envelope.error != nil,
-            extra.first?.1 == .number(String(JSONRPCError.resourceNotFound))
+        recordOutcome(request, outcome: outcome, errorCode: errorCode)
+        if request.subject == .resource, let errorCode,
+            errorCode.elementsEqual(String(JSONRPCError.resourceNotFound).utf8)
         {
             // A server's own "not found" wording must not tell a missing resource from a hidden one.
             sendToAgent(
@@ -83,7 +81,8 @@ extension ShimSession {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else if !agentGone {
             do {
-                try agentOutput.sendLine(raw, range: range, replacing: [(idRange, request.agentID)], to: agentOutputFD)
+                try agentOutput.sendLine(
+                    from: child.stdout, range: range, replacing: [(idRange, request.agentID)], to: agentOutputFD)
             } catch {
                 agentWentAway(error)
             }

@@ -216,32 +216,29 @@ extension ShimSession {
                 argsDigest: argsDigest)
             let sentence =
                 "persona-shim refused this request under the persona \"\(persona.name)\": \(reason) (rule \(decision.rule)). This action is outside the job this agent was deployed for."
-            return refuse(request, subject, sentence, code: JSONRPCError.requestFailed)
+            return refuse(request.id, subject, sentence, code: JSONRPCError.requestFailed)
         }
         guard child.phase == .ready, child.stdinFD >= 0 else {
             recordDecision(
                 subject, exposedName, server: child.name, decision: "deny", rule: "server-unavailable",
                 reason: "the server \(child.name) is not running", argsDigest: argsDigest)
             let sentence = "The server \(child.name) is not running, so \(exposedName) cannot be reached now."
-            return refuse(request, subject, sentence, code: JSONRPCError.requestFailed)
+            return refuse(request.id, subject, sentence, code: JSONRPCError.requestFailed)
         }
-        if audited {
-            var fields: [(String, JSONValue)] = [
-                ("server", .string(child.name)), (subject.auditField, .string(exposedName)), ("decision", "allow"),
-                ("rule", .string(decision.rule)), ("reason", .string(decision.reason)),
-            ]
-            if subject != .tool { fields.insert(("method", .string(request.method)), at: 1) }
-            if let argsDigest { fields.append(("argsDigest", .string(argsDigest))) }
-            do {
-                // Write-ahead: the decision is on disk before the server sees the request.
-                try audit.record("call.decision", fields)
-            } catch {
-                logger.error("\(error); refusing \(request.method) \(exposedName)")
-                let sentence =
-                    "persona-shim refused this request because it could not write the audit record (\(error.reason)). It was not forwarded. Ask the user to fix the audit file \(audit.path)."
-                return refuse(request, subject, sentence, code: JSONRPCError.internalError)
-            }
-        }
+        // Write-ahead: the decision is staged now and written, with the rest of this read's decisions, before any
+        // byte of the request can reach the server (`commitAudit`); if it cannot be written, the request is taken
+        // back and refused.
+        let sequence =
+            audited
+            ? audit.stage("call.decision") { record in
+                record.add("server", child.name)
+                if subject != .tool { record.add("method", request.method) }
+                record.add(subject.auditField, exposedName)
+                record.add("decision", "allow")
+                record.add("rule", decision.rule)
+                record.add("reason", decision.reason)
+                if let argsDigest { record.add("argsDigest", argsDigest) }
+            } : nil
         let shimID = nextRequestID
         nextRequestID += 1
         let now = monotonicNow()
@@ -264,16 +261,22 @@ extension ShimSession {
                 exposedName: exposedName, argsDigest: argsDigest, started: now, deadline: deadline,
                 progressToken: progressToken))
         callTimeouts.append((deadline, shimID))
+        let queuedFrom = child.input.queuedTotal
         child.input.appendLine(request.raw, range: request.range, replacing: replacements)
+        if let sequence {
+            uncommitted.append(
+                UncommittedForward(
+                    shimID: shimID, server: server, sequence: sequence, bytes: queuedFrom..<child.input.queuedTotal))
+        }
     }
 
     /// Answers a refused request: a tool call gets a tool result with `isError` (the model reads it and can tell
     /// the person); other requests get a JSON-RPC error with `code`.
-    private func refuse(_ request: AgentRequest, _ subject: RequestSubject, _ sentence: String, code: Int) {
+    func refuse(_ agentID: [UInt8], _ subject: RequestSubject, _ sentence: String, code: Int) {
         if subject == .tool {
-            sendToAgent(Message.response(id: request.id, result: Message.toolError(sentence)))
+            sendToAgent(Message.response(id: agentID, result: Message.toolError(sentence)))
         } else {
-            sendToAgent(Message.error(id: request.id, code: code, message: sentence))
+            sendToAgent(Message.error(id: agentID, code: code, message: sentence))
         }
     }
 
@@ -297,37 +300,35 @@ extension ShimSession {
         children.firstIndex { $0.name == name } ?? 0
     }
 
+    /// Stages a decision that forwards nothing (a refusal); it is written at the end of the read it came in.
     func recordDecision(
         _ subject: RequestSubject, _ name: String, server: String?, decision: String, rule: String, reason: String,
         argsDigest: String?
     ) {
-        var fields: [(String, JSONValue)] = []
-        if let server { fields.append(("server", .string(server))) }
-        fields += [
-            (subject.auditField, .string(name)), ("decision", .string(decision)), ("rule", .string(rule)),
-            ("reason", .string(reason)),
-        ]
-        if let argsDigest { fields.append(("argsDigest", .string(argsDigest))) }
-        do {
-            try audit.record("call.decision", fields)
-        } catch {
-            logger.error("\(error)")
+        audit.stage("call.decision") { record in
+            if let server { record.add("server", server) }
+            record.add(subject.auditField, name)
+            record.add("decision", decision)
+            record.add("rule", rule)
+            record.add("reason", reason)
+            if let argsDigest { record.add("argsDigest", argsDigest) }
         }
     }
 
-    func recordOutcome(_ request: ForwardedRequest, outcome: String, extra: [(String, JSONValue)]) {
+    /// Stages the outcome of a forwarded request. Nothing waits on it being on disk: it goes out with the next
+    /// write (at the latest when the session has been idle for `auditBatchWindow`), which saves a write per call.
+    func recordOutcome(_ request: ForwardedRequest, outcome: String, errorCode: [UInt8]? = nil) {
         guard request.subject != .completion else { return }
-        let duration = Double(monotonicNow() - request.started) / 1e6
-        var fields: [(String, JSONValue)] = [
-            ("server", .string(children[request.server].name)),
-            (request.subject.auditField, .string(request.exposedName)),
-            ("outcome", .string(outcome)), ("durationMs", .number(formatMilliseconds(duration))),
-        ]
-        if request.subject != .tool { fields.insert(("method", .string(request.method)), at: 1) }
-        if let argsDigest = request.argsDigest { fields.append(("argsDigest", .string(argsDigest))) }
-        // Nothing waits on an outcome being on disk: it goes out with the next write (at the latest before the
-        // loop sleeps), which saves a write per call.
-        audit.recordLater("call.outcome", fields + extra)
+        let elapsed = monotonicNow() - request.started
+        audit.stage("call.outcome") { record in
+            record.add("server", children[request.server].name)
+            if request.subject != .tool { record.add("method", request.method) }
+            record.add(request.subject.auditField, request.exposedName)
+            record.add("outcome", outcome)
+            record.add("durationMs", millisecondsFromNanoseconds: elapsed)
+            if let argsDigest = request.argsDigest { record.add("argsDigest", argsDigest) }
+            if let errorCode { record.add("errorCode", numberText: errorCode) }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 extension ShimSession {
     func shutdown() {
         logger.debug("shutting down: \(stopReason)")
+        commitAudit()
         for child in children {
             failPendingRequests(
                 of: child, outcome: "shutdown",
@@ -36,7 +37,7 @@ extension ShimSession {
         if sessionStarted {
             try? audit.record("session.end", [("reason", .string(stopReason))])
         }
-        flushAudit()
+        commitAudit()
     }
 
     /// Gives a live agent a moment to read the last answers.

@@ -237,7 +237,7 @@ extension ShimSession {
             switch request {
             case .forward(let forwarded):
                 finishRequest(id)
-                recordOutcome(forwarded, outcome: outcome, extra: [])
+                recordOutcome(forwarded, outcome: outcome)
                 sendToAgent(
                     Message.error(
                         id: forwarded.agentID, code: JSONRPCError.requestFailed,
@@ -367,7 +367,8 @@ extension ShimSession {
         for child in children { if let restartAt = child.restartAt, restartAt <= now, !stopping { restart(child) } }
         for child in children { if let deadline = child.departureDeadline, deadline <= now { childDeparted(child) } }
         if let listChangeDeadline, listChangeDeadline <= now { flushListChanges() }
-        if let auditFlushDeadline, auditFlushDeadline <= now { flushAudit() }
+        if let auditFlushDeadline, auditFlushDeadline <= now { commitAudit() }
+        if let readerTrimDeadline, readerTrimDeadline <= now { trimReaders() }
         while callTimeoutHead < callTimeouts.count {
             let (deadline, id) = callTimeouts[callTimeoutHead]
             guard case .forward(let request)? = pending[id] else {
@@ -377,7 +378,7 @@ extension ShimSession {
             guard deadline <= now else { break }
             callTimeoutHead += 1
             finishRequest(id)
-            recordOutcome(request, outcome: "timeout", extra: [])
+            recordOutcome(request, outcome: "timeout")
             sendToAgent(
                 Message.error(
                     id: request.agentID, code: JSONRPCError.requestTimeout,

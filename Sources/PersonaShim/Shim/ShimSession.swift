@@ -101,6 +101,10 @@ public final class ShimSession {
     var catalogPublished = false
 
     var auditFlushDeadline: UInt64?
+    /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
+    var uncommitted: [UncommittedForward] = []
+    /// When readers that grew for a large message give the memory back, if they stay empty until then.
+    var readerTrimDeadline: UInt64?
     var stopping = false
     var stopReason = ""
     var signalPipe: SignalPipe?
@@ -181,13 +185,49 @@ public final class ShimSession {
     /// How long an outcome record may wait to share a write with the next decision.
     static let auditBatchWindow: UInt64 = 50_000_000
 
-    /// Writes audit records that wait (outcomes); a failure is logged, as the calls they record are done.
-    func flushAudit() {
+    /// How long a reader keeps the memory a large message grew once it is empty.
+    static let readerTrimDelay: UInt64 = 1_000_000_000
+
+    func trimReaders() {
+        readerTrimDeadline = nil
+        agentReader.trim()
+        for child in children { child.stdout.trim() }
+    }
+
+    /// Writes the audit records that wait, then settles the forwards they cover: released to their servers when
+    /// their decision reached the file, taken back and refused when it did not. `flushChild` calls it before
+    /// writing anything, so no request reaches a server before its decision is on file.
+    func commitAudit() {
         auditFlushDeadline = nil
-        do {
-            try audit.flush()
-        } catch {
-            logger.error("\(error)")
+        if audit.hasPending {
+            do {
+                try audit.flush()
+            } catch {
+                logger.error("\(error)")
+            }
+        }
+        guard !uncommitted.isEmpty else { return audit.forgetDropped() }
+        let unwritten = uncommitted.filter { !audit.wasWritten($0.sequence) }
+        uncommitted.removeAll(keepingCapacity: uncommitted.capacity <= 4096)
+        audit.forgetDropped()
+        if !unwritten.isEmpty { withdraw(unwritten) }
+    }
+
+    /// Takes forwards whose decision could not be written out of their servers' queues, and refuses them.
+    private func withdraw(_ forwards: [UncommittedForward]) {
+        for child in children {
+            let ranges = forwards.filter { $0.server == child.index }.map(\.bytes)
+            if !ranges.isEmpty { child.input.withdraw(ranges) }
+        }
+        let reason = audit.lastFailure?.reason ?? "the write failed"
+        for forward in forwards {
+            // A request the agent cancelled meanwhile is owed no answer.
+            guard case .forward(let request)? = pending[forward.shimID] else { continue }
+            finishRequest(forward.shimID)
+            logger.error("refusing \(request.method) \(request.exposedName): its audit record could not be written")
+            let sentence =
+                "persona-shim refused this request because it could not write the audit record (\(reason)). It was not forwarded. Ask the user to fix the audit file \(audit.path)."
+            refuse(request.agentID, request.subject, sentence, code: JSONRPCError.internalError)
         }
     }
 
@@ -234,7 +274,8 @@ public final class ShimSession {
         if !agentOutput.isEmpty && !agentGone { watch(agentOutputFD, POLLOUT, .agentOut) }
         if StandardErrorSink.shared.hasPending { watch(2, POLLOUT, .stderr) }
         for child in children {
-            if child.stdoutFD >= 0 && !agentBacklogged && child.input.count <= Self.highWater {
+            // A reader lent to the agent's output holds a large answer still being written: it reads on after that.
+            if child.stdoutFD >= 0 && !agentBacklogged && child.input.count <= Self.highWater && !child.stdout.isLent {
                 watch(child.stdoutFD, POLLIN, .childOut(child.index))
             }
             if child.stderrFD >= 0 { watch(child.stderrFD, POLLIN, .childErr(child.index)) }
@@ -272,6 +313,13 @@ public final class ShimSession {
             let deadline = auditFlushDeadline ?? monotonicNow() + Self.auditBatchWindow
             auditFlushDeadline = deadline
             consider(deadline)
+        }
+        if agentReader.holdsSpareMemory || children.contains(where: { $0.stdout.holdsSpareMemory }) {
+            let deadline = readerTrimDeadline ?? monotonicNow() + Self.readerTrimDelay
+            readerTrimDeadline = deadline
+            consider(deadline)
+        } else {
+            readerTrimDeadline = nil
         }
         for child in children {
             if let restartAt = child.restartAt { consider(restartAt) }
@@ -333,7 +381,11 @@ public final class ShimSession {
     /// Handles buffered requests, but only while the agent keeps up with the answers: a line left in the buffer
     /// costs nothing, an answer waiting in the output queue can cost megabytes.
     func processAgentLines() {
+        var handled = false
+        // Everything this read brought is judged first; its decisions then go to the audit file in one write.
+        defer { if handled { commitAudit() } }
         while !agentInputPaused, let event = agentReader.next() {
+            handled = true
             switch event {
             case .line(let range):
                 handleAgentLine(agentReader.bytes, range)
@@ -376,6 +428,7 @@ public final class ShimSession {
 
     func flushChild(_ child: Downstream) {
         guard child.stdinFD >= 0, !child.input.isEmpty else { return }
+        if !uncommitted.isEmpty { commitAudit() }
         do {
             _ = try child.input.flush(to: child.stdinFD)
         } catch {
