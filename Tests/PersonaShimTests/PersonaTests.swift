@@ -145,6 +145,43 @@ import Testing
         #expect(canonicalDigest(a) == "sha256:" + SHA256.hash(#"{"a":"x","b":1}"#).hexString)
     }
 
+    /// The digest the hot path computes from the raw text equals the digest of the parsed value, whichever path
+    /// (direct or through the parser) the text takes.
+    @Test(arguments: [
+        #"{}"#, #"{ }"#, #"{"a":1}"#, #" { "b" : [1, 2.50, -3e+2, true, false, null] , "a" : {"z":{}, "y":[]} } "#,
+        #"{"a ":1,"a":2,"a!":3,"A":4,"_":5}"#, #"{"k":"caf\u00e9"}"#, #"{"k":"café"}"#, #"{"k\n":"v"}"#,
+        #"{"n":[[[[{"x":"y","w":[{}]}]]]]}"#, #"{"s":"with \"quotes\" and \\ slash"}"#,
+        #"{"text":"hello from persona-bench","n":42}"#, #"{"é":1,"e":2,"z":3}"#, #"[3,{"b":1,"a":2}]"#, #""x""#,
+    ])
+    func digestsFromTextMatchDigestsOfValues(_ text: String) throws {
+        let value = try JSONValue(parsing: text)
+        let direct = try directDigest(text).get()
+        #expect(String(decoding: direct, as: UTF8.self) == canonicalDigest(value))
+    }
+
+    @Test(arguments: [#"{"a":1,"a":2}"#, #"{"x":[{"k":1,"k":1}]}"#, #"{"a":1,"\u0061":2}"#])
+    func aRepeatedKeyAtAnyDepthIsRefused(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try directDigest(text).get() }
+    }
+
+    private func directDigest(_ text: String) -> Result<[UInt8], JSONSyntaxError> {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { raw in
+            Result { () throws(JSONSyntaxError) in try CanonicalJSON.digest(raw, 0..<raw.count) }
+        }
+    }
+
+    @Test func theDirectPathWritesTheCanonicalForm() throws {
+        let text = #" { "b" : [1, 2.50, {"d":0,"c":null}] , "a" : "x" , "a b":1, "a!":2 } "#
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        #expect(bytes.withUnsafeBytes { CanonicalJSON.append($0, 0..<bytes.count, to: &output) })
+        #expect(String(decoding: output, as: UTF8.self) == #"{"a":"x","a b":1,"a!":2,"b":[1,2.50,{"c":null,"d":0}]}"#)
+        var escaped: [UInt8] = []
+        let withEscape = Array(#"{"a":"\u0041"}"#.utf8)
+        #expect(!withEscape.withUnsafeBytes { CanonicalJSON.append($0, 0..<withEscape.count, to: &escaped) })
+    }
+
     @Test func millisecondsAreFormattedWithThreeDecimals() {
         #expect(formatMilliseconds(1.5) == "1.500")
         #expect(formatMilliseconds(0.0421) == "0.042")

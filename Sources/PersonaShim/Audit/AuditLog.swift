@@ -249,6 +249,14 @@ public struct AuditFields {
         JSONWriter.append(value, to: &bytes)
     }
 
+    /// Text known to need no escaping (a digest, a hex id), written as a string.
+    public mutating func add(_ key: String, ascii value: [UInt8]) {
+        appendKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: value)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     public mutating func add(_ key: String, integer value: Int) {
         appendKey(key)
         Self.appendInteger(value, to: &bytes)

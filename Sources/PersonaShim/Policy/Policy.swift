@@ -43,30 +43,50 @@ public struct ToolCallContext: Sendable {
 /// One small check in the policy chain: returns a decision, or nil when it has no opinion.
 public protocol PolicyCheck: Sendable {
     func evaluate(_ call: ToolCallContext) -> PolicyDecision?
+    /// Whether the check reads `arguments`: only then are a call's arguments parsed into a `JSONValue`.
+    var readsArguments: Bool { get }
+}
+
+extension PolicyCheck {
+    public var readsArguments: Bool { false }
 }
 
 /// Combines checks so that order never changes the outcome: any deny wins, then any ask, then an allow;
 /// with no allow at all the call is denied (default deny).
 public struct PolicyChain: Sendable {
-    public var checks: [any PolicyCheck]
+    public let checks: [any PolicyCheck]
+    /// Whether any check reads the call's arguments.
+    public let readsArguments: Bool
 
     public init(_ checks: [any PolicyCheck]) {
         self.checks = checks
+        self.readsArguments = checks.contains { $0.readsArguments }
     }
 
     public func evaluate(_ call: ToolCallContext) -> PolicyDecision {
-        evaluate(call, known: [])
+        evaluate(call, known: nil)
     }
 
-    /// Evaluates the chain together with decisions already made for this request (such as the scope decision
-    /// the catalog made once per tool), under the same rule: any deny, then any ask, then an allow.
-    public func evaluate(_ call: ToolCallContext, known: [PolicyDecision]) -> PolicyDecision {
-        let decisions = known + checks.compactMap { $0.evaluate(call) }
-        if let deny = decisions.first(where: { $0.verdict == .deny }) { return deny }
-        if let ask = decisions.first(where: { $0.verdict == .ask }) { return ask }
-        if let allow = decisions.first(where: { $0.verdict == .allow }) { return allow }
-        return PolicyDecision(
-            .deny, rule: "default-deny", reason: "\(call.exposedName) is not allowed by any rule of the persona")
+    /// Evaluates the chain together with a decision already made for this request (such as the scope decision
+    /// the catalog made once per tool), under the same rule: any deny, then any ask, then the first allow.
+    public func evaluate(_ call: ToolCallContext, known: PolicyDecision?) -> PolicyDecision {
+        var ask: PolicyDecision?
+        var allow: PolicyDecision?
+        func note(_ decision: PolicyDecision) -> PolicyDecision? {
+            switch decision.verdict {
+            case .deny: return decision
+            case .ask: ask = ask ?? decision
+            case .allow: allow = allow ?? decision
+            }
+            return nil
+        }
+        if let known, let deny = note(known) { return deny }
+        for check in checks {
+            if let decision = check.evaluate(call), let deny = note(decision) { return deny }
+        }
+        return ask ?? allow
+            ?? PolicyDecision(
+                .deny, rule: "default-deny", reason: "\(call.exposedName) is not allowed by any rule of the persona")
     }
 }
 

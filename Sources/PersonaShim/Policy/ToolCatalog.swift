@@ -82,6 +82,8 @@ public struct ToolCatalog: Sendable {
         }
     }
 
+    public func index(named exposedName: String) -> Int? { indexByName[exposedName] }
+
     public func entry(named exposedName: String) -> Entry? {
         indexByName[exposedName].map { entries[$0] }
     }

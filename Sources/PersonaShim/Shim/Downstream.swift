@@ -121,7 +121,8 @@ struct ForwardedRequest {
     var subject: RequestSubject
     /// The tool or prompt name, or the URI, as the agent sees it.
     var exposedName: String
-    var argsDigest: String?
+    /// `sha256:…` of the canonical arguments, as ASCII.
+    var argsDigest: [UInt8]?
     var started: UInt64
     var deadline: UInt64
     /// The shim's progress token for this request, if the agent asked for progress.

@@ -61,7 +61,7 @@ extension ShimSession {
             return
         }
         let request = AgentRequest(raw: raw, envelope: envelope, range: range)
-        if let duplicate = request.duplicateKey() {
+        if let duplicate = request.params.duplicate {
             return sendToAgent(
                 Message.error(
                     id: id, code: JSONRPCError.invalidParams,
@@ -224,53 +224,104 @@ struct AgentRequest {
     let raw: UnsafeRawBufferPointer
     let envelope: MessageEnvelope
     let range: Range<Int>
+    let params: RequestParams
+
+    init(raw: UnsafeRawBufferPointer, envelope: MessageEnvelope, range: Range<Int>) {
+        self.raw = raw
+        self.envelope = envelope
+        self.range = range
+        self.params = RequestParams(raw, envelope.params)
+    }
 
     var id: [UInt8] { Array(raw[envelope.id!]) }
     var method: String { envelope.method! }
 
-    /// The value ranges of the named members of `params` (nil where absent or params is not an object).
-    func params(_ names: [String]) -> [Range<Int>?] {
-        guard let params = envelope.params else { return names.map { _ in nil } }
-        return MessageEnvelope.members(raw, object: params, named: names)
-    }
-
     func value(_ range: Range<Int>?) -> JSONValue? { range.flatMap { try? JSONValue.parse(raw, range: $0) } }
 
-    /// A key that appears twice in `params`, `params._meta` or `params.ref`. Readers disagree on which
-    /// occurrence wins, so the shim could judge one tool name while the server runs another.
-    func duplicateKey() -> String? {
-        guard let params = envelope.params, raw[params.lowerBound] == UInt8(ascii: "{") else { return nil }
-        var nested: [Range<Int>] = []
-        var duplicate: String?
-        func check(_ object: Range<Int>, collectNested: Bool) {
-            // Objects here have a handful of keys: comparing them pairwise beats hashing them. (Copies: an
-            // escaped key's bytes live only during the callback.)
-            var seen: [[UInt8]] = []
-            try? MessageEnvelope.forEachMember(raw, object: object) { (key, value) throws(JSONSyntaxError) in
-                if seen.contains(where: { $0.elementsEqual(key) }) {
-                    duplicate = duplicate ?? String(decoding: key, as: UTF8.self)
-                }
-                seen.append(Array(key))
-                if collectNested && raw[value.lowerBound] == UInt8(ascii: "{")
-                    && (key.elementsEqual("_meta".utf8) || key.elementsEqual("ref".utf8))
-                {
-                    nested.append(value)
-                }
-            }
-        }
-        check(params, collectNested: true)
-        for object in nested { check(object, collectNested: false) }
-        return duplicate
+    /// The string at `range`, if it is one.
+    func string(_ range: Range<Int>?) -> String? {
+        guard let range, raw[range.lowerBound] == UInt8(ascii: "\"") else { return nil }
+        var reader = JSONReader(raw, range: range)
+        return try? reader.parseString()
     }
 
     /// Lists come back as one complete page, so any cursor is one the shim never issued.
     func rejectCursor(_ session: ShimSession) -> Bool {
-        guard params(["cursor"])[0] == nil else {
+        guard params.cursor == nil else {
             session.sendToAgent(
                 Message.error(
                     id: id, code: JSONRPCError.invalidParams, message: "Invalid cursor: lists are one complete page"))
             return false
         }
         return true
+    }
+}
+
+/// The members of a request's `params` the shim reads, found in one pass over `params` (and the `_meta` and `ref`
+/// objects in it) that also notices any key written twice there: readers disagree on which occurrence wins, so
+/// the shim could judge one tool name while the server runs another.
+struct RequestParams {
+    var name: Range<Int>?
+    var arguments: Range<Int>?
+    var meta: Range<Int>?
+    var progressToken: Range<Int>?
+    var uri: Range<Int>?
+    var ref: Range<Int>?
+    var cursor: Range<Int>?
+    var level: Range<Int>?
+    /// A key that appears twice, if any.
+    var duplicate: String?
+
+    private enum Level { case params, meta, ref }
+
+    init(_ raw: UnsafeRawBufferPointer, _ params: Range<Int>?) {
+        guard let params, raw[params.lowerBound] == UInt8(ascii: "{") else { return }
+        scan(raw, params, .params)
+        if let meta, raw[meta.lowerBound] == UInt8(ascii: "{") { scan(raw, meta, .meta) }
+        if let ref, raw[ref.lowerBound] == UInt8(ascii: "{") { scan(raw, ref, .ref) }
+    }
+
+    private mutating func scan(_ raw: UnsafeRawBufferPointer, _ object: Range<Int>, _ kind: Level) {
+        // Keys as written are ranges of `raw`; a key with escapes exists only during the callback, so it is copied.
+        var plainKeys: [Range<Int>] = []
+        var decodedKeys: [[UInt8]] = []
+        let base = raw.baseAddress!
+        try? MessageEnvelope.forEachMember(raw, object: object) { (key, value) throws(JSONSyntaxError) in
+            let offset = key.baseAddress.map { base.distance(to: $0) } ?? -1
+            let isPlain = offset >= 0 && offset + key.count <= raw.count
+            if plainKeys.contains(where: { raw[$0].elementsEqual(key) })
+                || decodedKeys.contains(where: { $0.elementsEqual(key) })
+            {
+                duplicate = duplicate ?? String(decoding: key, as: UTF8.self)
+            }
+            if isPlain { plainKeys.append(offset..<(offset + key.count)) } else { decodedKeys.append(Array(key)) }
+            switch kind {
+            case .params:
+                if Self.matches(key, "name") {
+                    name = value
+                } else if Self.matches(key, "arguments") {
+                    arguments = value
+                } else if Self.matches(key, "_meta") {
+                    meta = value
+                } else if Self.matches(key, "uri") {
+                    uri = value
+                } else if Self.matches(key, "ref") {
+                    ref = value
+                } else if Self.matches(key, "cursor") {
+                    cursor = value
+                } else if Self.matches(key, "level") {
+                    level = value
+                }
+            case .meta:
+                if Self.matches(key, "progressToken") { progressToken = value }
+            case .ref:
+                break
+            }
+        }
+    }
+
+    @inline(__always) private static func matches(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        key.count == name.utf8CodeUnitCount
+            && (key.count == 0 || memcmp(key.baseAddress!, name.utf8Start, key.count) == 0)
     }
 }

@@ -7,46 +7,36 @@ extension ShimSession {
     // MARK: tools/call
 
     func handleToolCall(_ request: AgentRequest) {
-        let members = request.params(["name", "arguments"])
-        guard let nameRange = members[0], case .string(let name)? = request.value(nameRange) else {
+        guard let name = request.string(request.params.name) else {
             return refuseParams(request, "tools/call needs params.name, the name of a tool")
         }
-        var arguments: JSONValue?
-        if let argumentsRange = members[1] {
-            do {
-                arguments = try JSONValue.parse(request.raw, range: argumentsRange)
-            } catch {
-                return refuseParams(request, "tools/call params.arguments is not acceptable: \(error.message)")
-            }
-            guard case .object? = arguments else {
-                return refuseParams(request, "tools/call params.arguments must be an object")
-            }
+        if let arguments = request.params.arguments, request.raw[arguments.lowerBound] != UInt8(ascii: "{") {
+            return refuseParams(request, "tools/call params.arguments must be an object")
         }
-        routeByName(
-            request, subject: .tool, catalog: catalog, name: name, nameRange: nameRange, arguments: arguments,
-            kind: "tool")
+        routeByName(request, subject: .tool, catalog: catalog, name: name, kind: "tool")
     }
 
     // MARK: prompts/get
 
     func handlePromptGet(_ request: AgentRequest) {
-        let members = request.params(["name", "arguments"])
-        guard let nameRange = members[0], case .string(let name)? = request.value(nameRange) else {
+        guard let name = request.string(request.params.name) else {
             return refuseParams(request, "prompts/get needs params.name, the name of a prompt")
         }
-        routeByName(
-            request, subject: .prompt, catalog: promptCatalog, name: name, nameRange: nameRange,
-            arguments: request.value(members[1]), kind: "prompt")
+        routeByName(request, subject: .prompt, catalog: promptCatalog, name: name, kind: "prompt")
     }
 
     /// Forwards a tool call or prompt request to the server behind the exposed `name`, under its own name.
     /// A hidden name answers exactly like one that does not exist: `-32602 Unknown tool: NAME`.
     private func routeByName(
-        _ request: AgentRequest, subject: RequestSubject, catalog: ToolCatalog, name: String, nameRange: Range<Int>,
-        arguments: JSONValue?, kind: String
+        _ request: AgentRequest, subject: RequestSubject, catalog: ToolCatalog, name: String, kind: String
     ) {
-        let argsDigest = canonicalDigest(arguments ?? .object(JSONObject()))
-        guard let entry = catalog.entry(named: name), entry.isVisible else {
+        let argsDigest: [UInt8]
+        do {
+            argsDigest = try CanonicalJSON.digest(request.raw, request.params.arguments)
+        } catch {
+            return refuseParams(request, "\(request.method) params.arguments is not acceptable: \(error.message)")
+        }
+        guard let index = catalog.index(named: name), catalog.entries[index].isVisible else {
             let entry = catalog.entry(named: name)
             recordDecision(
                 subject, name, server: entry?.server, decision: "deny", rule: entry?.scope.rule ?? "unknown-\(kind)",
@@ -55,20 +45,20 @@ extension ShimSession {
                 Message.error(
                     id: request.id, code: JSONRPCError.invalidParams, message: "Unknown \(kind): \(name)"))
         }
+        let entry = catalog.entries[index]
         var original: [UInt8] = []
         JSONWriter.appendString(entry.tool, to: &original)
         // The scope decision was made once, for the catalog; only the call-time checks run per request.
         forward(
             request, subject: subject, exposedName: name, server: indexOfServer(entry.server), chain: callTimeChain,
-            originalName: entry.tool, arguments: arguments, argsDigest: argsDigest,
-            replacing: [(nameRange, original)], aliases: entry.naturalName == name ? [] : [entry.naturalName],
-            known: [entry.scope])
+            originalName: entry.tool, argsDigest: argsDigest, replacing: [(request.params.name!, original)],
+            aliases: entry.naturalName == name ? [] : [entry.naturalName], known: entry.scope)
     }
 
     // MARK: resources
 
     func handleResourceRequest(_ request: AgentRequest) {
-        guard let uriRange = request.params(["uri"])[0], case .string(let uri)? = request.value(uriRange) else {
+        guard let uriRange = request.params.uri, let uri = request.string(uriRange) else {
             return refuseParams(request, "\(request.method) needs params.uri")
         }
         let subject: RequestSubject = request.method == "resources/read" ? .resource : .subscription
@@ -93,7 +83,7 @@ extension ShimSession {
         JSONWriter.appendString(original, to: &replacement)
         forward(
             request, subject: subject, exposedName: uri, server: server, chain: resourceChain, originalName: original,
-            arguments: nil, argsDigest: nil, replacing: [(uriRange, replacement)])
+            argsDigest: nil, replacing: [(uriRange, replacement)])
     }
 
     /// `resources/list` and `resources/templates/list`: every server's pages, merged into one.
@@ -139,7 +129,7 @@ extension ShimSession {
     // MARK: completion/complete
 
     func handleCompletion(_ request: AgentRequest) {
-        guard let refRange = request.params(["ref"])[0], let ref = request.value(refRange),
+        guard let refRange = request.params.ref, let ref = request.value(refRange),
             let type = ref["type"]?.stringValue
         else { return refuseParams(request, "completion/complete needs params.ref") }
         let members = MessageEnvelope.members(request.raw, object: refRange, named: ["name", "uri"])
@@ -168,14 +158,13 @@ extension ShimSession {
         let chain = type == "ref/prompt" ? promptChain : resourceChain
         forward(
             request, subject: .completion, exposedName: target.exposed, server: target.server, chain: chain,
-            originalName: target.original, arguments: nil, argsDigest: nil, replacing: [(target.range, replacement)],
-            audited: false)
+            originalName: target.original, argsDigest: nil, replacing: [(target.range, replacement)], audited: false)
     }
 
     // MARK: logging/setLevel
 
     func handleSetLevel(_ request: AgentRequest) {
-        guard case .string(let level)? = request.value(request.params(["level"])[0]), LogLevel(level) != nil else {
+        guard let level = request.string(request.params.level), LogLevel(level) != nil else {
             return refuseParams(
                 request, "logging/setLevel needs params.level, one of \(LogLevel.names.joined(separator: ", "))")
         }
@@ -197,10 +186,12 @@ extension ShimSession {
     /// Judges, audits (write-ahead) and forwards one request, replacing its id and the given ranges.
     func forward(
         _ request: AgentRequest, subject: RequestSubject, exposedName: String, server: Int, chain: PolicyChain,
-        originalName: String, arguments: JSONValue?, argsDigest: String?, replacing: [(Range<Int>, [UInt8])],
-        audited: Bool = true, aliases: [String] = [], known: [PolicyDecision] = []
+        originalName: String, argsDigest: [UInt8]?, replacing: [(Range<Int>, [UInt8])], audited: Bool = true,
+        aliases: [String] = [], known: PolicyDecision? = nil
     ) {
         let child = children[server]
+        // Arguments are parsed only for a chain with a check that reads them.
+        let arguments = chain.readsArguments ? request.value(request.params.arguments) ?? .object(JSONObject()) : nil
         let decision = chain.evaluate(
             ToolCallContext(
                 exposedName: exposedName, server: child.name, tool: originalName, arguments: arguments, now: .now,
@@ -237,16 +228,14 @@ extension ShimSession {
                 record.add("decision", "allow")
                 record.add("rule", decision.rule)
                 record.add("reason", decision.reason)
-                if let argsDigest { record.add("argsDigest", argsDigest) }
+                if let argsDigest { record.add("argsDigest", ascii: argsDigest) }
             } : nil
         let shimID = nextRequestID
         nextRequestID += 1
         let now = monotonicNow()
         var replacements = replacing + [(request.envelope.id!, Array(String(shimID).utf8))]
         var progressToken: Int?
-        if let metaRange = request.params(["_meta"])[0],
-            let tokenRange = MessageEnvelope.members(request.raw, object: metaRange, named: ["progressToken"])[0]
-        {
+        if let tokenRange = request.params.progressToken {
             let token = nextRequestID
             nextRequestID += 1
             progressToken = token
@@ -303,7 +292,7 @@ extension ShimSession {
     /// Stages a decision that forwards nothing (a refusal); it is written at the end of the read it came in.
     func recordDecision(
         _ subject: RequestSubject, _ name: String, server: String?, decision: String, rule: String, reason: String,
-        argsDigest: String?
+        argsDigest: [UInt8]?
     ) {
         audit.stage("call.decision") { record in
             if let server { record.add("server", server) }
@@ -311,7 +300,7 @@ extension ShimSession {
             record.add("decision", decision)
             record.add("rule", rule)
             record.add("reason", reason)
-            if let argsDigest { record.add("argsDigest", argsDigest) }
+            if let argsDigest { record.add("argsDigest", ascii: argsDigest) }
         }
     }
 
@@ -326,7 +315,7 @@ extension ShimSession {
             record.add(request.subject.auditField, request.exposedName)
             record.add("outcome", outcome)
             record.add("durationMs", millisecondsFromNanoseconds: elapsed)
-            if let argsDigest = request.argsDigest { record.add("argsDigest", argsDigest) }
+            if let argsDigest = request.argsDigest { record.add("argsDigest", ascii: argsDigest) }
             if let errorCode { record.add("errorCode", numberText: errorCode) }
         }
     }

@@ -1,0 +1,169 @@
+/// The canonical form of JSON (keys sorted by UTF-16 code units, no whitespace, numbers as written), written
+/// straight from validated text without building a tree, and its SHA-256 digest as the audit records it.
+///
+/// The direct path covers what tool arguments nearly always are: ASCII strings without escapes. Anything else
+/// (an escape, a non-ASCII byte, a repeated key) goes through `JSONValue` and `JSONWriter`, so both paths give
+/// the same bytes for the same document.
+enum CanonicalJSON {
+    /// `sha256:` and the hex digest of the canonical form of the value at `range` of `bytes` (`{}` when nil).
+    /// Throws what the parser says of a value it does not accept (a key repeated at any depth).
+    static func digest(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>?) throws(JSONSyntaxError) -> [UInt8] {
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(range.map { $0.count + 16 } ?? 2)
+        if let range {
+            if !append(bytes, range, to: &canonical) {
+                canonical.removeAll(keepingCapacity: true)
+                JSONWriter.append(try JSONValue.parse(bytes, range: range), to: &canonical, canonical: true)
+            }
+        } else {
+            canonical.append(contentsOf: "{}".utf8)
+        }
+        return digestText(of: canonical)
+    }
+
+    /// `sha256:` and the hex digest of `bytes`, as ASCII.
+    static func digestText(of bytes: [UInt8]) -> [UInt8] {
+        var hasher = SHA256()
+        bytes.withUnsafeBytes { hasher.update($0) }
+        let digest = hasher.finalize()
+        let hex = Array("0123456789abcdef".utf8)
+        var text = Array("sha256:".utf8)
+        text.reserveCapacity(7 + 2 * digest.count)
+        for byte in digest {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return text
+    }
+
+    /// Appends the canonical form of the value at `range` (valid JSON); false when it needs the full parser.
+    static func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, to output: inout [UInt8]) -> Bool {
+        var cursor = Cursor(bytes: bytes, index: range.lowerBound, end: range.upperBound)
+        return cursor.value(to: &output, depth: 0)
+    }
+
+    private struct Cursor {
+        let bytes: UnsafeRawBufferPointer
+        var index: Int
+        let end: Int
+
+        mutating func skipWhitespace() {
+            while index < end {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        /// The range of a string starting at its quote, quotes included; nil if it has an escape or a non-ASCII
+        /// byte (those are left to the full parser).
+        mutating func plainString() -> Range<Int>? {
+            let start = index
+            index += 1
+            while index < end {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return start..<index
+                }
+                if byte == UInt8(ascii: "\\") || byte >= 0x80 { return nil }
+                index += 1
+            }
+            return nil
+        }
+
+        mutating func value(to output: inout [UInt8], depth: Int) -> Bool {
+            guard depth < JSONReader.maximumDepth else { return false }
+            skipWhitespace()
+            guard index < end else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return object(to: &output, depth: depth)
+            case UInt8(ascii: "["):
+                index += 1
+                output.append(UInt8(ascii: "["))
+                skipWhitespace()
+                if index < end && bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    output.append(UInt8(ascii: "]"))
+                    return true
+                }
+                while true {
+                    guard value(to: &output, depth: depth + 1) else { return false }
+                    skipWhitespace()
+                    guard index < end else { return false }
+                    let next = bytes[index]
+                    index += 1
+                    output.append(next)
+                    if next == UInt8(ascii: "]") { return true }
+                    guard next == UInt8(ascii: ",") else { return false }
+                }
+            case UInt8(ascii: "\""):
+                guard let string = plainString() else { return false }
+                output.append(contentsOf: bytes[string])
+                return true
+            default:
+                // A number (kept as written) or a literal: everything up to the next delimiter.
+                let start = index
+                while index < end {
+                    switch bytes[index] {
+                    case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D:
+                        output.append(contentsOf: bytes[start..<index])
+                        return true
+                    default: index += 1
+                    }
+                }
+                output.append(contentsOf: bytes[start..<index])
+                return true
+            }
+        }
+
+        /// An object's members in key order. Each value is located first, then written in order.
+        mutating func object(to output: inout [UInt8], depth: Int) -> Bool {
+            index += 1
+            var members: [(key: Range<Int>, value: Int)] = []
+            skipWhitespace()
+            if index < end && bytes[index] == UInt8(ascii: "}") {
+                index += 1
+            } else {
+                while true {
+                    skipWhitespace()
+                    guard index < end, bytes[index] == UInt8(ascii: "\""), let key = plainString() else { return false }
+                    skipWhitespace()
+                    guard index < end, bytes[index] == UInt8(ascii: ":") else { return false }
+                    index += 1
+                    members.append((key, index))
+                    var reader = JSONReader(bytes, range: index..<end)
+                    guard (try? reader.skipValue(depth: depth + 1)) != nil else { return false }
+                    index = reader.index
+                    skipWhitespace()
+                    guard index < end else { return false }
+                    let next = bytes[index]
+                    index += 1
+                    if next == UInt8(ascii: "}") { break }
+                    guard next == UInt8(ascii: ",") else { return false }
+                }
+            }
+            let bytes = self.bytes
+            // ASCII keys: byte order is UTF-16 order. Compared without their quotes, so "a" sorts before "a ".
+            func inside(_ key: Range<Int>) -> Slice<UnsafeRawBufferPointer> {
+                bytes[(key.lowerBound + 1)..<(key.upperBound - 1)]
+            }
+            members.sort { inside($0.key).lexicographicallyPrecedes(inside($1.key)) }
+            output.append(UInt8(ascii: "{"))
+            for (position, member) in members.enumerated() {
+                if position > 0 {
+                    // A repeated key: which copy counts is the full parser's call.
+                    if bytes[members[position - 1].key].elementsEqual(bytes[member.key]) { return false }
+                    output.append(UInt8(ascii: ","))
+                }
+                output.append(contentsOf: bytes[member.key])
+                output.append(UInt8(ascii: ":"))
+                var inner = Cursor(bytes: bytes, index: member.value, end: end)
+                guard inner.value(to: &output, depth: depth + 1) else { return false }
+            }
+            output.append(UInt8(ascii: "}"))
+            return true
+        }
+    }
+}
