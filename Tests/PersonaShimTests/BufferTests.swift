@@ -134,16 +134,24 @@ private final class TestPipe: Sendable {
 
 @Suite struct AuditLogTests {
     @Test func integersAndDurationsAreWrittenExactly() {
-        var fields = AuditFields(bytes: [])
-        fields.add("a", integer: 0)
-        fields.add("b", integer: -42)
-        fields.add("c", integer: Int.max)
-        fields.add("d", millisecondsFromNanoseconds: 12_345_678)
-        fields.add("e", millisecondsFromNanoseconds: 999)
-        fields.add("f", millisecondsFromNanoseconds: 3_000_000_000)
+        let bytes = AuditFields.encode { fields in
+            fields.add("a", integer: 0)
+            fields.add("b", integer: -42)
+            fields.add("c", integer: Int.max)
+            fields.add("d", millisecondsFromNanoseconds: 12_345_678)
+            fields.add("e", millisecondsFromNanoseconds: 999)
+            fields.add("f", millisecondsFromNanoseconds: 3_000_000_000)
+            fields.add("g", integer: Int.min + 1)
+            fields.add("h", "tab\tquote\"back\\slash\u{1}é")
+            fields.add(named: "k\"ey", ["x": [1, "y"]])
+            fields.add("i", integer: 10)
+            fields.add("j", integer: 1_000_000)
+        }
         #expect(
-            String(decoding: fields.bytes, as: UTF8.self)
-                == #","a":0,"b":-42,"c":9223372036854775807,"d":12.346,"e":0.001,"f":3000.000"#)
+            String(decoding: bytes, as: UTF8.self)
+                == #","a":0,"b":-42,"c":9223372036854775807,"d":12.346,"e":0.001,"f":3000.000,"#
+                + #""g":-9223372036854775807,"h":"tab\tquote\"back\\slash\u0001é","k\"ey":{"x":[1,"y"]},"#
+                + #""i":10,"j":1000000"#)
     }
 
     @Test func stagedRecordsAreWrittenInOrderWithTheNextFlush() throws {

@@ -49,8 +49,11 @@ public final class AuditLog {
     public private(set) var dropped: [ClosedRange<Int>] = []
     /// Why the last write failed, until one succeeds.
     public private(set) var lastFailure: AuditError?
-    /// Records encoded but not yet written.
-    private var pending: [UInt8] = []
+    /// Records encoded but not yet written, in raw memory (see `AuditFields`).
+    private var pendingBase = malloc(AuditLog.initialCapacity)!
+    private var pendingCount = 0
+    private var pendingCapacity = AuditLog.initialCapacity
+    private static let initialCapacity = 4096
     /// `,"agent":…,"user":…,"persona":…`, the part of every record that changes at most once.
     private var constantTail: [UInt8]?
     private var sessionField: [UInt8] = []
@@ -70,13 +73,14 @@ public final class AuditLog {
 
     deinit {
         if descriptor >= 0 { Glibc.close(descriptor) }
+        free(pendingBase)
     }
 
     /// Appends one record (the common fields, then `fields` in order) and writes it, with any records
     /// waiting before it, before returning: a write-ahead record is on disk (or in the kernel) when this returns.
     public func record(_ event: String, _ fields: [(String, JSONValue)] = []) throws(AuditError) {
-        stage(event) { record in
-            for (key, value) in fields { record.add(key, value) }
+        stage(named: event) { record in
+            for (key, value) in fields { record.add(named: key, value) }
         }
         try writePending()
     }
@@ -92,31 +96,48 @@ public final class AuditLog {
     /// Appends one record that waits for the next write, and returns its `seq`. Whoever must not act before the
     /// record is written asks `wasWritten` after the next `flush()`.
     @discardableResult
-    public func stage(_ event: String, _ fields: (inout AuditFields) -> Void) -> Int {
-        var record = AuditFields(bytes: [])
-        swap(&record.bytes, &pending)
-        defer { swap(&record.bytes, &pending) }
-        record.bytes.append(contentsOf: #"{"ts":""#.utf8)
-        appendTimestamp(to: &record.bytes)
-        record.bytes.append(UInt8(ascii: "\""))
-        record.bytes.append(contentsOf: sessionField)
+    public func stage(_ event: StaticString, _ fields: (inout AuditFields) -> Void) -> Int {
+        // Event names are plain ASCII: quoted, not escaped.
+        stage(
+            event: { record in
+                record.append(byte: UInt8(ascii: "\""))
+                record.append(literal: event)
+                record.append(byte: UInt8(ascii: "\""))
+            }, fields: fields)
+    }
+
+    @discardableResult
+    public func stage(named event: String, _ fields: (inout AuditFields) -> Void) -> Int {
+        stage(event: { $0.appendString(event) }, fields: fields)
+    }
+
+    /// `fields` must not stage records itself: the record being built holds the buffer until it returns.
+    private func stage(event: (inout AuditFields) -> Void, fields: (inout AuditFields) -> Void) -> Int {
+        var record = AuditFields(base: pendingBase, count: pendingCount, capacity: pendingCapacity)
+        record.append(literal: #"{"ts":""#)
+        appendTimestamp(to: &record)
+        record.append(byte: UInt8(ascii: "\""))
+        record.append(encoded: sessionField)
         let sequence = nextSequence
         nextSequence += 1
-        AuditFields.appendInteger(sequence, to: &record.bytes)
-        record.bytes.append(contentsOf: #","event":"#.utf8)
-        JSONWriter.appendString(event, to: &record.bytes)
-        record.bytes.append(contentsOf: constantTailBytes())
+        record.appendInteger(sequence)
+        record.append(literal: #","event":"#)
+        event(&record)
+        record.append(encoded: constantTailBytes())
         fields(&record)
-        record.bytes.append(contentsOf: "}\n".utf8)
+        record.append(literal: "}\n")
+        pendingBase = record.base
+        pendingCount = record.count
+        pendingCapacity = record.capacity
         return sequence
     }
 
     /// Writes the records that wait, if any.
     public func flush() throws(AuditError) {
-        if !pending.isEmpty { try writePending() }
+        if pendingCount > 0 { try writePending() }
     }
 
-    public var hasPending: Bool { !pending.isEmpty }
+    public var hasPending: Bool { pendingCount > 0 }
 
     private func constantTailBytes() -> [UInt8] {
         if let constantTail { return constantTail }
@@ -133,22 +154,25 @@ public final class AuditLog {
     private func writePending() throws(AuditError) {
         let through = nextSequence - 1
         defer {
-            pending.removeAll(keepingCapacity: pending.capacity <= 1 << 16)
+            pendingCount = 0
+            if pendingCapacity > 1 << 16 {
+                pendingBase = realloc(pendingBase, Self.initialCapacity)!
+                pendingCapacity = Self.initialCapacity
+            }
             settledThrough = through
         }
         do throws(AuditError) {
             try open()
-            let failure = pending.withUnsafeBytes { raw -> Int32? in
-                var offset = 0
-                while offset < raw.count {
-                    let result = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        return errno
-                    }
-                    offset += result
+            var failure: Int32?
+            var offset = 0
+            while offset < pendingCount {
+                let result = Glibc.write(descriptor, pendingBase + offset, pendingCount - offset)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
                 }
-                return nil
+                offset += result
             }
             if let failure {
                 Glibc.close(descriptor)
@@ -166,18 +190,19 @@ public final class AuditLog {
         lastFailure = nil
     }
 
-    private func appendTimestamp(to bytes: inout [UInt8]) {
+    private func appendTimestamp(to record: inout AuditFields) {
         let time = Self.now()
         if cachedSecond?.seconds != time.tv_sec {
             let text = Self.timestamp(time)
             cachedSecond = (time.tv_sec, Array(text.utf8.prefix(20)))
         }
-        bytes.append(contentsOf: cachedSecond!.text)
+        record.append(encoded: cachedSecond!.text)
         let milliseconds = Int(time.tv_nsec / 1_000_000)
-        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
-        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
-        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
-        bytes.append(UInt8(ascii: "Z"))
+        record.reserve(4)
+        record.append(byte: UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        record.append(byte: UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        record.append(byte: UInt8(ascii: "0") + UInt8(milliseconds % 10))
+        record.append(byte: UInt8(ascii: "Z"))
     }
 
     /// Opens (or reopens, after a failure) the file, creating it and its folder owner-only.
@@ -232,73 +257,6 @@ public final class AuditLog {
             return String(cString: name)
         }
         return ProcessEnvironment.current()["USER"] ?? "uid:\(geteuid())"
-    }
-}
-
-/// The event-specific fields of one audit record, written straight into the audit buffer in the order added.
-public struct AuditFields {
-    fileprivate(set) var bytes: [UInt8]
-
-    public mutating func add(_ key: String, _ value: String) {
-        appendKey(key)
-        JSONWriter.appendString(value, to: &bytes)
-    }
-
-    public mutating func add(_ key: String, _ value: JSONValue) {
-        appendKey(key)
-        JSONWriter.append(value, to: &bytes)
-    }
-
-    /// Text known to need no escaping (a digest, a hex id), written as a string.
-    public mutating func add(_ key: String, ascii value: [UInt8]) {
-        appendKey(key)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: value)
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    public mutating func add(_ key: String, integer value: Int) {
-        appendKey(key)
-        Self.appendInteger(value, to: &bytes)
-    }
-
-    /// A number given as its JSON text (an error code as the server wrote it).
-    public mutating func add(_ key: String, numberText: some Collection<UInt8>) {
-        appendKey(key)
-        bytes.append(contentsOf: numberText)
-    }
-
-    /// Milliseconds from nanoseconds, with three decimals: `12.345`.
-    public mutating func add(_ key: String, millisecondsFromNanoseconds nanoseconds: UInt64) {
-        appendKey(key)
-        let micros = Int((nanoseconds + 500) / 1000)
-        Self.appendInteger(micros / 1000, to: &bytes)
-        let fraction = micros % 1000
-        bytes.append(UInt8(ascii: "."))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
-    }
-
-    private mutating func appendKey(_ key: String) {
-        bytes.append(UInt8(ascii: ","))
-        JSONWriter.appendString(key, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // Up to 24 digits, written from the end.
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                count += 1
-                buffer[24 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            bytes.append(contentsOf: buffer[(24 - count)...])
-        }
     }
 }
 

@@ -26,14 +26,17 @@ enum CanonicalJSON {
         var hasher = SHA256()
         bytes.withUnsafeBytes { hasher.update($0) }
         let digest = hasher.finalize()
-        let hex = Array("0123456789abcdef".utf8)
-        var text = Array("sha256:".utf8)
-        text.reserveCapacity(7 + 2 * digest.count)
-        for byte in digest {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
+        let prefix: StaticString = "sha256:"
+        let hex: StaticString = "0123456789abcdef"
+        return [UInt8](unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 2 * digest.count) { text, count in
+            for index in 0..<prefix.utf8CodeUnitCount { text[index] = prefix.utf8Start[index] }
+            count = prefix.utf8CodeUnitCount
+            for byte in digest {
+                text[count] = hex.utf8Start[Int(byte >> 4)]
+                text[count + 1] = hex.utf8Start[Int(byte & 0x0F)]
+                count += 2
+            }
         }
-        return text
     }
 
     /// Appends the canonical form of the value at `range` (valid JSON); false when it needs the full parser.

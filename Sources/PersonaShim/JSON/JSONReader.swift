@@ -172,10 +172,13 @@ struct JSONReader {
         index += 1
         let base = bytes.baseAddress!
         while index < end {
-            // Most of a large message is string body: step over 8 plain bytes at a time.
-            while index + 8 <= end
-                && !Self.needsAttention(UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self)))
-            {
+            // Step 8 bytes at a time to the first byte that needs a look (quote, backslash, control character).
+            while index + 8 <= end {
+                let mask = Self.attentionMask(UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self)))
+                if mask != 0 {
+                    index += mask.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
             guard index < end else { break }
@@ -230,8 +233,10 @@ struct JSONReader {
         return start..<index
     }
 
-    /// Whether any of the 8 bytes is a quote, a backslash or a control character (may err towards true).
-    @inline(__always) static func needsAttention(_ word: UInt64) -> Bool {
+    /// A mask whose lowest set bit lies in the first of the 8 bytes (little-endian) that is a quote, a backslash or a
+    /// control character; zero when there is none. Bits above the lowest may be false alarms (a borrow carries
+    /// upwards), so only the lowest is used.
+    @inline(__always) static func attentionMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
@@ -239,7 +244,20 @@ struct JSONReader {
         let zeroInQuote = (quote &- ones) & ~quote & highs
         let zeroInBackslash = (backslash &- ones) & ~backslash & highs
         let control = (word &- ones &* 0x20) & ~word & highs
-        return (zeroInQuote | zeroInBackslash | control) != 0
+        return zeroInQuote | zeroInBackslash | control
+    }
+
+    /// Whether `bytes` are exactly the text of `literal`.
+    @inline(__always) static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        bytes.count == literal.utf8CodeUnitCount
+            && (bytes.count == 0 || memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0)
+    }
+
+    /// Whether `range` of `bytes` is exactly the text of `literal`.
+    @inline(__always) static func equals(
+        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ literal: StaticString
+    ) -> Bool {
+        equals(UnsafeRawBufferPointer(rebasing: bytes[range]), literal)
     }
 
     @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }

@@ -34,13 +34,21 @@ public struct EnvelopeError: Error, Sendable, CustomStringConvertible {
 }
 
 extension MessageEnvelope {
-    private static let keyID = Array("id".utf8)
-    private static let keyMethod = Array("method".utf8)
-    private static let keyParams = Array("params".utf8)
-    private static let keyResult = Array("result".utf8)
-    private static let keyError = Array("error".utf8)
-    private static let keyJSONRPC = Array("jsonrpc".utf8)
-    private static let knownKeys = [keyID, keyMethod, keyParams, keyResult, keyError, keyJSONRPC]
+    private enum Key: UInt8 { case id, method, params, result, error, jsonrpc }
+
+    /// Which envelope member `key` names, if any.
+    @inline(__always) private static func envelopeKey(_ key: UnsafeRawBufferPointer) -> Key? {
+        switch key.count {
+        case 2: return JSONReader.equals(key, "id") ? .id : nil
+        case 5: return JSONReader.equals(key, "error") ? .error : nil
+        case 6:
+            if JSONReader.equals(key, "method") { return .method }
+            if JSONReader.equals(key, "params") { return .params }
+            return JSONReader.equals(key, "result") ? .result : nil
+        case 7: return JSONReader.equals(key, "jsonrpc") ? .jsonrpc : nil
+        default: return nil
+        }
+    }
 
     /// Validates one line as JSON and classifies it as a request, notification or response, in one pass.
     public static func scan(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) throws(EnvelopeError) -> MessageEnvelope
@@ -58,19 +66,22 @@ extension MessageEnvelope {
                 throw EnvelopeError(code: -32600, message: "Invalid Request: a message must be a JSON object", id: nil)
             }
             try reader.scanObject { (key, reader) throws(JSONSyntaxError) in
-                if let known = knownKeys.firstIndex(where: { key.elementsEqual($0) }) {
-                    if seen & (1 << known) != 0 {
-                        invalid = "Invalid Request: duplicate key \"\(String(decoding: key, as: UTF8.self))\""
-                    }
-                    seen |= 1 << known
+                guard let known = envelopeKey(key) else {
+                    _ = try reader.skipValue(depth: 1)
+                    return
                 }
-                if key.elementsEqual(keyResult) {
+                if seen & (1 << known.rawValue) != 0 {
+                    invalid = "Invalid Request: duplicate key \"\(String(decoding: key, as: UTF8.self))\""
+                }
+                seen |= 1 << known.rawValue
+                if known == .result {
                     envelope.result = try scanResult(&reader, isError: &envelope.resultIsError)
                     return
                 }
                 let value = try reader.skipValue(depth: 1)
                 let first = bytes[value.lowerBound]
-                if key.elementsEqual(keyID) {
+                switch known {
+                case .id:
                     if first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || JSONReader.isDigit(first) {
                         envelope.id = value
                     } else if first == UInt8(ascii: "n") {
@@ -78,19 +89,17 @@ extension MessageEnvelope {
                     } else {
                         invalid = "Invalid Request: id must be a string or a number"
                     }
-                } else if key.elementsEqual(keyMethod) {
+                case .method:
                     guard first == UInt8(ascii: "\"") else {
                         invalid = "Invalid Request: method must be a string"
                         return
                     }
                     var valueReader = JSONReader(bytes, range: value)
                     envelope.method = try valueReader.parseString()
-                } else if key.elementsEqual(keyParams) {
-                    envelope.params = value
-                } else if key.elementsEqual(keyError) {
-                    envelope.error = value
-                } else if key.elementsEqual(keyJSONRPC) {
-                    envelope.hasVersion = bytes[value].elementsEqual("\"2.0\"".utf8)
+                case .params: envelope.params = value
+                case .error: envelope.error = value
+                case .jsonrpc: envelope.hasVersion = JSONReader.equals(bytes, value, "\"2.0\"")
+                case .result: break
                 }
             }
             try reader.expectEnd()
@@ -122,8 +131,6 @@ extension MessageEnvelope {
         return envelope
     }
 
-    private static let keyIsError = Array("isError".utf8)
-
     /// Skips a `result` value, noting on the way whether it is an object with `"isError": true`.
     private static func scanResult(_ reader: inout JSONReader, isError: inout Bool) throws(JSONSyntaxError) -> Range<
         Int
@@ -134,7 +141,7 @@ extension MessageEnvelope {
         let bytes = reader.bytes
         try reader.scanObject(depth: 1) { (key, inner) throws(JSONSyntaxError) in
             let value = try inner.skipValue(depth: 2)
-            if key.elementsEqual(keyIsError) { isError = bytes[value].elementsEqual("true".utf8) }
+            if JSONReader.equals(key, "isError") { isError = JSONReader.equals(bytes, value, "true") }
         }
         return start..<reader.index
     }

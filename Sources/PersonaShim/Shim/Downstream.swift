@@ -103,7 +103,7 @@ enum PendingRequest {
 enum RequestSubject {
     case tool, prompt, resource, completion, subscription
 
-    var auditField: String {
+    var auditField: StaticString {
         switch self {
         case .tool: "tool"
         case .prompt: "prompt"
@@ -121,12 +121,40 @@ struct ForwardedRequest {
     var subject: RequestSubject
     /// The tool or prompt name, or the URI, as the agent sees it.
     var exposedName: String
+    /// The request's server, method and name as its audit records carry them (`RecordedEntry.subject`).
+    var recordedSubject: [UInt8]
     /// `sha256:…` of the canonical arguments, as ASCII.
     var argsDigest: [UInt8]?
     var started: UInt64
     var deadline: UInt64
     /// The shim's progress token for this request, if the agent asked for progress.
     var progressToken: Int?
+}
+
+/// The audit fields every request for one tool (or prompt, or resource) shares, encoded once: the subject
+/// (`,"server":…,"method":…,"tool":…`, method only beside tools) and, for an entry the persona allows, the
+/// allow decision (`,"decision":"allow","rule":…,"reason":…`).
+struct RecordedEntry {
+    var subject: [UInt8] = []
+    var allow: [UInt8]?
+    var serverIndex = 0
+    /// The server's own name for the entry, as a JSON string.
+    var originalName: [UInt8] = []
+
+    init(server: String, method: String, subject: RequestSubject, name: String, scope: PolicyDecision?) {
+        self.subject = AuditFields.encode { fields in
+            fields.add("server", server)
+            if subject != .tool { fields.add("method", method) }
+            fields.add(subject.auditField, name)
+        }
+        if let scope, scope.verdict == .allow {
+            allow = AuditFields.encode { decision in
+                decision.add("decision", "allow")
+                decision.add("rule", scope.rule)
+                decision.add("reason", scope.reason)
+            }
+        }
+    }
 }
 
 /// A forward queued for a server whose write-ahead decision (audit record `sequence`) is not yet written: the

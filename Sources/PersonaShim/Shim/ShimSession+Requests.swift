@@ -46,13 +46,31 @@ extension ShimSession {
                     id: request.id, code: JSONRPCError.invalidParams, message: "Unknown \(kind): \(name)"))
         }
         let entry = catalog.entries[index]
-        var original: [UInt8] = []
-        JSONWriter.appendString(entry.tool, to: &original)
+        let recorded = recordedEntry(subject, index, entry, method: request.method)
         // The scope decision was made once, for the catalog; only the call-time checks run per request.
         forward(
-            request, subject: subject, exposedName: name, server: indexOfServer(entry.server), chain: callTimeChain,
-            originalName: entry.tool, argsDigest: argsDigest, replacing: [(request.params.name!, original)],
-            aliases: entry.naturalName == name ? [] : [entry.naturalName], known: entry.scope)
+            request, subject: subject, exposedName: name, server: recorded.serverIndex, chain: callTimeChain,
+            originalName: entry.tool, argsDigest: argsDigest,
+            replacing: [(request.params.name!, recorded.originalName)],
+            aliases: entry.naturalName == name ? [] : [entry.naturalName], known: entry.scope, recorded: recorded)
+    }
+
+    /// What every call of catalog entry `index` shares, encoded on its first call and kept until the catalog
+    /// changes.
+    private func recordedEntry(
+        _ subject: RequestSubject, _ index: Int, _ entry: ToolCatalog.Entry, method: String
+    ) -> RecordedEntry {
+        func cached(_ entries: inout [RecordedEntry?]) -> RecordedEntry {
+            if index < entries.count, let recorded = entries[index] { return recorded }
+            var recorded = RecordedEntry(
+                server: entry.server, method: method, subject: subject, name: entry.exposedName, scope: entry.scope)
+            recorded.serverIndex = children.firstIndex { $0.name == entry.server } ?? 0
+            JSONWriter.appendString(entry.tool, to: &recorded.originalName)
+            if entries.count <= index { entries += Array(repeating: nil, count: index + 1 - entries.count) }
+            entries[index] = recorded
+            return recorded
+        }
+        return subject == .tool ? cached(&recordedTools) : cached(&recordedPrompts)
     }
 
     // MARK: resources
@@ -187,7 +205,7 @@ extension ShimSession {
     func forward(
         _ request: AgentRequest, subject: RequestSubject, exposedName: String, server: Int, chain: PolicyChain,
         originalName: String, argsDigest: [UInt8]?, replacing: [(Range<Int>, [UInt8])], audited: Bool = true,
-        aliases: [String] = [], known: PolicyDecision? = nil
+        aliases: [String] = [], known: PolicyDecision? = nil, recorded: RecordedEntry? = nil
     ) {
         let child = children[server]
         // Arguments are parsed only for a chain with a check that reads them.
@@ -219,15 +237,21 @@ extension ShimSession {
         // Write-ahead: the decision is staged now and written, with the rest of this read's decisions, before any
         // byte of the request can reach the server (`commitAudit`); if it cannot be written, the request is taken
         // back and refused.
+        let entry =
+            recorded
+            ?? RecordedEntry(
+                server: child.name, method: request.method, subject: subject, name: exposedName, scope: nil)
         let sequence =
             audited
             ? audit.stage("call.decision") { record in
-                record.add("server", child.name)
-                if subject != .tool { record.add("method", request.method) }
-                record.add(subject.auditField, exposedName)
-                record.add("decision", "allow")
-                record.add("rule", decision.rule)
-                record.add("reason", decision.reason)
+                record.append(encoded: entry.subject)
+                if let allow = entry.allow, decision.rule == known?.rule {
+                    record.append(encoded: allow)
+                } else {
+                    record.add("decision", "allow")
+                    record.add("rule", decision.rule)
+                    record.add("reason", decision.reason)
+                }
                 if let argsDigest { record.add("argsDigest", ascii: argsDigest) }
             } : nil
         let shimID = nextRequestID
@@ -247,8 +271,8 @@ extension ShimSession {
         pending[shimID] = .forward(
             ForwardedRequest(
                 agentID: request.id, server: server, method: request.method, subject: subject,
-                exposedName: exposedName, argsDigest: argsDigest, started: now, deadline: deadline,
-                progressToken: progressToken))
+                exposedName: exposedName, recordedSubject: entry.subject, argsDigest: argsDigest, started: now,
+                deadline: deadline, progressToken: progressToken))
         callTimeouts.append((deadline, shimID))
         let queuedFrom = child.input.queuedTotal
         child.input.appendLine(request.raw, range: request.range, replacing: replacements)
@@ -310,13 +334,11 @@ extension ShimSession {
         guard request.subject != .completion else { return }
         let elapsed = monotonicNow() - request.started
         audit.stage("call.outcome") { record in
-            record.add("server", children[request.server].name)
-            if request.subject != .tool { record.add("method", request.method) }
-            record.add(request.subject.auditField, request.exposedName)
+            record.append(encoded: request.recordedSubject)
             record.add("outcome", outcome)
             record.add("durationMs", millisecondsFromNanoseconds: elapsed)
             if let argsDigest = request.argsDigest { record.add("argsDigest", ascii: argsDigest) }
-            if let errorCode { record.add("errorCode", numberText: errorCode) }
+            if let errorCode { record.add("errorCode", json: errorCode) }
         }
     }
 }

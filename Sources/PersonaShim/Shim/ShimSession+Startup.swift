@@ -208,6 +208,8 @@ extension ShimSession {
     func rebuildCatalog() {
         let ready = children.filter { $0.phase == .ready }
         catalog = ToolCatalog(servers: ready.map { ($0.name, $0.tools.filter(Self.isCallable)) }, scope: scopeChain)
+        recordedTools = []
+        recordedPrompts = []
         let tools = JSONValue.array(
             catalog.visible.map { entry in
                 var definition = entry.definition

@@ -84,6 +84,9 @@ public final class ShimSession {
 
     var catalog = ToolCatalog()
     var toolsListResult: [UInt8] = Array(#"{"tools":[]}"#.utf8)
+    /// Audit fields per catalog entry (by entry index), made on first use; cleared when the catalogs are rebuilt.
+    var recordedTools: [RecordedEntry?] = []
+    var recordedPrompts: [RecordedEntry?] = []
     var promptCatalog = ToolCatalog()
     var promptsListResult: [UInt8] = Array(#"{"prompts":[]}"#.utf8)
     var fanOuts: [Int: FanOut] = [:]
