@@ -150,18 +150,18 @@ public struct AuditFields {
     mutating func appendInteger(_ value: Int) {
         reserve(21)
         if value < 0 { append(byte: UInt8(ascii: "-")) }
+        // Digits are written from the end of a small stack buffer (division by the constant 10 is a multiply).
         var magnitude = value.magnitude
-        var digits = 1
-        var scale: UInt = 1
-        while magnitude / scale >= 10 {
-            scale *= 10
-            digits += 1
-        }
-        for _ in 0..<digits {
-            base.storeBytes(of: UInt8(ascii: "0") + UInt8(magnitude / scale), toByteOffset: count, as: UInt8.self)
-            count += 1
-            magnitude %= scale
-            scale /= 10
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            (base + count).copyMemory(from: digits.baseAddress! + start, byteCount: digits.count - start)
+            count += digits.count - start
         }
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The canonical form of JSON (keys sorted by UTF-16 code units, no whitespace, numbers as written), written
 /// straight from validated text without building a tree, and its SHA-256 digest as the audit records it.
 ///
@@ -147,17 +151,21 @@ enum CanonicalJSON {
                     guard next == UInt8(ascii: ",") else { return false }
                 }
             }
-            let bytes = self.bytes
             // ASCII keys: byte order is UTF-16 order. Compared without their quotes, so "a" sorts before "a ".
-            func inside(_ key: Range<Int>) -> Slice<UnsafeRawBufferPointer> {
-                bytes[(key.lowerBound + 1)..<(key.upperBound - 1)]
+            let base = bytes.baseAddress!
+            func order(_ first: Range<Int>, _ second: Range<Int>) -> Int32 {
+                let shared = min(first.count, second.count) - 2
+                let compared = memcmp(base + first.lowerBound + 1, base + second.lowerBound + 1, shared)
+                if compared != 0 { return compared }
+                return first.count == second.count ? 0 : (first.count < second.count ? -1 : 1)
             }
-            members.sort { inside($0.key).lexicographicallyPrecedes(inside($1.key)) }
+            if members.count > 1 { members.sort { order($0.key, $1.key) < 0 } }
+            let bytes = self.bytes
             output.append(UInt8(ascii: "{"))
             for (position, member) in members.enumerated() {
                 if position > 0 {
                     // A repeated key: which copy counts is the full parser's call.
-                    if bytes[members[position - 1].key].elementsEqual(bytes[member.key]) { return false }
+                    if order(members[position - 1].key, member.key) == 0 { return false }
                     output.append(UInt8(ascii: ","))
                 }
                 output.append(contentsOf: bytes[member.key])

@@ -46,10 +46,28 @@ struct JSONReader {
         }
     }
 
-    mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
+    @inline(__always) mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONSyntaxError) {
         skipWhitespace()
-        guard index < end, bytes[index] == byte else { throw fail("expected \(what)") }
+        guard index < end, bytes[index] == byte else { throw expected(what) }
         index += 1
+    }
+
+    @inline(never) func expected(_ what: StaticString) -> JSONSyntaxError { fail("expected \(what)") }
+
+    /// The integer written in `range` (an optional minus and up to 18 digits), or nil for anything else.
+    static func integer(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        var position = range.lowerBound
+        let negative = position < range.upperBound && bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        guard position < range.upperBound, range.upperBound - position <= 18 else { return nil }
+        var value = 0
+        while position < range.upperBound {
+            let digit = bytes[position] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+            position += 1
+        }
+        return negative ? -value : value
     }
 
     /// Skips the remaining whitespace and fails if anything else follows.

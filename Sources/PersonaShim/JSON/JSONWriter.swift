@@ -47,6 +47,20 @@ public enum JSONWriter {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// The decimal text of `value`, as the JSON number literal.
+    public static func integerText(_ value: Int) -> [UInt8] {
+        var magnitude = value.magnitude
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 { digits.append(UInt8(ascii: "-")) }
+        digits.reverse()
+        return digits
+    }
+
     /// Appends `string` as a JSON string literal, escaping only what RFC 8259 requires.
     public static func appendString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))

@@ -114,34 +114,59 @@ enum RequestSubject {
 }
 
 /// An agent's request on its way through a downstream server.
-struct ForwardedRequest {
-    var agentID: [UInt8]
-    var server: Int
-    var method: String
-    var subject: RequestSubject
+final class ForwardedRequest {
+    let agentID: [UInt8]
+    let server: Int
+    let method: String
+    let subject: RequestSubject
     /// The tool or prompt name, or the URI, as the agent sees it.
-    var exposedName: String
+    let exposedName: String
     /// The request's server, method and name as its audit records carry them (`RecordedEntry.subject`).
-    var recordedSubject: [UInt8]
+    let recordedSubject: [UInt8]
     /// `sha256:…` of the canonical arguments, as ASCII.
-    var argsDigest: [UInt8]?
-    var started: UInt64
-    var deadline: UInt64
+    let argsDigest: [UInt8]?
+    let started: UInt64
+    let deadline: UInt64
     /// The shim's progress token for this request, if the agent asked for progress.
-    var progressToken: Int?
+    let progressToken: Int?
+
+    init(
+        agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,
+        recordedSubject: [UInt8], argsDigest: [UInt8]?, started: UInt64, deadline: UInt64, progressToken: Int?
+    ) {
+        self.agentID = agentID
+        self.server = server
+        self.method = method
+        self.subject = subject
+        self.exposedName = exposedName
+        self.recordedSubject = recordedSubject
+        self.argsDigest = argsDigest
+        self.started = started
+        self.deadline = deadline
+        self.progressToken = progressToken
+    }
 }
 
-/// The audit fields every request for one tool (or prompt, or resource) shares, encoded once: the subject
+/// The audit fields every request for one tool (or prompt, or resource) shares, encoded once (a class, so that
+/// handing it along the hot path is one retain): the subject
 /// (`,"server":…,"method":…,"tool":…`, method only beside tools) and, for an entry the persona allows, the
 /// allow decision (`,"decision":"allow","rule":…,"reason":…`).
-struct RecordedEntry {
+final class RecordedEntry {
     var subject: [UInt8] = []
     var allow: [UInt8]?
+    var server: String
     var serverIndex = 0
-    /// The server's own name for the entry, as a JSON string.
+    /// The server's own name for the entry, and the same as a JSON string.
+    var tool = ""
     var originalName: [UInt8] = []
+    /// The persona's verdict on the entry, made when the catalog was built.
+    var known = PolicyDecision(.deny, rule: "unknown", reason: "unknown")
+    var isVisible: Bool { known.verdict == .allow }
+    /// The plain `server__tool` when the exposed name differs from it (see `ToolCallContext.aliases`).
+    var aliases: [String] = []
 
     init(server: String, method: String, subject: RequestSubject, name: String, scope: PolicyDecision?) {
+        self.server = server
         self.subject = AuditFields.encode { fields in
             fields.add("server", server)
             if subject != .tool { fields.add("method", method) }

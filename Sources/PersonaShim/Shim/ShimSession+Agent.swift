@@ -29,21 +29,25 @@ extension ShimSession {
         }
     }
 
-    /// Methods the shim serves; anything else is `-32601` at once.
-    static let servedMethods: Set<String> = [
-        "tools/list", "tools/call", "prompts/list", "prompts/get", "resources/list", "resources/templates/list",
-        "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete", "logging/setLevel",
-    ]
-
-    /// Methods whose answer depends on every server having started.
-    static let methodsNeedingServers: Set<String> = servedMethods.subtracting(["logging/setLevel"])
+    /// Whether the shim serves `method` (anything else is `-32601` at once), and whether its answer depends on
+    /// every server having started.
+    static func serves(_ method: String) -> (served: Bool, needsServers: Bool) {
+        switch method {
+        case "tools/call", "tools/list", "prompts/list", "prompts/get", "resources/list", "resources/templates/list",
+            "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete":
+            (true, true)
+        case "logging/setLevel": (true, false)
+        default: (false, false)
+        }
+    }
 
     private func handleAgentRequest(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
         let id = raw[envelope.id!]
         let method = envelope.method!
         if method == "initialize" { return handleInitialize(raw, envelope) }
         if method == "ping" { return sendToAgent(Message.response(id: id, result: [:])) }
-        guard Self.servedMethods.contains(method) else {
+        let (served, needsServers) = Self.serves(method)
+        guard served else {
             return sendToAgent(
                 Message.error(
                     id: id, code: JSONRPCError.methodNotFound,
@@ -55,7 +59,7 @@ extension ShimSession {
                     id: id, code: JSONRPCError.invalidRequest,
                     message: "The session is not initialized: send initialize before \(method)"))
         }
-        if Self.methodsNeedingServers.contains(method) && !startupComplete {
+        if needsServers && !startupComplete {
             // Servers are still starting; answer once they are ready (bounded by the startup deadline).
             deferredAgentLines.append(Array(raw[range]))
             return
@@ -109,7 +113,7 @@ extension ShimSession {
 
     /// The agent answered a request a server sent through the shim: pass it back under the server's own id.
     private func handleAgentResponse(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
-        guard let idRange = envelope.id, let id = Int(String(decoding: raw[idRange], as: UTF8.self)),
+        guard let idRange = envelope.id, let id = JSONReader.integer(raw, idRange),
             let request = agentBound.removeValue(forKey: id)
         else {
             logger.debug("ignored a response from the agent to a request nobody is waiting for")

@@ -26,7 +26,7 @@ extension ShimSession {
     private func handleChildResponse(
         _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>
     ) {
-        guard let idRange = envelope.id, let id = Int(String(decoding: raw[idRange], as: UTF8.self)),
+        guard let idRange = envelope.id, let id = JSONReader.integer(raw, idRange),
             let request = pending[id], request.server == child.index
         else {
             // Late (cancelled, timed out) or forged: no one is waiting for it.
@@ -211,7 +211,7 @@ extension ShimSession {
         case "notifications/progress":
             guard let params = envelope.params,
                 let tokenRange = MessageEnvelope.members(raw, object: params, named: ["progressToken"])[0],
-                let token = Int(String(decoding: raw[tokenRange], as: UTF8.self)),
+                let token = JSONReader.integer(raw, tokenRange),
                 let route = progressRoutes[token], pending[route.request]?.server == child.index
             else { return }  // Unknown token, or progress after the final answer: some clients drop the connection.
             agentOutput.appendLine(raw, range: range, replacing: [(tokenRange, route.agentToken)])

@@ -13,7 +13,7 @@ extension ShimSession {
         if let arguments = request.params.arguments, request.raw[arguments.lowerBound] != UInt8(ascii: "{") {
             return refuseParams(request, "tools/call params.arguments must be an object")
         }
-        routeByName(request, subject: .tool, catalog: catalog, name: name, kind: "tool")
+        routeByName(request, subject: .tool, name: name)
     }
 
     // MARK: prompts/get
@@ -22,55 +22,57 @@ extension ShimSession {
         guard let name = request.string(request.params.name) else {
             return refuseParams(request, "prompts/get needs params.name, the name of a prompt")
         }
-        routeByName(request, subject: .prompt, catalog: promptCatalog, name: name, kind: "prompt")
+        routeByName(request, subject: .prompt, name: name)
     }
 
     /// Forwards a tool call or prompt request to the server behind the exposed `name`, under its own name.
     /// A hidden name answers exactly like one that does not exist: `-32602 Unknown tool: NAME`.
-    private func routeByName(
-        _ request: AgentRequest, subject: RequestSubject, catalog: ToolCatalog, name: String, kind: String
-    ) {
+    private func routeByName(_ request: AgentRequest, subject: RequestSubject, name: String) {
         let argsDigest: [UInt8]
         do {
             argsDigest = try CanonicalJSON.digest(request.raw, request.params.arguments)
         } catch {
             return refuseParams(request, "\(request.method) params.arguments is not acceptable: \(error.message)")
         }
-        guard let index = catalog.index(named: name), catalog.entries[index].isVisible else {
-            let entry = catalog.entry(named: name)
+        let index = subject == .tool ? catalog.index(named: name) : promptCatalog.index(named: name)
+        guard let index, let recorded = recordedEntry(subject, index, method: request.method), recorded.isVisible
+        else {
+            let kind = subject == .tool ? "tool" : "prompt"
+            let entry = index.flatMap { recordedEntry(subject, $0, method: request.method) }
             recordDecision(
-                subject, name, server: entry?.server, decision: "deny", rule: entry?.scope.rule ?? "unknown-\(kind)",
-                reason: entry?.scope.reason ?? "no server offers a \(kind) named \(name)", argsDigest: argsDigest)
+                subject, name, server: entry?.server, decision: "deny", rule: entry?.known.rule ?? "unknown-\(kind)",
+                reason: entry?.known.reason ?? "no server offers a \(kind) named \(name)", argsDigest: argsDigest)
             return sendToAgent(
                 Message.error(
                     id: request.id, code: JSONRPCError.invalidParams, message: "Unknown \(kind): \(name)"))
         }
-        let entry = catalog.entries[index]
-        let recorded = recordedEntry(subject, index, entry, method: request.method)
         // The scope decision was made once, for the catalog; only the call-time checks run per request.
         forward(
             request, subject: subject, exposedName: name, server: recorded.serverIndex, chain: callTimeChain,
-            originalName: entry.tool, argsDigest: argsDigest,
-            replacing: [(request.params.name!, recorded.originalName)],
-            aliases: entry.naturalName == name ? [] : [entry.naturalName], known: entry.scope, recorded: recorded)
+            originalName: recorded.tool, argsDigest: argsDigest,
+            replacing: (request.params.name!, recorded.originalName), aliases: recorded.aliases,
+            known: recorded.known, recorded: recorded)
     }
 
-    /// What every call of catalog entry `index` shares, encoded on its first call and kept until the catalog
-    /// changes.
-    private func recordedEntry(
-        _ subject: RequestSubject, _ index: Int, _ entry: ToolCatalog.Entry, method: String
-    ) -> RecordedEntry {
-        func cached(_ entries: inout [RecordedEntry?]) -> RecordedEntry {
+    /// What every request for catalog entry `index` shares, made on its first request and kept until the catalogs
+    /// are rebuilt; nil if there is no such entry.
+    private func recordedEntry(_ subject: RequestSubject, _ index: Int, method: String) -> RecordedEntry? {
+        func cached(_ entries: inout [RecordedEntry?], _ catalog: ToolCatalog) -> RecordedEntry? {
             if index < entries.count, let recorded = entries[index] { return recorded }
-            var recorded = RecordedEntry(
+            guard index < catalog.entries.count else { return nil }
+            let entry = catalog.entries[index]
+            let recorded = RecordedEntry(
                 server: entry.server, method: method, subject: subject, name: entry.exposedName, scope: entry.scope)
             recorded.serverIndex = children.firstIndex { $0.name == entry.server } ?? 0
+            recorded.tool = entry.tool
+            recorded.known = entry.scope
+            recorded.aliases = entry.naturalName == entry.exposedName ? [] : [entry.naturalName]
             JSONWriter.appendString(entry.tool, to: &recorded.originalName)
             if entries.count <= index { entries += Array(repeating: nil, count: index + 1 - entries.count) }
             entries[index] = recorded
             return recorded
         }
-        return subject == .tool ? cached(&recordedTools) : cached(&recordedPrompts)
+        return subject == .tool ? cached(&recordedTools, catalog) : cached(&recordedPrompts, promptCatalog)
     }
 
     // MARK: resources
@@ -101,7 +103,7 @@ extension ShimSession {
         JSONWriter.appendString(original, to: &replacement)
         forward(
             request, subject: subject, exposedName: uri, server: server, chain: resourceChain, originalName: original,
-            argsDigest: nil, replacing: [(uriRange, replacement)])
+            argsDigest: nil, replacing: (uriRange, replacement))
     }
 
     /// `resources/list` and `resources/templates/list`: every server's pages, merged into one.
@@ -176,7 +178,7 @@ extension ShimSession {
         let chain = type == "ref/prompt" ? promptChain : resourceChain
         forward(
             request, subject: .completion, exposedName: target.exposed, server: target.server, chain: chain,
-            originalName: target.original, argsDigest: nil, replacing: [(target.range, replacement)], audited: false)
+            originalName: target.original, argsDigest: nil, replacing: (target.range, replacement), audited: false)
     }
 
     // MARK: logging/setLevel
@@ -204,7 +206,7 @@ extension ShimSession {
     /// Judges, audits (write-ahead) and forwards one request, replacing its id and the given ranges.
     func forward(
         _ request: AgentRequest, subject: RequestSubject, exposedName: String, server: Int, chain: PolicyChain,
-        originalName: String, argsDigest: [UInt8]?, replacing: [(Range<Int>, [UInt8])], audited: Bool = true,
+        originalName: String, argsDigest: [UInt8]?, replacing target: (Range<Int>, [UInt8]), audited: Bool = true,
         aliases: [String] = [], known: PolicyDecision? = nil, recorded: RecordedEntry? = nil
     ) {
         let child = children[server]
@@ -257,16 +259,18 @@ extension ShimSession {
         let shimID = nextRequestID
         nextRequestID += 1
         let now = monotonicNow()
-        var replacements = replacing + [(request.envelope.id!, Array(String(shimID).utf8))]
+        var replacements = [target, (request.envelope.id!, JSONWriter.integerText(shimID))]
         var progressToken: Int?
         if let tokenRange = request.params.progressToken {
             let token = nextRequestID
             nextRequestID += 1
             progressToken = token
             progressRoutes[token] = (Array(request.raw[tokenRange]), shimID)
-            replacements.append((tokenRange, Array(String(token).utf8)))
+            replacements.append((tokenRange, JSONWriter.integerText(token)))
         }
-        replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
+        if replacements[0].0.lowerBound > replacements[1].0.lowerBound || replacements.count > 2 {
+            replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
+        }
         let deadline = now + nanoseconds(persona.timeouts.callSeconds)
         pending[shimID] = .forward(
             ForwardedRequest(
