@@ -156,7 +156,15 @@ import Testing
     func digestsFromTextMatchDigestsOfValues(_ text: String) throws {
         let value = try JSONValue(parsing: text)
         let direct = try directDigest(text).get()
-        #expect(String(decoding: direct, as: UTF8.self) == canonicalDigest(value))
+        #expect("sha256:" + direct.bytes.hexString == canonicalDigest(value))
+    }
+
+    @Test func objectsWithManyMembersDigestLikeSmallOnes() throws {
+        // More members than the direct path keeps on the stack, nested, in reverse order.
+        let inner = (0..<40).reversed().map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        let text = #"{"z":{\#(inner)},"# + inner + "}"
+        let direct = try directDigest(text).get()
+        #expect("sha256:" + direct.bytes.hexString == canonicalDigest(try JSONValue(parsing: text)))
     }
 
     @Test(arguments: [#"{"a":1,"a":2}"#, #"{"x":[{"k":1,"k":1}]}"#, #"{"a":1,"\u0061":2}"#])
@@ -164,7 +172,7 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try directDigest(text).get() }
     }
 
-    private func directDigest(_ text: String) -> Result<[UInt8], JSONSyntaxError> {
+    private func directDigest(_ text: String) -> Result<SHA256.Digest, JSONSyntaxError> {
         let bytes = Array(text.utf8)
         return bytes.withUnsafeBytes { raw in
             Result { () throws(JSONSyntaxError) in try CanonicalJSON.digest(raw, 0..<raw.count) }

@@ -27,12 +27,13 @@ public struct AuditFields {
         appendString(value)
     }
 
-    /// Text known to need no escaping (a digest), written as a string.
-    public mutating func add(_ key: StaticString, ascii value: [UInt8]) {
+    /// A digest as `"sha256:<64 hex digits>"`.
+    public mutating func add(_ key: StaticString, digest: SHA256.Digest) {
         appendKey(key)
-        reserve(value.count + 2)
-        append(byte: UInt8(ascii: "\""))
-        append(encoded: value)
+        reserve(73)
+        append(literal: "\"sha256:")
+        digest.writeHex(to: base + count)
+        count += 64
         append(byte: UInt8(ascii: "\""))
     }
 

@@ -100,8 +100,57 @@ public struct SHA256: Sendable {
         string.withUTF8 { update(UnsafeRawBufferPointer($0)) }
     }
 
+    /// A digest as a value: 32 bytes inline, no allocation.
+    public struct Digest: Sendable, Equatable {
+        /// The eight hash words, in order.
+        public let words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+
+        public static func == (lhs: Digest, rhs: Digest) -> Bool {
+            withUnsafeBytes(of: lhs.words) { left in
+                withUnsafeBytes(of: rhs.words) { right in left.elementsEqual(right) }
+            }
+        }
+
+        /// The 32 digest bytes.
+        public var bytes: [UInt8] {
+            var output: [UInt8] = []
+            output.reserveCapacity(32)
+            withUnsafeBytes(of: words) { raw in
+                for index in 0..<8 {
+                    let word = raw.load(fromByteOffset: index * 4, as: UInt32.self)
+                    output.append(UInt8(truncatingIfNeeded: word >> 24))
+                    output.append(UInt8(truncatingIfNeeded: word >> 16))
+                    output.append(UInt8(truncatingIfNeeded: word >> 8))
+                    output.append(UInt8(truncatingIfNeeded: word))
+                }
+            }
+            return output
+        }
+
+        /// Writes the 64 lowercase hex digits to `output`, which must have room for them.
+        public func writeHex(to output: UnsafeMutableRawPointer) {
+            let digits: StaticString = "0123456789abcdef"
+            withUnsafeBytes(of: words) { raw in
+                var position = 0
+                for index in 0..<8 {
+                    let word = raw.load(fromByteOffset: index * 4, as: UInt32.self)
+                    var shift: UInt32 = 28
+                    for _ in 0..<8 {
+                        output.storeBytes(
+                            of: digits.utf8Start[Int((word >> shift) & 0xF)], toByteOffset: position, as: UInt8.self)
+                        position += 1
+                        shift &-= 4
+                    }
+                }
+            }
+        }
+    }
+
     /// Applies the final padding and returns the 32-byte digest.
-    public consuming func finalize() -> [UInt8] {
+    public consuming func finalize() -> [UInt8] { finalizeDigest().bytes }
+
+    /// Applies the final padding and returns the digest as a value.
+    public consuming func finalizeDigest() -> Digest {
         let bitLength = totalLength &* 8
         var hashState = state
         let filled = bufferedCount
@@ -120,16 +169,7 @@ public struct SHA256: Sendable {
             Self.compress(&hashState, blocks: UnsafeRawPointer(base), count: 1)
         }
 
-        return [UInt8](unsafeUninitializedCapacity: Self.digestSize) { output, initializedCount in
-            withUnsafeBytes(of: hashState) { words in
-                for index in 0..<8 {
-                    let word = words.load(fromByteOffset: index * 4, as: UInt32.self)
-                    UnsafeMutableRawPointer(output.baseAddress!)
-                        .storeBytes(of: word.bigEndian, toByteOffset: index * 4, as: UInt32.self)
-                }
-            }
-            initializedCount = Self.digestSize
-        }
+        return Digest(words: hashState)
     }
 
     /// Returns the SHA-256 digest of a sequence of bytes.

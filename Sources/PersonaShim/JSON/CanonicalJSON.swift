@@ -2,6 +2,46 @@
     import Glibc
 #endif
 
+/// Where canonical JSON goes: an array (to look at it) or straight into a hash (to digest it).
+protocol CanonicalSink {
+    mutating func write(_ bytes: UnsafeRawBufferPointer)
+    mutating func write(byte: UInt8)
+}
+
+extension [UInt8]: CanonicalSink {
+    mutating func write(_ bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
+    mutating func write(byte: UInt8) { append(byte) }
+}
+
+/// Hashes what is written, gathering small writes in a stack buffer so the hasher sees a few large updates.
+private struct HashingSink: CanonicalSink {
+    var hasher = SHA256()
+    let buffer: UnsafeMutableRawBufferPointer
+    var count = 0
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        if count + bytes.count > buffer.count {
+            drain()
+            if bytes.count > buffer.count { return hasher.update(bytes) }
+        }
+        if let source = bytes.baseAddress {
+            (buffer.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        }
+        count += bytes.count
+    }
+
+    mutating func write(byte: UInt8) {
+        if count == buffer.count { drain() }
+        buffer[count] = byte
+        count += 1
+    }
+
+    mutating func drain() {
+        hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        count = 0
+    }
+}
+
 /// The canonical form of JSON (keys sorted by UTF-16 code units, no whitespace, numbers as written), written
 /// straight from validated text without building a tree, and its SHA-256 digest as the audit records it.
 ///
@@ -9,44 +49,40 @@
 /// (an escape, a non-ASCII byte, a repeated key) goes through `JSONValue` and `JSONWriter`, so both paths give
 /// the same bytes for the same document.
 enum CanonicalJSON {
-    /// `sha256:` and the hex digest of the canonical form of the value at `range` of `bytes` (`{}` when nil).
+    /// The SHA-256 of the canonical form of the value at `range` of `bytes` (`{}` when nil).
     /// Throws what the parser says of a value it does not accept (a key repeated at any depth).
-    static func digest(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>?) throws(JSONSyntaxError) -> [UInt8] {
+    static func digest(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>?) throws(JSONSyntaxError) -> SHA256.Digest {
+        guard let range else {
+            var hasher = SHA256()
+            hasher.update("{}")
+            return hasher.finalizeDigest()
+        }
+        let direct = withUnsafeTemporaryAllocation(byteCount: 512, alignment: 8) { buffer -> SHA256.Digest? in
+            var sink = HashingSink(buffer: buffer)
+            guard append(bytes, range, to: &sink) else { return nil }
+            sink.drain()
+            return sink.hasher.finalizeDigest()
+        }
+        if let direct { return direct }
         var canonical: [UInt8] = []
-        canonical.reserveCapacity(range.map { $0.count + 16 } ?? 2)
-        if let range {
-            if !append(bytes, range, to: &canonical) {
-                canonical.removeAll(keepingCapacity: true)
-                JSONWriter.append(try JSONValue.parse(bytes, range: range), to: &canonical, canonical: true)
-            }
-        } else {
-            canonical.append(contentsOf: "{}".utf8)
-        }
-        return digestText(of: canonical)
-    }
-
-    /// `sha256:` and the hex digest of `bytes`, as ASCII.
-    static func digestText(of bytes: [UInt8]) -> [UInt8] {
+        JSONWriter.append(try JSONValue.parse(bytes, range: range), to: &canonical, canonical: true)
         var hasher = SHA256()
-        bytes.withUnsafeBytes { hasher.update($0) }
-        let digest = hasher.finalize()
-        let prefix: StaticString = "sha256:"
-        let hex: StaticString = "0123456789abcdef"
-        return [UInt8](unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 2 * digest.count) { text, count in
-            for index in 0..<prefix.utf8CodeUnitCount { text[index] = prefix.utf8Start[index] }
-            count = prefix.utf8CodeUnitCount
-            for byte in digest {
-                text[count] = hex.utf8Start[Int(byte >> 4)]
-                text[count + 1] = hex.utf8Start[Int(byte & 0x0F)]
-                count += 2
-            }
-        }
+        canonical.withUnsafeBytes { hasher.update($0) }
+        return hasher.finalizeDigest()
     }
 
-    /// Appends the canonical form of the value at `range` (valid JSON); false when it needs the full parser.
-    static func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, to output: inout [UInt8]) -> Bool {
+    /// Writes the canonical form of the value at `range` (valid JSON); false when it needs the full parser (what
+    /// was written by then is to be thrown away).
+    static func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, to output: inout some CanonicalSink)
+        -> Bool
+    {
         var cursor = Cursor(bytes: bytes, index: range.lowerBound, end: range.upperBound)
         return cursor.value(to: &output, depth: 0)
+    }
+
+    private struct Member {
+        var key: Range<Int>
+        var value: Int
     }
 
     private struct Cursor {
@@ -80,19 +116,29 @@ enum CanonicalJSON {
             return nil
         }
 
-        mutating func value(to output: inout [UInt8], depth: Int) -> Bool {
+        mutating func value(to output: inout some CanonicalSink, depth: Int) -> Bool {
             guard depth < JSONReader.maximumDepth else { return false }
             skipWhitespace()
             guard index < end else { return false }
             switch bytes[index] {
-            case UInt8(ascii: "{"): return object(to: &output, depth: depth)
+            case UInt8(ascii: "{"):
+                // Members are gathered on the stack; an object with more of them than fit takes the heap.
+                let start = index
+                let onStack = withUnsafeTemporaryAllocation(of: Member.self, capacity: 16) { storage in
+                    object(to: &output, depth: depth, members: storage)
+                }
+                if let onStack { return onStack }
+                index = start
+                var members = [Member](repeating: Member(key: 0..<0, value: 0), count: (end - start) / 4 + 1)
+                return members.withUnsafeMutableBufferPointer { object(to: &output, depth: depth, members: $0) }
+                    ?? false
             case UInt8(ascii: "["):
                 index += 1
-                output.append(UInt8(ascii: "["))
+                output.write(byte: UInt8(ascii: "["))
                 skipWhitespace()
                 if index < end && bytes[index] == UInt8(ascii: "]") {
                     index += 1
-                    output.append(UInt8(ascii: "]"))
+                    output.write(byte: UInt8(ascii: "]"))
                     return true
                 }
                 while true {
@@ -101,13 +147,13 @@ enum CanonicalJSON {
                     guard index < end else { return false }
                     let next = bytes[index]
                     index += 1
-                    output.append(next)
+                    output.write(byte: next)
                     if next == UInt8(ascii: "]") { return true }
                     guard next == UInt8(ascii: ",") else { return false }
                 }
             case UInt8(ascii: "\""):
                 guard let string = plainString() else { return false }
-                output.append(contentsOf: bytes[string])
+                output.write(UnsafeRawBufferPointer(rebasing: bytes[string]))
                 return true
             default:
                 // A number (kept as written) or a literal: everything up to the next delimiter.
@@ -115,20 +161,23 @@ enum CanonicalJSON {
                 while index < end {
                     switch bytes[index] {
                     case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D:
-                        output.append(contentsOf: bytes[start..<index])
+                        output.write(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
                         return true
                     default: index += 1
                     }
                 }
-                output.append(contentsOf: bytes[start..<index])
+                output.write(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
                 return true
             }
         }
 
-        /// An object's members in key order. Each value is located first, then written in order.
-        mutating func object(to output: inout [UInt8], depth: Int) -> Bool {
+        /// An object's members in key order: each value is located first, then written in order. Nil when the
+        /// object has more members than `members` holds.
+        mutating func object(
+            to output: inout some CanonicalSink, depth: Int, members: UnsafeMutableBufferPointer<Member>
+        ) -> Bool? {
             index += 1
-            var members: [(key: Range<Int>, value: Int)] = []
+            var count = 0
             skipWhitespace()
             if index < end && bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -139,7 +188,9 @@ enum CanonicalJSON {
                     skipWhitespace()
                     guard index < end, bytes[index] == UInt8(ascii: ":") else { return false }
                     index += 1
-                    members.append((key, index))
+                    guard count < members.count else { return nil }
+                    members[count] = Member(key: key, value: index)
+                    count += 1
                     var reader = JSONReader(bytes, range: index..<end)
                     guard (try? reader.skipValue(depth: depth + 1)) != nil else { return false }
                     index = reader.index
@@ -159,21 +210,22 @@ enum CanonicalJSON {
                 if compared != 0 { return compared }
                 return first.count == second.count ? 0 : (first.count < second.count ? -1 : 1)
             }
-            if members.count > 1 { members.sort { order($0.key, $1.key) < 0 } }
-            let bytes = self.bytes
-            output.append(UInt8(ascii: "{"))
-            for (position, member) in members.enumerated() {
+            var used = UnsafeMutableBufferPointer(rebasing: members[0..<count])
+            if count > 1 { used.sort { order($0.key, $1.key) < 0 } }
+            output.write(byte: UInt8(ascii: "{"))
+            for position in 0..<count {
+                let member = used[position]
                 if position > 0 {
                     // A repeated key: which copy counts is the full parser's call.
-                    if order(members[position - 1].key, member.key) == 0 { return false }
-                    output.append(UInt8(ascii: ","))
+                    if order(used[position - 1].key, member.key) == 0 { return false }
+                    output.write(byte: UInt8(ascii: ","))
                 }
-                output.append(contentsOf: bytes[member.key])
-                output.append(UInt8(ascii: ":"))
+                output.write(UnsafeRawBufferPointer(rebasing: bytes[member.key]))
+                output.write(byte: UInt8(ascii: ":"))
                 var inner = Cursor(bytes: bytes, index: member.value, end: end)
                 guard inner.value(to: &output, depth: depth + 1) else { return false }
             }
-            output.append(UInt8(ascii: "}"))
+            output.write(byte: UInt8(ascii: "}"))
             return true
         }
     }

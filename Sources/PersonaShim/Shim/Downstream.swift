@@ -123,8 +123,8 @@ final class ForwardedRequest {
     let exposedName: String
     /// The request's server, method and name as its audit records carry them (`RecordedEntry.subject`).
     let recordedSubject: [UInt8]
-    /// `sha256:…` of the canonical arguments, as ASCII.
-    let argsDigest: [UInt8]?
+    /// The SHA-256 of the canonical arguments.
+    let argsDigest: SHA256.Digest?
     let started: UInt64
     let deadline: UInt64
     /// The shim's progress token for this request, if the agent asked for progress.
@@ -132,7 +132,7 @@ final class ForwardedRequest {
 
     init(
         agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,
-        recordedSubject: [UInt8], argsDigest: [UInt8]?, started: UInt64, deadline: UInt64, progressToken: Int?
+        recordedSubject: [UInt8], argsDigest: SHA256.Digest?, started: UInt64, deadline: UInt64, progressToken: Int?
     ) {
         self.agentID = agentID
         self.server = server

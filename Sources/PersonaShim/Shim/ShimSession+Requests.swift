@@ -28,7 +28,7 @@ extension ShimSession {
     /// Forwards a tool call or prompt request to the server behind the exposed `name`, under its own name.
     /// A hidden name answers exactly like one that does not exist: `-32602 Unknown tool: NAME`.
     private func routeByName(_ request: AgentRequest, subject: RequestSubject, name: String) {
-        let argsDigest: [UInt8]
+        let argsDigest: SHA256.Digest
         do {
             argsDigest = try CanonicalJSON.digest(request.raw, request.params.arguments)
         } catch {
@@ -206,7 +206,7 @@ extension ShimSession {
     /// Judges, audits (write-ahead) and forwards one request, replacing its id and the given ranges.
     func forward(
         _ request: AgentRequest, subject: RequestSubject, exposedName: String, server: Int, chain: PolicyChain,
-        originalName: String, argsDigest: [UInt8]?, replacing target: (Range<Int>, [UInt8]), audited: Bool = true,
+        originalName: String, argsDigest: SHA256.Digest?, replacing target: (Range<Int>, [UInt8]), audited: Bool = true,
         aliases: [String] = [], known: PolicyDecision? = nil, recorded: RecordedEntry? = nil
     ) {
         let child = children[server]
@@ -254,7 +254,7 @@ extension ShimSession {
                     record.add("rule", decision.rule)
                     record.add("reason", decision.reason)
                 }
-                if let argsDigest { record.add("argsDigest", ascii: argsDigest) }
+                if let argsDigest { record.add("argsDigest", digest: argsDigest) }
             } : nil
         let shimID = nextRequestID
         nextRequestID += 1
@@ -320,7 +320,7 @@ extension ShimSession {
     /// Stages a decision that forwards nothing (a refusal); it is written at the end of the read it came in.
     func recordDecision(
         _ subject: RequestSubject, _ name: String, server: String?, decision: String, rule: String, reason: String,
-        argsDigest: [UInt8]?
+        argsDigest: SHA256.Digest?
     ) {
         audit.stage("call.decision") { record in
             if let server { record.add("server", server) }
@@ -328,7 +328,7 @@ extension ShimSession {
             record.add("decision", decision)
             record.add("rule", rule)
             record.add("reason", reason)
-            if let argsDigest { record.add("argsDigest", ascii: argsDigest) }
+            if let argsDigest { record.add("argsDigest", digest: argsDigest) }
         }
     }
 
@@ -341,7 +341,7 @@ extension ShimSession {
             record.append(encoded: request.recordedSubject)
             record.add("outcome", outcome)
             record.add("durationMs", millisecondsFromNanoseconds: elapsed)
-            if let argsDigest = request.argsDigest { record.add("argsDigest", ascii: argsDigest) }
+            if let argsDigest = request.argsDigest { record.add("argsDigest", digest: argsDigest) }
             if let errorCode { record.add("errorCode", json: errorCode) }
         }
     }
