@@ -28,6 +28,17 @@ extension EndToEnd {
                 parsing: try shim.roundTrip(
                     #"{"jsonrpc":"2.0","id":3,"id":4,"method":"ping"}"#))
             #expect(topLevel["error"]?["code"] == -32600)
+            // The same key written another way, twice inside _meta, or an unknown key twice: all refused.
+            for (id, params) in [
+                (6, #"{"name":"fx__echo","na\u006de":"crash","arguments":{}}"#),
+                (7, #"{"name":"fx__echo","arguments":{},"_meta":{"progressToken":1,"progressToken":2}}"#),
+                (8, #"{"name":"fx__echo","arguments":{},"x":1,"x":2}"#),
+            ] {
+                let reply = try JSONValue(
+                    parsing: try shim.roundTrip(
+                        #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":\#(params)}"#))
+                #expect(reply["error"]?["code"] == -32602, "\(params)")
+            }
             #expect(shim.call("fx__echo", ["alive": true], id: 5)?["result"] != nil)
             // Only the last, well-formed call was decided: the refused ones never reached the policy or the server.
             #expect(shim.auditRecords().filter { $0["event"] == "call.decision" }.count == 1)

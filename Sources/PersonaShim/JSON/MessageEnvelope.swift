@@ -16,6 +16,8 @@ public struct MessageEnvelope: Sendable {
     public var hasVersion: Bool
     /// Whether `result` is an object whose `isError` is `true` (a tool call that failed).
     public var resultIsError = false
+    /// The members of `params` the shim reads, when `params` is an object.
+    public var requestParams = RequestParams()
 
     init(kind: Kind, hasVersion: Bool) {
         self.kind = kind
@@ -76,6 +78,11 @@ extension MessageEnvelope {
                 seen |= 1 << known.rawValue
                 if known == .result {
                     envelope.result = try scanResult(&reader, isError: &envelope.resultIsError)
+                    return
+                }
+                reader.skipWhitespace()
+                if known == .params && reader.peek() == UInt8(ascii: "{") {
+                    envelope.params = try envelope.requestParams.scanParams(&reader, depth: 1)
                     return
                 }
                 let value = try reader.skipValue(depth: 1)

@@ -234,7 +234,7 @@ struct AgentRequest {
         self.raw = raw
         self.envelope = envelope
         self.range = range
-        self.params = RequestParams(raw, envelope.params)
+        self.params = envelope.requestParams
     }
 
     var id: [UInt8] { Array(raw[envelope.id!]) }
@@ -258,74 +258,5 @@ struct AgentRequest {
             return false
         }
         return true
-    }
-}
-
-/// The members of a request's `params` the shim reads, found in one pass over `params` (and the `_meta` and `ref`
-/// objects in it) that also notices any key written twice there: readers disagree on which occurrence wins, so
-/// the shim could judge one tool name while the server runs another.
-struct RequestParams {
-    var name: Range<Int>?
-    var arguments: Range<Int>?
-    var meta: Range<Int>?
-    var progressToken: Range<Int>?
-    var uri: Range<Int>?
-    var ref: Range<Int>?
-    var cursor: Range<Int>?
-    var level: Range<Int>?
-    /// A key that appears twice, if any.
-    var duplicate: String?
-
-    private enum Level { case params, meta, ref }
-
-    init(_ raw: UnsafeRawBufferPointer, _ params: Range<Int>?) {
-        guard let params, raw[params.lowerBound] == UInt8(ascii: "{") else { return }
-        scan(raw, params, .params)
-        if let meta, raw[meta.lowerBound] == UInt8(ascii: "{") { scan(raw, meta, .meta) }
-        if let ref, raw[ref.lowerBound] == UInt8(ascii: "{") { scan(raw, ref, .ref) }
-    }
-
-    private mutating func scan(_ raw: UnsafeRawBufferPointer, _ object: Range<Int>, _ kind: Level) {
-        // Keys as written are ranges of `raw`; a key with escapes exists only during the callback, so it is copied.
-        var plainKeys: [Range<Int>] = []
-        var decodedKeys: [[UInt8]] = []
-        let base = raw.baseAddress!
-        try? MessageEnvelope.forEachMember(raw, object: object) { (key, value) throws(JSONSyntaxError) in
-            let offset = key.baseAddress.map { base.distance(to: $0) } ?? -1
-            let isPlain = offset >= 0 && offset + key.count <= raw.count
-            if plainKeys.contains(where: { raw[$0].elementsEqual(key) })
-                || decodedKeys.contains(where: { $0.elementsEqual(key) })
-            {
-                duplicate = duplicate ?? String(decoding: key, as: UTF8.self)
-            }
-            if isPlain { plainKeys.append(offset..<(offset + key.count)) } else { decodedKeys.append(Array(key)) }
-            switch kind {
-            case .params:
-                if Self.matches(key, "name") {
-                    name = value
-                } else if Self.matches(key, "arguments") {
-                    arguments = value
-                } else if Self.matches(key, "_meta") {
-                    meta = value
-                } else if Self.matches(key, "uri") {
-                    uri = value
-                } else if Self.matches(key, "ref") {
-                    ref = value
-                } else if Self.matches(key, "cursor") {
-                    cursor = value
-                } else if Self.matches(key, "level") {
-                    level = value
-                }
-            case .meta:
-                if Self.matches(key, "progressToken") { progressToken = value }
-            case .ref:
-                break
-            }
-        }
-    }
-
-    @inline(__always) private static func matches(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        key.count == name.utf8CodeUnitCount
-            && (key.count == 0 || memcmp(key.baseAddress!, name.utf8Start, key.count) == 0)
     }
 }
