@@ -384,11 +384,13 @@ public final class ShimSession {
     /// Handles buffered requests, but only while the agent keeps up with the answers: a line left in the buffer
     /// costs nothing, an answer waiting in the output queue can cost megabytes.
     func processAgentLines() {
-        var handled = false
-        // Everything this read brought is judged first; its decisions then go to the audit file in one write.
-        defer { if handled { commitAudit() } }
+        var handled = 0
+        // Requests are judged in groups whose decisions share one audit write; then the group goes to the servers
+        // at once, so they work on it while the shim judges the next group.
+        defer { if handled > 0 { releaseForwards() } }
         while !agentInputPaused, let event = agentReader.next() {
-            handled = true
+            handled += 1
+            if handled % Self.releaseGroup == 0 { releaseForwards() }
             switch event {
             case .line(let range):
                 handleAgentLine(agentReader.bytes, range)
@@ -406,12 +408,21 @@ public final class ShimSession {
         }
     }
 
+    /// How many messages are handled before what they produced is written out.
+    static let releaseGroup = 16
+
+    /// Writes the staged audit records, then the forwards they cover, to the servers.
+    private func releaseForwards() {
+        commitAudit()
+        for child in children where !child.input.isEmpty { flushChild(child) }
+    }
+
     func sendToAgent(_ bytes: [UInt8]) {
         guard !agentGone else { return }
         agentOutput.append(bytes)
     }
 
-    private func flushAgent() {
+    func flushAgent() {
         guard !agentGone, !agentOutput.isEmpty else { return }
         do {
             _ = try agentOutput.flush(to: agentOutputFD)
@@ -462,7 +473,10 @@ public final class ShimSession {
             }
             if case .wouldBlock = result { return }
             if case .endOfFile = result { child.stdout.finishInput() }
+            var handled = 0
             while let event = child.stdout.next() {
+                handled += 1
+                if handled % Self.releaseGroup == 0 { flushAgent() }
                 switch event {
                 case .line(let range):
                     handleChildLine(child, child.stdout.bytes, range)
