@@ -60,6 +60,25 @@ import Testing
         #expect(expiry.evaluate(context("x", now: lastDay)) == nil)
         #expect(expiry.evaluate(context("x", now: nextDay))?.verdict == .deny)
     }
+
+    @Test func aKnownDecisionCombinesWithTheChainAndTheContextIsMadeOnlyWhenNeeded() throws {
+        let allow = PolicyDecision(.allow, rule: "tools.allow", reason: "scope")
+        var made = 0
+        func make(_ now: Instant) -> () -> ToolCallContext {
+            {
+                made += 1; return context("x", now: now)
+            }
+        }
+        let late = try instant("2027-07-01T00:00:00Z")
+        #expect(PolicyChain([]).evaluate(known: allow, make(late)).rule == "tools.allow")
+        #expect(made == 0)
+        #expect(PolicyChain([]).evaluate(known: nil, make(late)).rule == "default-deny")
+        let expiring = PolicyChain([ExpiryCheck(persona: "p", expires: CalendarDate("2027-06-30"))])
+        #expect(expiring.evaluate(known: allow, make(late)).rule == "expires")
+        #expect(expiring.evaluate(known: allow, make(try instant("2027-06-30T12:00:00Z"))).rule == "tools.allow")
+        #expect(PolicyChain([AlwaysAsk()]).evaluate(known: allow, make(late)).verdict == .ask)
+        #expect(made == 4)
+    }
 }
 
 @Suite struct ToolNamingTests {

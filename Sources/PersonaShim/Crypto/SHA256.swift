@@ -129,20 +129,24 @@ public struct SHA256: Sendable {
 
         /// Writes the 64 lowercase hex digits to `output`, which must have room for them.
         public func writeHex(to output: UnsafeMutableRawPointer) {
-            let digits: StaticString = "0123456789abcdef"
-            withUnsafeBytes(of: words) { raw in
-                var position = 0
-                for index in 0..<8 {
-                    let word = raw.load(fromByteOffset: index * 4, as: UInt32.self)
-                    var shift: UInt32 = 28
-                    for _ in 0..<8 {
-                        output.storeBytes(
-                            of: digits.utf8Start[Int((word >> shift) & 0xF)], toByteOffset: position, as: UInt8.self)
-                        position += 1
-                        shift &-= 4
+            Self.hexPairs.withUnsafeBufferPointer { pairs in
+                withUnsafeBytes(of: words) { raw in
+                    for index in 0..<8 {
+                        let word = raw.load(fromByteOffset: index * 4, as: UInt32.self)
+                        for byte in 0..<4 {
+                            let value = Int(truncatingIfNeeded: word >> (24 - 8 * UInt32(byte))) & 0xFF
+                            output.storeBytes(
+                                of: pairs[value].littleEndian, toByteOffset: index * 8 + byte * 2, as: UInt16.self)
+                        }
                     }
                 }
             }
+        }
+
+        /// The two hex digits of every byte value, the first in the low byte: `00` `01` … `ff`.
+        private static let hexPairs: [UInt16] = (0..<256).map { value in
+            let digits = Array("0123456789abcdef".utf8)
+            return UInt16(digits[value >> 4]) | UInt16(digits[value & 0xF]) << 8
         }
     }
 

@@ -69,6 +69,13 @@ public struct PolicyChain: Sendable {
 
     /// Evaluates the chain together with a decision already made for this request (such as the scope decision
     /// the catalog made once per tool), under the same rule: any deny, then any ask, then the first allow.
+    /// Evaluates the chain for a call whose context is made only if some check needs it (most calls of a persona
+    /// without call-time checks need nothing beyond the decision already `known`).
+    public func evaluate(known: PolicyDecision?, _ call: () -> ToolCallContext) -> PolicyDecision {
+        if checks.isEmpty, let known { return known }
+        return evaluate(call(), known: known)
+    }
+
     public func evaluate(_ call: ToolCallContext, known: PolicyDecision?) -> PolicyDecision {
         var ask: PolicyDecision?
         var allow: PolicyDecision?
@@ -135,11 +142,16 @@ extension Persona {
 
     /// Every check a request must pass.
     public func requestChain(_ scope: PatternScope) -> PolicyChain {
-        PolicyChain([ScopeCheck(scope), ExpiryCheck(persona: name, expires: expires)])
+        PolicyChain([ScopeCheck(scope)] + expiryChecks)
+    }
+
+    /// A persona without an expiry date needs no check for it.
+    private var expiryChecks: [any PolicyCheck] {
+        expires == nil ? [] : [ExpiryCheck(persona: name, expires: expires)]
     }
 
     public var scopeChain: PolicyChain { visibilityChain(tools) }
 
     /// The checks a tool call must pass beyond its scope, which the catalog decides once per tool.
-    public var callTimeChain: PolicyChain { PolicyChain([ExpiryCheck(persona: name, expires: expires)]) }
+    public var callTimeChain: PolicyChain { PolicyChain(expiryChecks) }
 }

@@ -210,13 +210,14 @@ extension ShimSession {
         aliases: [String] = [], known: PolicyDecision? = nil, recorded: RecordedEntry? = nil
     ) {
         let child = children[server]
-        // Arguments are parsed only for a chain with a check that reads them.
-        let arguments = chain.readsArguments ? request.value(request.params.arguments) ?? .object(JSONObject()) : nil
-        let decision = chain.evaluate(
-            ToolCallContext(
+        let decision = chain.evaluate(known: known) {
+            // Arguments are parsed only for a chain with a check that reads them.
+            let arguments =
+                chain.readsArguments ? request.value(request.params.arguments) ?? .object(JSONObject()) : nil
+            return ToolCallContext(
                 exposedName: exposedName, server: child.name, tool: originalName, arguments: arguments, now: .now,
-                aliases: aliases),
-            known: known)
+                aliases: aliases)
+        }
         guard decision.verdict == .allow else {
             let reason =
                 decision.verdict == .ask
