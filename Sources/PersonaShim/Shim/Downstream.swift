@@ -21,6 +21,8 @@ final class Downstream {
     var stdout: LineReader
     var stderr: LineReader
     let input = OutputBuffer()
+    /// Forwards queued since its input was last written (see `ShimSession.releaseGroup`).
+    var forwardsSinceFlush = 0
     var phase: Phase = .idle
     var tools: [JSONObject] = []
     var prompts: [JSONObject] = []

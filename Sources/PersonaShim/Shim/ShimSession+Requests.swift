@@ -286,6 +286,8 @@ extension ShimSession {
                 UncommittedForward(
                     shimID: shimID, server: server, sequence: sequence, bytes: queuedFrom..<child.input.queuedTotal))
         }
+        child.forwardsSinceFlush += 1
+        if child.forwardsSinceFlush >= Self.releaseGroup { flushChild(child) }
     }
 
     /// Answers a refused request: a tool call gets a tool result with `isError` (the model reads it and can tell

@@ -384,13 +384,13 @@ public final class ShimSession {
     /// Handles buffered requests, but only while the agent keeps up with the answers: a line left in the buffer
     /// costs nothing, an answer waiting in the output queue can cost megabytes.
     func processAgentLines() {
-        var handled = 0
-        // Requests are judged in groups whose decisions share one audit write; then the group goes to the servers
-        // at once, so they work on it while the shim judges the next group.
-        defer { if handled > 0 { releaseForwards() } }
+        var handled = false
+        // What this read brought is judged first; its decisions then share one audit write, and the forwards go
+        // out. A server with a full group of forwards gets them sooner (`forward`), so it works while the shim
+        // judges the rest.
+        defer { if handled { releaseForwards() } }
         while !agentInputPaused, let event = agentReader.next() {
-            handled += 1
-            if handled % Self.releaseGroup == 0 { releaseForwards() }
+            handled = true
             switch event {
             case .line(let range):
                 handleAgentLine(agentReader.bytes, range)
@@ -408,11 +408,11 @@ public final class ShimSession {
         }
     }
 
-    /// How many messages are handled before what they produced is written out.
+    /// How many forwards a server gets at once, or answers the agent gets at once, while more are being handled.
     static let releaseGroup = 16
 
     /// Writes the staged audit records, then the forwards they cover, to the servers.
-    private func releaseForwards() {
+    func releaseForwards() {
         commitAudit()
         for child in children where !child.input.isEmpty { flushChild(child) }
     }
@@ -443,6 +443,7 @@ public final class ShimSession {
     func flushChild(_ child: Downstream) {
         guard child.stdinFD >= 0, !child.input.isEmpty else { return }
         if !uncommitted.isEmpty { commitAudit() }
+        child.forwardsSinceFlush = 0
         do {
             _ = try child.input.flush(to: child.stdinFD)
         } catch {
