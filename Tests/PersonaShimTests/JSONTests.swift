@@ -74,6 +74,26 @@ import Testing
         #expect(envelope.hasVersion)
     }
 
+    @Test(arguments: [
+        (#"{"content":[{"type":"text","text":"a \"resource\" and a resource_link"}]}"#, false),
+        (#"{"content":[{"type":"resource_link","uri":"memo://x","name":"x"}]}"#, true),
+        (
+            #"{"content":[{"type":"text","text":"t"},{"type":"resource","resource":{"uri":"memo://x","text":"y"}}]}"#,
+            true
+        ),
+        (#"{"structuredContent":{"type":"resource"},"content":[]}"#, false),
+        (#"{"messages":[{"role":"user","content":{"type":"resource","resource":{"uri":"memo://x"}}}]}"#, true),
+        (#"{"messages":[{"role":"user","content":{"type":"text","text":"resource"}}]}"#, false),
+        (#"{"contents":[{"uri":"memo://x","text":"y"}]}"#, false),
+    ])
+    func findsResourceContentInResultsWithoutLookingIntoText(_ result: String, _ expected: Bool) throws {
+        let (envelope, _) = try scan(#"{"jsonrpc":"2.0","id":1,"result":"# + result + "}")
+        #expect(envelope.resultHasResourceContent == expected)
+        #expect(throws: EnvelopeError.self) {
+            try scan(#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text",}]}}"#)
+        }
+    }
+
     @Test func classifiesNotificationsAndResponses() throws {
         #expect(try scan(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).0.kind == .notification)
         let (response, bytes) = try scan(#"{"id":12345678901234567890,"jsonrpc":"2.0","result":{}}"#)

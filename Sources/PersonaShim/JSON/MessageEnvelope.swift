@@ -16,6 +16,9 @@ public struct MessageEnvelope: Sendable {
     public var hasVersion: Bool
     /// Whether `result` is an object whose `isError` is `true` (a tool call that failed).
     public var resultIsError = false
+    /// Whether `result` holds content items of type `resource` or `resource_link` (under `content`, or under
+    /// `messages[].content`): the only places whose URIs the shim rewrites in tool and prompt results.
+    public var resultHasResourceContent = false
     /// The members of `params` the shim reads, when `params` is an object.
     public var requestParams = RequestParams()
 
@@ -77,7 +80,8 @@ extension MessageEnvelope {
                 }
                 seen |= 1 << known.rawValue
                 if known == .result {
-                    envelope.result = try scanResult(&reader, isError: &envelope.resultIsError)
+                    envelope.result = try scanResult(
+                        &reader, isError: &envelope.resultIsError, hasResources: &envelope.resultHasResourceContent)
                     return
                 }
                 reader.skipWhitespace()
@@ -139,18 +143,68 @@ extension MessageEnvelope {
     }
 
     /// Skips a `result` value, noting on the way whether it is an object with `"isError": true`.
-    private static func scanResult(_ reader: inout JSONReader, isError: inout Bool) throws(JSONSyntaxError) -> Range<
-        Int
-    > {
+    private static func scanResult(
+        _ reader: inout JSONReader, isError: inout Bool, hasResources: inout Bool
+    ) throws(JSONSyntaxError) -> Range<Int> {
         reader.skipWhitespace()
         let start = reader.index
         guard reader.peek() == UInt8(ascii: "{") else { return try reader.skipValue(depth: 1) }
         let bytes = reader.bytes
         try reader.scanObject(depth: 1) { (key, inner) throws(JSONSyntaxError) in
+            if JSONReader.equals(key, "content") || JSONReader.equals(key, "messages") {
+                try scanContent(&inner, depth: 2, found: &hasResources)
+                return
+            }
             let value = try inner.skipValue(depth: 2)
             if JSONReader.equals(key, "isError") { isError = JSONReader.equals(bytes, value, "true") }
         }
         return start..<reader.index
+    }
+
+    /// Skips (validating) content items, or messages holding them, noting an item of type `resource` or
+    /// `resource_link`. Only the items' own members are looked at; text and data inside are skipped whole.
+    private static func scanContent(_ reader: inout JSONReader, depth: Int, found: inout Bool)
+        throws(JSONSyntaxError)
+    {
+        reader.skipWhitespace()
+        switch reader.peek() {
+        case UInt8(ascii: "["):
+            guard depth < JSONReader.maximumDepth else { throw reader.fail("JSON nested too deeply") }
+            reader.index += 1
+            reader.skipWhitespace()
+            if reader.peek() == UInt8(ascii: "]") {
+                reader.index += 1
+                return
+            }
+            while true {
+                try scanContent(&reader, depth: depth + 1, found: &found)
+                reader.skipWhitespace()
+                guard let next = reader.peek() else { throw reader.fail("unterminated array") }
+                reader.index += 1
+                if next == UInt8(ascii: "]") { return }
+                guard next == UInt8(ascii: ",") else {
+                    reader.index -= 1
+                    throw reader.fail("expected ',' or ']' in an array")
+                }
+            }
+        case UInt8(ascii: "{"):
+            let bytes = reader.bytes
+            try reader.scanObject(depth: depth) { (key, inner) throws(JSONSyntaxError) in
+                if JSONReader.equals(key, "content") || JSONReader.equals(key, "messages") {
+                    try scanContent(&inner, depth: depth + 1, found: &found)
+                    return
+                }
+                let value = try inner.skipValue(depth: depth + 1)
+                if JSONReader.equals(key, "type")
+                    && (JSONReader.equals(bytes, value, #""resource""#)
+                        || JSONReader.equals(bytes, value, #""resource_link""#))
+                {
+                    found = true
+                }
+            }
+        default:
+            _ = try reader.skipValue(depth: depth)
+        }
     }
 
     /// Calls `body` with the raw key bytes (escapes resolved) and the value range of each member of the object

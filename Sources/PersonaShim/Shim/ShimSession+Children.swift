@@ -77,7 +77,10 @@ extension ShimSession {
                     data: ["uri": .string(request.exposedName)]))
             return
         }
-        if let resultRange = envelope.result, let rewritten = rewriteResult(request, child, raw, resultRange) {
+        if let resultRange = envelope.result,
+            let rewritten = rewriteResult(
+                request, child, raw, resultRange, hasResources: envelope.resultHasResourceContent)
+        {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else if !agentGone {
             do {
@@ -91,13 +94,14 @@ extension ShimSession {
 
     /// The rewritten result, or nil when the server's bytes can go to the agent as they are.
     private func rewriteResult(
-        _ request: ForwardedRequest, _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ resultRange: Range<Int>
+        _ request: ForwardedRequest, _ child: Downstream, _ raw: UnsafeRawBufferPointer, _ resultRange: Range<Int>,
+        hasResources: Bool
     ) -> JSONValue? {
         let needsURIs: Bool
         switch request.method {
         case "resources/read": needsURIs = uris.prefixed
         case "tools/call", "prompts/get":
-            needsURIs = uris.prefixed && contains(raw, resultRange, #""resource"#)
+            needsURIs = uris.prefixed && hasResources
         default: needsURIs = false
         }
         // Results gained nothing an older agent must not see after 2025-06-18, so only older agents, and only
