@@ -28,7 +28,7 @@ struct BenchOptions {
           --rounds N       rounds per setup (default 7); medians are over rounds
           --calls N        sequential tools/call requests per session (default 5000)
           --pipelined N    pipelined tools/call requests per session (default 20000)
-          --fsync          also compare the audit's plain append with fsync per record
+          --fsync          also compare the audit's plain append with fdatasync after every audit write
           --million        also make 1,000,000 calls through shim ×3, sampling its RSS every 100,000
           --only A,B       run only these setups (direct, relay, shim, shim3, shim5)
           --json FILE      write every raw figure to FILE
