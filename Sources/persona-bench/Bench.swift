@@ -135,7 +135,7 @@ struct Run {
         plan.warmup = min(plan.warmup, 20)
         let section = try Sections.durability(workspace: workspace, plan: plan, rounds: options.rounds)
         durability = section
-        print("\n== audit durability: shim (one server), plain append vs fdatasync per audit write (each write holds a group of records) ==")
+        print("\n== audit durability: shim (one server), plain append vs fdatasync after every audit write ==")
         print("(\(plan.calls) sequential and \(plan.pipelined) pipelined calls per session; two records per call)")
         let report = Report(
             setups: section.setups.map { ($0.id, $0.label) }, sessions: section.sessions, reference: "auditAppend",
