@@ -38,6 +38,23 @@ private final class TestPipe: Sendable {
     }
 }
 
+/// Writes `bytes` (one line, larger than a pipe holds) into `pipe` from another thread and reads it into `reader`.
+private func readLine(_ bytes: [UInt8], through pipe: TestPipe, into reader: LineReader) throws -> Range<Int> {
+    let target = pipe.writeFD
+    let writer = Thread {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(target, $0.baseAddress, $0.count) }
+            if written > 0 { offset += written } else { usleep(1000) }
+        }
+    }
+    writer.start()
+    while true {
+        if case .wouldBlock = try reader.fill(from: pipe.readFD) { usleep(1000) }
+        if case .line(let range)? = reader.next() { return range }
+    }
+}
+
 @Suite struct OutputBufferTests {
     @Test func withdrawTakesBackOnlyTheNamedBytes() throws {
         let buffer = OutputBuffer()
@@ -70,22 +87,7 @@ private final class TestPipe: Sendable {
         let source = try TestPipe()
         let reader = LineReader(limit: 1 << 24)
         let body = #"{"jsonrpc":"2.0","id":7,"result":{"text":""# + String(repeating: "x", count: 300_000) + #""}}"#
-        let bytes = Array((body + "\n").utf8)
-        let target = source.writeFD
-        let writer = Thread {
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { write(target, $0.baseAddress, $0.count) }
-                if written > 0 { offset += written } else { usleep(1000) }
-            }
-        }
-        writer.start()
-        var line: Range<Int>?
-        while line == nil {
-            if case .wouldBlock = try reader.fill(from: source.readFD) { usleep(1000) }
-            if case .line(let range)? = reader.next() { line = range }
-        }
-        let range = try #require(line)
+        let range = try readLine(Array((body + "\n").utf8), through: source, into: reader)
         let idRange = try #require(MessageEnvelope.scan(reader.bytes, range: range).id)
         let sink = try TestPipe()
         let output = OutputBuffer()
@@ -110,23 +112,12 @@ private final class TestPipe: Sendable {
         let source = try TestPipe()
         let reader = LineReader(limit: 1 << 24)
         #expect(!reader.holdsSpareMemory)
-        let bytes = Array(String(repeating: "y", count: 600_000).utf8) + [0x0A]
-        let target = source.writeFD
-        let writer = Thread {
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { write(target, $0.baseAddress, $0.count) }
-                if written > 0 { offset += written } else { usleep(1000) }
-            }
-        }
-        writer.start()
-        var line: Range<Int>?
-        while line == nil {
-            if case .wouldBlock = try reader.fill(from: source.readFD) { usleep(1000) }
-            if case .line(let range)? = reader.next() { line = range }
-        }
-        #expect(line?.count == 600_000)
+        let line = try readLine(
+            Array(String(repeating: "y", count: 600_000).utf8) + [0x0A], through: source, into: reader)
+        #expect(line.count == 600_000)
         #expect(reader.holdsSpareMemory, "the buffer grown for the line is kept while empty")
+        reader.trim()
+        #expect(reader.holdsSpareMemory, "a buffer used since the last trim period is kept one more")
         reader.trim()
         #expect(!reader.holdsSpareMemory)
     }

@@ -50,11 +50,15 @@ final class LineReader {
     /// Whether the buffer is empty but still as large as an earlier big message made it (see `trim`).
     var holdsSpareMemory: Bool { start == end && capacity > 4 * Self.chunk && !isLent }
 
-    /// Gives back what a large message grew. The session calls it once the buffer has been empty for a while: a
-    /// server that answers with one large result often sends another, and a kept buffer takes it without first
-    /// faulting in and zeroing every page again.
+    /// Whether the buffer held more than small messages need since the last `trim` call.
+    private var grewSinceTrim = false
+
+    /// Gives back what a large message grew, once a whole trim period has passed without another large one: the
+    /// session calls it periodically (small messages alone do not keep the memory). A server that answers with one large result often sends another, and a kept buffer takes it
+    /// without first faulting in and zeroing every page again.
     func trim() {
-        guard holdsSpareMemory else { return }
+        defer { grewSinceTrim = false }
+        guard holdsSpareMemory, !grewSinceTrim else { return }
         free(base)
         base = malloc(Self.chunk)!
         capacity = Self.chunk
@@ -70,6 +74,7 @@ final class LineReader {
         if count == 0 { return .endOfFile }
         lastReadWasShort = count < capacity - end
         end += count
+        if end > 4 * Self.chunk { grewSinceTrim = true }
         return .data
     }
 

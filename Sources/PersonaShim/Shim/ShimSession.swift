@@ -188,7 +188,8 @@ public final class ShimSession {
     /// How long an outcome record may wait to share a write with the next decision.
     static let auditBatchWindow: UInt64 = 50_000_000
 
-    /// How long a reader keeps the memory a large message grew once it is empty.
+    /// How often readers that grew for a large message are offered a trim; one that read nothing for a whole
+    /// period gives the memory back.
     static let readerTrimDelay: UInt64 = 1_000_000_000
 
     func trimReaders() {
