@@ -77,6 +77,39 @@ extension EndToEnd {
             #expect(text?.utf8.count == size)
         }
 
+        @Test func largeAndSmallAnswersInterleavedFromOneServerAllArriveWhole() throws {
+            // A large answer is written from the buffer it arrived in while smaller ones queue behind it.
+            let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__blob", "fx__echo"])
+            try shim.initialize()
+            let size = 2 * 1024 * 1024
+            var lines: [String] = []
+            for round in 0..<3 {
+                lines.append(
+                    #"{"jsonrpc":"2.0","id":\#(round * 10),"method":"tools/call","params":{"name":"fx__blob","arguments":{"bytes":\#(size)}}}"#
+                )
+                for offset in 1...2 {
+                    lines.append(
+                        #"{"jsonrpc":"2.0","id":\#(round * 10 + offset),"method":"tools/call","params":{"name":"fx__echo","arguments":{"i":\#(round * 10 + offset)}}}"#
+                    )
+                }
+            }
+            try shim.client.send(lines.joined(separator: "\n"))
+            var seen: [Int] = []
+            for _ in 0..<9 {
+                let message = try #require(shim.client.readMessage(timeout: 20))
+                let id = try #require(message["id"]?.intValue)
+                let text = message["result"]?["content"]?[0]?["text"]?.stringValue ?? ""
+                if id % 10 == 0 {
+                    #expect(text.utf8.count == size, "blob \(id)")
+                } else {
+                    #expect(text == #"{"i":\#(id)}"#)
+                }
+                seen.append(id)
+            }
+            // One server answers in order, and the shim keeps that order.
+            #expect(seen == [0, 1, 2, 10, 11, 12, 20, 21, 22])
+        }
+
         @Test(arguments: [
             ("2024-11-05", "2024-11-05"), ("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"),
             ("2025-11-25", "2025-11-25"), ("1999-01-01", "2025-11-25"),
