@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The members of a request's `params` the shim reads, found while the envelope is scanned (one pass over the
 /// message), together with any key written twice in `params` or in the `_meta` and `ref` objects in it: readers
 /// disagree on which occurrence wins, so the shim could judge one tool name while the server runs another.

@@ -35,13 +35,13 @@ extension ShimSession {
             return refuseParams(request, "\(request.method) params.arguments is not acceptable: \(error.message)")
         }
         let index = subject == .tool ? catalog.index(named: name) : promptCatalog.index(named: name)
-        guard let index, let recorded = recordedEntry(subject, index, method: request.method), recorded.isVisible
-        else {
+        let recorded = index.flatMap { recordedEntry(subject, $0, method: request.method) }
+        guard let recorded, recorded.isVisible else {
             let kind = subject == .tool ? "tool" : "prompt"
-            let entry = index.flatMap { recordedEntry(subject, $0, method: request.method) }
             recordDecision(
-                subject, name, server: entry?.server, decision: "deny", rule: entry?.known.rule ?? "unknown-\(kind)",
-                reason: entry?.known.reason ?? "no server offers a \(kind) named \(name)", argsDigest: argsDigest)
+                subject, name, server: recorded?.server, decision: "deny",
+                rule: recorded?.known?.rule ?? "unknown-\(kind)",
+                reason: recorded?.known?.reason ?? "no server offers a \(kind) named \(name)", argsDigest: argsDigest)
             return sendToAgent(
                 Message.error(
                     id: request.id, code: JSONRPCError.invalidParams, message: "Unknown \(kind): \(name)"))
@@ -61,13 +61,12 @@ extension ShimSession {
             if index < entries.count, let recorded = entries[index] { return recorded }
             guard index < catalog.entries.count else { return nil }
             let entry = catalog.entries[index]
+            var originalName: [UInt8] = []
+            JSONWriter.appendString(entry.tool, to: &originalName)
             let recorded = RecordedEntry(
-                server: entry.server, method: method, subject: subject, name: entry.exposedName, scope: entry.scope)
-            recorded.serverIndex = children.firstIndex { $0.name == entry.server } ?? 0
-            recorded.tool = entry.tool
-            recorded.known = entry.scope
-            recorded.aliases = entry.naturalName == entry.exposedName ? [] : [entry.naturalName]
-            JSONWriter.appendString(entry.tool, to: &recorded.originalName)
+                server: entry.server, serverIndex: indexOfServer(entry.server), method: method, subject: subject,
+                name: entry.exposedName, tool: entry.tool, originalName: originalName, known: entry.scope,
+                aliases: entry.naturalName == entry.exposedName ? [] : [entry.naturalName])
             if entries.count <= index { entries += Array(repeating: nil, count: index + 1 - entries.count) }
             entries[index] = recorded
             return recorded
@@ -243,7 +242,8 @@ extension ShimSession {
         let entry =
             recorded
             ?? RecordedEntry(
-                server: child.name, method: request.method, subject: subject, name: exposedName, scope: nil)
+                server: child.name, serverIndex: server, method: request.method, subject: subject, name: exposedName,
+                tool: originalName)
         let sequence =
             audited
             ? audit.stage("call.decision") { record in
@@ -269,9 +269,7 @@ extension ShimSession {
             progressRoutes[token] = (Array(request.raw[tokenRange]), shimID)
             replacements.append((tokenRange, JSONWriter.integerText(token)))
         }
-        if replacements[0].0.lowerBound > replacements[1].0.lowerBound || replacements.count > 2 {
-            replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
-        }
+        replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
         let deadline = now + nanoseconds(persona.timeouts.callSeconds)
         pending[shimID] = .forward(
             ForwardedRequest(
