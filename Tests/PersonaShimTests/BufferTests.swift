@@ -91,8 +91,7 @@ private func readLine(_ bytes: [UInt8], through pipe: TestPipe, into reader: Lin
         let idRange = try #require(MessageEnvelope.scan(reader.bytes, range: range).id)
         let sink = try TestPipe()
         let output = OutputBuffer()
-        try output.sendLine(
-            from: reader, range: range, replacing: [(idRange, Array(#""agent-7""#.utf8))], to: sink.writeFD)
+        output.sendLine(from: reader, range: range, replacing: [(idRange, Array(#""agent-7""#.utf8))])
         #expect(reader.isLent)
         #expect(try reader.fill(from: source.readFD) == .wouldBlock)
         output.append(Array("after\n".utf8))

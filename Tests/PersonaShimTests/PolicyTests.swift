@@ -20,8 +20,8 @@ import Testing
         section: "tools",
         allow: [Glob("crm__*"), Glob("billing__*")], deny: [Glob("billing__adjust_balance"), Glob("billing__refund")])
 
-    func context(_ name: String, now: Instant = .now) -> ToolCallContext {
-        ToolCallContext(exposedName: name, server: "s", tool: "t", arguments: nil, now: now)
+    func context(_ name: String, now: Instant = .now) -> PolicyRequest {
+        PolicyRequest(PolicySubject(kind: .tool, exposedName: name, server: "s", name: "t"), now: now)
     }
 
     @Test func denyBeatsAllowWhateverTheOrder() {
@@ -44,7 +44,7 @@ import Testing
     }
 
     struct AlwaysAsk: PolicyCheck {
-        func evaluate(_ call: ToolCallContext) -> PolicyDecision? { PolicyDecision(.ask, rule: "ask", reason: "r") }
+        func evaluate(_ request: PolicyRequest) -> PolicyDecision? { PolicyDecision(.ask, rule: "ask", reason: "r") }
     }
 
     @Test func askBeatsAllowButNotDeny() {
@@ -64,7 +64,7 @@ import Testing
     @Test func aKnownDecisionCombinesWithTheChainAndTheContextIsMadeOnlyWhenNeeded() throws {
         let allow = PolicyDecision(.allow, rule: "tools.allow", reason: "scope")
         var made = 0
-        func make(_ now: Instant) -> () -> ToolCallContext {
+        func make(_ now: Instant) -> () -> PolicyRequest {
             {
                 made += 1; return context("x", now: now)
             }

@@ -53,7 +53,7 @@ public struct ToolCatalog: Sendable {
     public init() {}
 
     /// Builds the catalog from each server's tool definitions.
-    public init(servers: [(name: String, tools: [JSONObject])], scope: PolicyChain) {
+    public init(servers: [(name: String, tools: [JSONObject])], kind: PolicySubject.Kind = .tool, scope: PolicyChain) {
         for (server, tools) in servers {
             var seenTools: Set<String> = []
             for definition in tools {
@@ -69,10 +69,10 @@ public struct ToolCatalog: Sendable {
                 }
                 var exposed = definition
                 exposed["name"] = .string(name)
-                let decision = scope.evaluate(
-                    ToolCallContext(
-                        exposedName: name, server: server, tool: tool, arguments: nil, now: .distantPast,
-                        aliases: natural == name ? [] : [natural]))
+                let subject = PolicySubject(
+                    kind: kind, exposedName: name, server: server, name: tool, aliases: natural == name ? [] : [natural]
+                )
+                let decision = scope.evaluate(PolicyRequest(subject, now: .distantPast))
                 indexByName[name] = entries.count
                 entries.append(
                     Entry(

@@ -244,13 +244,10 @@ final class OutputBuffer {
         append(byte: 0x0A)
     }
 
-    /// Sends a line of `reader`'s buffer with some ranges replaced. A large line goes out with `writev` straight
-    /// from the reader when nothing is queued before it, and what the descriptor does not take now stays in the
-    /// reader, which is lent to this buffer (it reads nothing more) until the line is written: the message is
-    /// never copied in user space. Small lines are better queued and sent together.
-    func sendLine(
-        from reader: LineReader, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])], to fd: Int32
-    ) throws(SystemError) {
+    /// Queues a line of `reader`'s buffer with some ranges replaced. A large line, when nothing is queued before
+    /// it, is not copied: the reader is lent to this buffer (it reads nothing more) until `flush` has written the
+    /// line with `writev` straight from it. Small lines are better copied and sent together.
+    func sendLine(from reader: LineReader, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])]) {
         let bytes = reader.bytes
         guard isEmpty, range.count >= 256 * 1024 else {
             return appendLine(bytes, range: range, replacing: replacements)
@@ -278,7 +275,6 @@ final class OutputBuffer {
         lent = LentMessage(
             lender: reader, replacements: storage, pieces: pieces.filter { $0.count > 0 },
             remaining: pieces.reduce(0) { $0 + $1.count })
-        _ = try flushLent(to: fd)
     }
 
     /// Writes what the descriptor takes of the lent message; true once all of it is written.

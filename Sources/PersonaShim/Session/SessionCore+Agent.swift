@@ -3,7 +3,7 @@
 #endif
 
 /// Messages from the agent: dispatch, the handshake, notifications, and answers to requests the shim relayed.
-extension ShimSession {
+extension SessionCore {
     func handleAgentLine(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) {
         let envelope: MessageEnvelope
         do {
@@ -27,6 +27,15 @@ extension ShimSession {
         case .notification: handleAgentNotification(raw, envelope)
         case .response: handleAgentResponse(raw, envelope, range)
         }
+    }
+
+    /// A line longer than the shim accepts was discarded unread: the agent hears so (its id cannot be known).
+    func agentLineTooLong(_ bytes: Int, limit: Int) {
+        logger.warning("discarded a message of \(bytes) bytes from the agent (the limit is \(limit) bytes)")
+        sendToAgent(
+            Message.error(
+                id: [UInt8]?.none, code: JSONRPCError.invalidRequest,
+                message: "Message of \(bytes) bytes exceeds persona-shim's limit of \(limit) bytes and was discarded"))
     }
 
     /// Whether the shim serves `method` (anything else is `-32601` at once), and whether its answer depends on
@@ -102,9 +111,8 @@ extension ShimSession {
             else { return }
             cancelAgentRequest(Array(raw[requestRange]), reason: paramsMember(raw, params, "reason"))
         case "notifications/roots/list_changed":
-            for child in children
-            where serverClientCapabilities["roots"] != nil && (child.phase == .listing || child.phase == .ready) {
-                child.input.append(Message.notification(method: "notifications/roots/list_changed", params: nil))
+            for server in servers where serverClientCapabilities["roots"] != nil && server.isConnected {
+                server.input.append(Message.notification(method: "notifications/roots/list_changed", params: nil))
             }
         default:
             break
@@ -114,14 +122,14 @@ extension ShimSession {
     /// The agent answered a request a server sent through the shim: pass it back under the server's own id.
     private func handleAgentResponse(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
         guard let idRange = envelope.id, let id = JSONReader.integer(raw, idRange),
-            let request = agentBound.removeValue(forKey: id)
+            let request = routes.agentBound.removeValue(forKey: id)
         else {
             logger.debug("ignored a response from the agent to a request nobody is waiting for")
             return
         }
-        let child = children[request.server]
-        guard child.phase == .ready || child.phase == .listing else { return }
-        child.input.appendLine(raw, range: range, replacing: [(idRange, request.childID)])
+        let server = servers[request.server]
+        guard server.isConnected else { return }
+        server.input.appendLine(raw, range: range, replacing: [(idRange, request.serverID)])
     }
 
     private func paramsMember(_ raw: UnsafeRawBufferPointer, _ params: Range<Int>, _ name: String) -> JSONValue? {
@@ -138,16 +146,12 @@ extension ShimSession {
                 return bytes[id].elementsEqual(agentID)
             }
         }
-        fanOuts = fanOuts.filter { $0.value.agentID != agentID }
-        let matches = pending.compactMap { entry -> (Int, ForwardedRequest)? in
-            if case .forward(let request) = entry.value, request.agentID == agentID { return (entry.key, request) }
-            return nil
-        }
-        for (shimID, request) in matches {
-            finishRequest(shimID)
+        routes.fanOuts = routes.fanOuts.filter { $0.value.agentID != agentID }
+        for (shimID, request) in routes.forwards(where: { $0.agentID == agentID }) {
+            routes.finish(shimID)
             var cancel = JSONObject([("requestId", .integer(shimID))])
             if let reason { cancel["reason"] = reason }
-            children[request.server].input.append(
+            servers[request.server].input.append(
                 Message.notification(method: "notifications/cancelled", params: .object(cancel)))
             recordOutcome(request, outcome: "cancelled")
         }
@@ -167,6 +171,7 @@ extension ShimSession {
         agentProtocolVersion = MCPProtocol.negotiate(params?["protocolVersion"]?.stringValue)
         downgrade = VersionDowngrade(version: agentProtocolVersion)
         agentCapabilities = params?["capabilities"]?.objectValue ?? JSONObject()
+        // Self-reported: recorded as the agent's claim, never used for a decision.
         if let clientInfo = params?["clientInfo"], let name = clientInfo["name"]?.stringValue {
             audit.agent = AgentIdentity(name: name, version: clientInfo["version"]?.stringValue, source: "clientInfo")
         } else {
@@ -182,11 +187,11 @@ extension ShimSession {
     /// because the capabilities the shim advertises are the union of theirs.
     func answerInitializeIfReady() {
         guard let id = pendingInitializeID else { return }
-        let deadlinePassed = startupDeadline.map { monotonicNow() >= $0 } ?? false
-        guard children.allSatisfy(\.hasAnsweredInitialize) || deadlinePassed else { return }
+        let deadlinePassed = startupDeadline.map { now >= $0 } ?? false
+        guard servers.allSatisfy(\.hasAnsweredInitialize) || deadlinePassed else { return }
         pendingInitializeID = nil
         var capabilities = JSONObject([("tools", ["listChanged": true])])
-        let live = children.filter { $0.phase == .listing || $0.phase == .ready }
+        let live = servers.filter(\.isConnected)
         func anyOffers(_ key: String) -> Bool { live.contains { $0.capabilities[key] != nil } }
         if anyOffers("prompts") && !persona.prompts.allow.isEmpty {
             capabilities["prompts"] = ["listChanged": true]
@@ -220,43 +225,5 @@ extension ShimSession {
         for line in lines {
             line.withUnsafeBytes { handleAgentLine($0, 0..<line.count) }
         }
-    }
-}
-
-/// One request from the agent, with its bytes, for the handlers that route it.
-struct AgentRequest {
-    let raw: UnsafeRawBufferPointer
-    let envelope: MessageEnvelope
-    let range: Range<Int>
-    let params: RequestParams
-
-    init(raw: UnsafeRawBufferPointer, envelope: MessageEnvelope, range: Range<Int>) {
-        self.raw = raw
-        self.envelope = envelope
-        self.range = range
-        self.params = envelope.requestParams
-    }
-
-    var id: [UInt8] { Array(raw[envelope.id!]) }
-    var method: String { envelope.method! }
-
-    func value(_ range: Range<Int>?) -> JSONValue? { range.flatMap { try? JSONValue.parse(raw, range: $0) } }
-
-    /// The string at `range`, if it is one.
-    func string(_ range: Range<Int>?) -> String? {
-        guard let range, raw[range.lowerBound] == UInt8(ascii: "\"") else { return nil }
-        var reader = JSONReader(raw, range: range)
-        return try? reader.parseString()
-    }
-
-    /// Lists come back as one complete page, so any cursor is one the shim never issued.
-    func rejectCursor(_ session: ShimSession) -> Bool {
-        guard params.cursor == nil else {
-            session.sendToAgent(
-                Message.error(
-                    id: id, code: JSONRPCError.invalidParams, message: "Invalid cursor: lists are one complete page"))
-            return false
-        }
-        return true
     }
 }

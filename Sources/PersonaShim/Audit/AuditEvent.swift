@@ -1,0 +1,44 @@
+/// Every kind of record the shim writes. One enum, so that a reader finds them all in one place and a typo
+/// cannot make a new kind of record.
+enum AuditEvent {
+    case sessionStart, sessionEnd
+    /// A decision on an agent's request (write-ahead: on file before the request can reach a server).
+    case callDecision
+    /// How a forwarded request ended.
+    case callOutcome
+    /// A decision on a server's request to the agent (write-ahead too).
+    case serverRequest
+    case serverStart, serverReady, serverFailed, serverExit, serverRestart
+
+    var name: StaticString {
+        switch self {
+        case .sessionStart: "session.start"
+        case .sessionEnd: "session.end"
+        case .callDecision: "call.decision"
+        case .callOutcome: "call.outcome"
+        case .serverRequest: "server.request"
+        // The audit format predates the one word "server" in the code; readers of old files rely on these.
+        case .serverStart: "child.start"
+        case .serverReady: "child.ready"
+        case .serverFailed: "child.failed"
+        case .serverExit: "child.exit"
+        case .serverRestart: "child.restart"
+        }
+    }
+}
+
+extension AuditLog {
+    /// Stages one record; it is written with the next write.
+    @discardableResult
+    func stage(_ event: AuditEvent, _ fields: (inout AuditFields) -> Void) -> Int {
+        stage(event.name, fields)
+    }
+
+    /// Stages one record and writes it, with every record before it, before returning.
+    func record(_ event: AuditEvent, _ fields: [(String, JSONValue)]) throws(AuditError) {
+        stage(event.name) { record in
+            for (key, value) in fields { record.add(named: key, value) }
+        }
+        try flush()
+    }
+}

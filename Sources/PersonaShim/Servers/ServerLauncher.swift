@@ -1,0 +1,36 @@
+/// Starts a server's process: resolves its command on the PATH it will see, builds its environment, spawns it.
+struct ServerLauncher {
+    let selfExecutable: String
+    let environment: [String: String]
+    let lineLimit: Int
+
+    enum Outcome {
+        case started(ServerProcess, command: String)
+        case failed(reason: String)
+    }
+
+    func launch(_ spec: ServerSpec, index: Int) -> Outcome {
+        var command = spec.command
+        if command.executable == "persona-shim" { command.executable = selfExecutable }
+        let environment = ChildEnvironment.build(parent: environment, declared: command.environment)
+        let searchPath = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        guard
+            let resolved = ExecutableResolver.resolve(
+                command.executable, searchPath: searchPath, workingDirectory: command.workingDirectory)
+        else {
+            return .failed(
+                reason:
+                    "could not find the command \"\(command.executable)\" (searched PATH \(searchPath)); check the server's \"command\""
+            )
+        }
+        command.executable = resolved
+        do {
+            let spawned = try ChildSpawner.spawn(command, environment: environment)
+            return .started(
+                ServerProcess(server: index, name: spec.name, spawned: spawned, lineLimit: lineLimit), command: resolved
+            )
+        } catch {
+            return .failed(reason: error.description)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import CPersonaShim
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Messages from servers, and their answers to what the agent asked.
+extension SessionCore {
+    /// One line from server `index`, in `reader`'s buffer. A large answer may be lent to the agent's output
+    /// straight from that buffer (the reader then reads nothing more until it is written).
+    func handleServerLine(_ index: Int, from reader: LineReader, _ range: Range<Int>) {
+        let server = servers[index]
+        let raw = reader.bytes
+        let envelope: MessageEnvelope
+        do {
+            envelope = try MessageEnvelope.scan(raw, range: range)
+        } catch {
+            let preview = String(decoding: raw[range.prefix(80)], as: UTF8.self)
+            logger.warning(
+                "[\(server.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
+            return
+        }
+        switch envelope.kind {
+        case .response: handleServerResponse(server, reader, envelope, range)
+        case .request: handleServerRequest(server, raw, envelope, range)
+        case .notification: handleServerNotification(server, raw, envelope, range)
+        }
+    }
+
+    private func handleServerResponse(
+        _ server: Server, _ reader: LineReader, _ envelope: MessageEnvelope, _ range: Range<Int>
+    ) {
+        let raw = reader.bytes
+        guard let idRange = envelope.id, let id = JSONReader.integer(raw, idRange),
+            let request = routes.pending[id], request.server == server.index
+        else {
+            // Late (cancelled, timed out) or forged: no one is waiting for it.
+            logger.debug("[\(server.name)] dropped a response nobody is waiting for")
+            return
+        }
+        switch request {
+        case .initialize:
+            routes.pending[id] = nil
+            serverInitialized(server, raw, envelope)
+        case .list(_, let key, let page, let generation):
+            routes.pending[id] = nil
+            guard generation == server.listGeneration[key] else { return }
+            serverListPage(server, raw, envelope, key: key, page: page)
+        case .fanOutPage(let fanOutID, _, let page):
+            routes.pending[id] = nil
+            serverFanOutPage(server, raw, envelope, fanOutID: fanOutID, page: page)
+        case .internalRequest:
+            routes.pending[id] = nil
+        case .forward(let forwarded):
+            routes.finish(id)
+            completeForwarded(forwarded, server, reader, envelope, range, idRange: idRange)
+        }
+    }
+
+    /// Passes a server's answer back to the agent: by bytes with only the id replaced, unless its content
+    /// must change (resource URIs to expose, or fields the agent's protocol revision does not know).
+    private func completeForwarded(
+        _ request: ForwardedRequest, _ server: Server, _ reader: LineReader, _ envelope: MessageEnvelope,
+        _ range: Range<Int>, idRange: Range<Int>
+    ) {
+        let raw = reader.bytes
+        var outcome = "ok"
+        var errorCode: [UInt8]?
+        if let error = envelope.error {
+            outcome = "protocol_error"
+            errorCode = MessageEnvelope.members(raw, object: error, named: ["code"])[0].map { Array(raw[$0]) }
+        } else if envelope.resultIsError {
+            outcome = "tool_error"
+        }
+        recordOutcome(request, outcome: outcome, errorCode: errorCode)
+        if request.subject == .resource, let errorCode,
+            errorCode.elementsEqual(String(JSONRPCError.resourceNotFound).utf8)
+        {
+            // A server's own "not found" wording must not tell a missing resource from a hidden one.
+            sendToAgent(
+                Message.error(
+                    id: request.agentID, code: JSONRPCError.resourceNotFound, message: "Resource not found",
+                    data: ["uri": .string(request.exposedName)]))
+            return
+        }
+        var rewritten = envelope.result.flatMap {
+            rewriteResult(request, server, raw, $0, hasResources: envelope.resultHasResourceContent)
+        }
+        if policy.judgesResponses, let resultRange = envelope.result {
+            // Response phase. A result that cannot be read cannot be judged, so it does not go back.
+            guard let result = rewritten ?? (try? JSONValue.parse(raw, range: resultRange)) else {
+                return refuse(
+                    request.agentID, request.subject,
+                    "persona-shim withheld the answer of \(server.name) to \(request.exposedName): it is not valid JSON, so the persona's checks could not read it.",
+                    code: JSONRPCError.requestFailed)
+            }
+            let subject = PolicySubject(
+                kind: request.subject.policyKind, exposedName: request.exposedName, server: server.name,
+                name: request.exposedName)
+            switch policy.judgeResponse(subject, result: result) {
+            case .pass: break
+            case .rewrite(let value): rewritten = value
+            case .refuse(let decision):
+                return refuse(
+                    request.agentID, request.subject,
+                    "persona-shim withheld the answer to \(request.exposedName) under the persona \"\(persona.name)\": \(decision.reason) (rule \(decision.rule)).",
+                    code: JSONRPCError.requestFailed)
+            }
+        }
+        if let rewritten {
+            sendToAgent(Message.response(id: request.agentID, result: rewritten))
+        } else if !agentGone {
+            agentOutput.sendLine(from: reader, range: range, replacing: [(idRange, request.agentID)])
+        }
+    }
+
+    /// The rewritten result, or nil when the server's bytes can go to the agent as they are.
+    private func rewriteResult(
+        _ request: ForwardedRequest, _ server: Server, _ raw: UnsafeRawBufferPointer, _ resultRange: Range<Int>,
+        hasResources: Bool
+    ) -> JSONValue? {
+        let needsURIs: Bool
+        switch request.method {
+        case "resources/read": needsURIs = uris.prefixed
+        case "tools/call", "prompts/get":
+            needsURIs = uris.prefixed && hasResources
+        default: needsURIs = false
+        }
+        // Results gained nothing an older agent must not see after 2025-06-18, so only older agents, and only
+        // results that hold such content, are rewritten; everything else goes through as the server's bytes.
+        let needsDowngrade =
+            (request.method == "tools/call" || request.method == "prompts/get") && downgrade.rewritesResults
+            && VersionDowngrade.resultMarkers.contains { contains(raw, resultRange, $0) }
+        guard needsURIs || needsDowngrade, var result = try? JSONValue.parse(raw, range: resultRange) else {
+            return nil
+        }
+        switch request.method {
+        case "resources/read":
+            if case .object(var object) = result, case .array(let contents)? = object["contents"] {
+                object["contents"] = .array(
+                    contents.map { item in
+                        guard case .object(var item) = item, let uri = item["uri"]?.stringValue else { return item }
+                        item["uri"] = .string(uris.expose(uri, server: server.index))
+                        return .object(item)
+                    })
+                result = .object(object)
+            }
+        case "tools/call":
+            result = downgrade.toolResult(uris.exposeContent(result, server: server.index))
+        default:
+            result = downgrade.promptResult(uris.exposeContent(result, server: server.index))
+        }
+        return result
+    }
+
+    private func contains(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, _ needle: String) -> Bool {
+        let bytes = Array(needle.utf8)
+        return bytes.withUnsafeBytes { needleBytes in
+            ps_memmem(raw.baseAddress! + range.lowerBound, range.count, needleBytes.baseAddress!, bytes.count) != nil
+        }
+    }
+
+    private func serverFanOutPage(
+        _ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, fanOutID: Int, page: Int
+    ) {
+        guard var fanOut = routes.fanOuts[fanOutID] else { return }
+        let result = envelope.result.flatMap { try? JSONValue.parse(raw, range: $0) }
+        let items = result?[fanOut.key]?.arrayValue?.compactMap(\.objectValue) ?? []
+        fanOut.items[server.index, default: []].append(contentsOf: items)
+        if let cursor = result?["nextCursor"]?.stringValue, page + 1 < Self.maximumPages {
+            routes.fanOuts[fanOutID] = fanOut
+            requestFanOutPage(fanOutID, server: server.index, cursor: cursor, page: page + 1)
+            return
+        }
+        fanOut.waiting.remove(server.index)
+        routes.fanOuts[fanOutID] = fanOut
+        completeFanOutIfDone(fanOutID)
+    }
+}

@@ -1,0 +1,214 @@
+/// Servers coming and going, as the core sees it: the session start, each server's handshake and listings,
+/// failures, exits and restarts. The shell starts and stops processes when asked (`SessionAction`) and reports
+/// back with `serverStarted`, `serverFailedToStart`, `serverExited` and `serverDisconnected`.
+extension SessionCore {
+    static let maximumPages = 1000
+
+    /// Records the session start and asks for every server; they initialize concurrently.
+    func startSession() {
+        guard !sessionStarted else { return }
+        sessionStarted = true
+        // Informational: if it cannot be written, every decision after it cannot be either, and those refuse.
+        do {
+            try audit.record(
+                .sessionStart,
+                [
+                    ("personaDigest", .string(persona.digest)),
+                    ("personaFile", persona.sourcePath.map(JSONValue.string) ?? .null),
+                    ("servers", .array(servers.map { .string($0.name) })),
+                    ("pid", .integer(configuration.processID)), ("version", .string(configuration.version)),
+                    ("protocolVersion", .string(agentProtocolVersion)),
+                ])
+        } catch {
+            logger.error("\(error). Requests will be refused until the audit file can be written.")
+        }
+        // Offer servers only what the agent can do and the persona allows.
+        for (capability, allowed) in [
+            ("sampling", persona.serverRequests.sampling), ("elicitation", persona.serverRequests.elicitation),
+            ("roots", persona.serverRequests.roots),
+        ] where allowed {
+            if let value = agentCapabilities[capability] { serverClientCapabilities[capability] = value }
+        }
+        startupDeadline = now + nanoseconds(persona.timeouts.initializeSeconds) + 100_000_000
+        for server in servers { perform(.start(server: server.index)) }
+        checkStartupComplete()
+    }
+
+    /// The shell started server `index`'s process (`pid`, running `command`): begin its handshake.
+    func serverStarted(_ index: Int, pid: Int32, command: String) {
+        let server = servers[index]
+        server.isRunning = true
+        server.inputOpen = true
+        server.startedAt = now
+        server.phase = .initializing
+        recordLifecycle(
+            .serverStart,
+            [("server", .string(server.name)), ("pid", .integer(Int(pid))), ("command", .string(command))])
+        let id = routes.allocateID()
+        routes.pending[id] = .initialize(server: index)
+        let params: JSONValue = [
+            "protocolVersion": .string(agentProtocolVersion),
+            "capabilities": .object(serverClientCapabilities),
+            "clientInfo": ["name": "persona-shim", "version": .string(configuration.version)],
+        ]
+        server.input.append(Message.request(id: id, method: "initialize", params: params))
+        initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
+    }
+
+    /// The shell could not start server `index` (no such command, spawn failed): restarting cannot help.
+    func serverFailedToStart(_ index: Int, reason: String) {
+        serverFailed(servers[index], reason: reason, restartable: false)
+    }
+
+    func serverInitialized(_ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
+        guard let resultRange = envelope.result, let result = try? JSONValue.parse(raw, range: resultRange) else {
+            let message = envelope.error.flatMap { try? JSONValue.parse(raw, range: $0) }?["message"]?.stringValue
+            serverFailed(server, reason: "refused initialize: \(message ?? "no reason given")", restartable: false)
+            return
+        }
+        let version = result["protocolVersion"]?.stringValue
+        guard let version, MCPProtocol.supportedVersions.contains(version) else {
+            serverFailed(
+                server, reason: "answered initialize with unsupported protocol version \(version ?? "none")",
+                restartable: false)
+            return
+        }
+        server.protocolVersion = version
+        server.serverInfo = result["serverInfo"]
+        server.capabilities = result["capabilities"]?.objectValue ?? JSONObject()
+        server.input.append(Message.notification(method: "notifications/initialized", params: nil))
+        server.phase = .listing
+        server.listsPending = 0
+        if server.capabilities["tools"] != nil {
+            server.listsPending += 1
+            requestListPage(server, key: "tools", cursor: nil, page: 0)
+        }
+        if server.capabilities["prompts"] != nil && !persona.prompts.allow.isEmpty {
+            server.listsPending += 1
+            requestListPage(server, key: "prompts", cursor: nil, page: 0)
+        }
+        if let level = logLevel, server.capabilities["logging"] != nil { sendSetLevel(level, to: server) }
+        answerInitializeIfReady()
+        if server.listsPending == 0 { serverReady(server) }
+    }
+
+    func requestListPage(_ server: Server, key: String, cursor: String?, page: Int) {
+        let id = routes.allocateID()
+        if page == 0 { server.listGeneration[key, default: 0] += 1 }
+        routes.pending[id] = .list(
+            server: server.index, key: key, page: page, generation: server.listGeneration[key] ?? 0)
+        let params: JSONValue? = cursor.map { ["cursor": .string($0)] }
+        server.input.append(Message.request(id: id, method: "\(key)/list", params: params))
+    }
+
+    func serverListPage(
+        _ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, key: String, page: Int
+    ) {
+        let result = envelope.result.flatMap { try? JSONValue.parse(raw, range: $0) }
+        let items = result?[key]?.arrayValue
+        if items == nil {
+            logger.warning("[\(server.name)] \(key)/list failed; the server's \(key) are not available")
+        }
+        // Pages of one list arrive in order, one request at a time, so one accumulator per list suffices.
+        var accumulated = page == 0 ? [] : (key == "tools" ? server.partialList : server.partialPrompts)
+        accumulated.append(contentsOf: items?.compactMap(\.objectValue) ?? [])
+        if let cursor = result?["nextCursor"]?.stringValue, page + 1 < Self.maximumPages, items != nil {
+            if key == "tools" { server.partialList = accumulated } else { server.partialPrompts = accumulated }
+            requestListPage(server, key: key, cursor: cursor, page: page + 1)
+            return
+        }
+        if key == "tools" {
+            server.tools = accumulated
+            server.partialList = []
+        } else {
+            server.prompts = accumulated
+            server.partialPrompts = []
+        }
+        if server.phase == .listing {
+            server.listsPending -= 1
+            if server.listsPending <= 0 { serverReady(server) }
+        } else {
+            rebuildCatalog()
+        }
+    }
+
+    private func serverReady(_ server: Server) {
+        server.phase = .ready
+        initializeDeadlines.removeAll { $0.server == server.index }
+        var fields: [(String, JSONValue)] = [
+            ("server", .string(server.name)), ("tools", .integer(server.tools.count)),
+            ("prompts", .integer(server.prompts.count)), ("protocolVersion", .string(server.protocolVersion ?? "")),
+            ("durationMs", .number(formatMilliseconds(Double(now - server.startedAt) / 1e6))),
+        ]
+        if let info = server.serverInfo { fields.append(("serverInfo", info)) }
+        recordLifecycle(.serverReady, fields)
+        logger.debug("[\(server.name)] ready with \(server.tools.count) tools")
+        if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
+    }
+
+    /// A server stopped being usable. `restartable` is false when restarting cannot help (no such command,
+    /// refused handshake) or the shim stopped it on purpose.
+    func serverFailed(_ server: Server, reason: String, restartable: Bool) {
+        guard server.phase != .failed && server.phase != .gone else { return }
+        server.phase = server.phase == .ready ? .gone : .failed
+        initializeDeadlines.removeAll { $0.server == server.index }
+        logger.error("[\(server.name)] \(reason); its tools are not available")
+        recordLifecycle(.serverFailed, [("server", .string(server.name)), ("reason", .string(reason))])
+        failPendingRequests(of: server, outcome: "child_exited", message: "The server \(server.name) \(reason)")
+        if server.isRunning {
+            server.stoppedByShim = true
+            perform(.stop(server: server.index))
+        }
+        server.inputOpen = false
+        server.input.discardAll()
+        if restartable && !stopping { scheduleRestart(server) }
+        answerInitializeIfReady()
+        if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
+    }
+
+    func checkStartupComplete() {
+        guard !startupComplete else { return }
+        let deadlinePassed = startupDeadline.map { now >= $0 } ?? false
+        guard servers.allSatisfy(\.isSettled) || deadlinePassed else { return }
+        startupComplete = true
+        answerInitializeIfReady()
+        rebuildCatalog()
+        replayDeferredAgentLines()
+    }
+
+    /// Answers every request of `server` the agent or the shim still waits on: the server cannot answer them.
+    func failPendingRequests(of server: Server, outcome: String, message: String) {
+        for (id, request) in routes.pending where request.server == server.index {
+            switch request {
+            case .forward(let forwarded):
+                routes.finish(id)
+                recordOutcome(forwarded, outcome: outcome)
+                sendToAgent(
+                    Message.error(
+                        id: forwarded.agentID, code: JSONRPCError.requestFailed,
+                        message: "\(message) before answering; the request may or may not have taken effect"))
+            case .fanOutPage(let fanOutID, let index, _):
+                routes.pending[id] = nil
+                routes.fanOuts[fanOutID]?.waiting.remove(index)
+                completeFanOutIfDone(fanOutID)
+            default:
+                routes.pending[id] = nil
+            }
+        }
+        for (id, request) in routes.agentBound where request.server == server.index {
+            routes.agentBound[id] = nil
+        }
+        if server.phase == .listing || server.phase == .initializing { server.listsPending = 0 }
+    }
+
+    /// Records a server's start, readiness, failure, exit or restart. These forward nothing, so a record that
+    /// cannot be written stops nothing: it is logged, and every decision after it is refused if the audit file
+    /// stays unwritable.
+    func recordLifecycle(_ event: AuditEvent, _ fields: [(String, JSONValue)]) {
+        do {
+            try audit.record(event, fields)
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+}
