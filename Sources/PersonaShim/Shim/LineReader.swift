@@ -78,6 +78,19 @@ final class LineReader {
         return .data
     }
 
+    /// Appends bytes that arrived some other way than a descriptor: an in-process peer, such as a test that drives
+    /// the session core. Lines longer than the buffer can grow to are not for this path.
+    func feed(_ data: [UInt8]) {
+        var offset = 0
+        while offset < data.count && !isLent {
+            makeRoom()
+            let count = min(capacity - end, data.count - offset)
+            data.withUnsafeBytes { memcpy(base + end, $0.baseAddress! + offset, count) }
+            end += count
+            offset += count
+        }
+    }
+
     /// The next complete line or oversize event, or nil when more input is needed.
     func next() -> Event? {
         while true {
@@ -338,6 +351,19 @@ final class OutputBuffer {
             capacity = 0
         }
         return true
+    }
+
+    /// Takes out everything queued at once, as an in-process peer (such as a test driving the core) reads it.
+    func takeAll() -> [UInt8] {
+        var out: [UInt8] = []
+        if let message = lent {
+            for piece in message.pieces { out.append(contentsOf: piece) }
+            giveBackLent()
+        }
+        if let base, head < tail { out.append(contentsOf: UnsafeRawBufferPointer(start: base + head, count: tail - head)) }
+        head = 0
+        tail = 0
+        return out
     }
 
     func discardAll() {
