@@ -67,7 +67,8 @@ async def test_elicitation_is_forwarded_by_default(shims, state_dir, agent_kind)
         result = await agent.call_tool("everything__ask_user", {"question": "Favourite number?"}, read_timeout=CALL_TIMEOUT)
         assert not result.is_error, text_of(result)
         assert json.loads(text_of(result)) == {"action": "accept", "content": {"answer": "forty-two"}}
-        assert [e.message for e in agent.seen.elicitation] == ["Favourite number?"]
+        # The person is told which server asks, so no server can pass for the shim or another server.
+        assert [e.message for e in agent.seen.elicitation] == ['[server "everything" asks] Favourite number?']
         request = sent_to_agent(shim, "elicitation/create")[0]
         assert request["params"]["requestedSchema"]["properties"]["answer"]["type"] == "string", f"form mode request: {request}"
 
@@ -174,9 +175,10 @@ async def test_two_servers_using_the_same_request_ids_never_collide(shims, state
             tg.start_soon(elicit, "one")
             tg.start_soon(elicit, "two")
         got = {server: json.loads(a) for server, a in answers.items()}
+        # Each question reaches the person marked with the server that asks it.
         assert got == {
-            "one": {"action": "accept", "content": {"answer": "re: one"}},
-            "two": {"action": "accept", "content": {"answer": "re: two"}},
+            "one": {"action": "accept", "content": {"answer": 're: [server "one" asks] one'}},
+            "two": {"action": "accept", "content": {"answer": 're: [server "two" asks] two'}},
         }, f"elicitation answers crossed: {got}"
     for method in ("sampling/createMessage", "elicitation/create"):
         ids = [json.dumps(r["id"]) for r in shim.traffic().server_requests(method)]

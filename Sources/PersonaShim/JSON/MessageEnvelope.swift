@@ -128,10 +128,21 @@ extension MessageEnvelope {
             throw EnvelopeError(code: -32600, message: "Invalid Request: id must not be null", id: nil)
         }
         if envelope.method != nil {
+            // Strict and lenient peers would read such a message differently: one as a request, one as an answer.
+            guard envelope.result == nil && envelope.error == nil else {
+                throw EnvelopeError(
+                    code: -32600, message: "Invalid Request: a request must not also carry a result or an error",
+                    id: envelope.id)
+            }
             envelope.kind = envelope.id == nil ? .notification : .request
         } else if envelope.result != nil || envelope.error != nil {
             guard envelope.id != nil || envelope.error != nil else {
                 throw EnvelopeError(code: -32600, message: "Invalid Request: a response needs an id", id: nil)
+            }
+            guard envelope.result == nil || envelope.error == nil else {
+                throw EnvelopeError(
+                    code: -32600, message: "Invalid Request: a response carries a result or an error, not both",
+                    id: envelope.id)
             }
             envelope.kind = .response
         } else {
@@ -205,6 +216,23 @@ extension MessageEnvelope {
         default:
             _ = try reader.skipValue(depth: depth)
         }
+    }
+
+    /// The id of a line that is not a valid message, when it can still be read: the members before the first
+    /// fault are read in order, so an id written before a broken part is found (servers write it first).
+    public static func salvageID(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) -> Range<Int>? {
+        var found: Range<Int>?
+        var reader = JSONReader(bytes, range: range)
+        reader.skipWhitespace()
+        guard reader.peek() == UInt8(ascii: "{") else { return nil }
+        try? reader.scanObject { (key, reader) throws(JSONSyntaxError) in
+            let value = try reader.skipValue(depth: 1)
+            guard JSONReader.equals(key, "id") else { return }
+            let first = bytes[value.lowerBound]
+            if first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || JSONReader.isDigit(first) { found = value }
+            throw JSONSyntaxError(offset: value.upperBound, message: "found")
+        }
+        return found
     }
 
     /// Calls `body` with the raw key bytes (escapes resolved) and the value range of each member of the object

@@ -25,6 +25,11 @@ final class Server {
     var listGeneration: [String: Int] = [:]
     /// Lists still being fetched before the server counts as ready.
     var listsPending = 0
+    /// Lists being fetched now, and lists that changed again meanwhile: fetched once more when the current
+    /// listing ends, however many changes were announced (one listing in flight per list).
+    var listing: Set<String> = []
+    var relistWanted: Set<String> = []
+    var notificationBudget = NotificationBudget()
     var serverInfo: JSONValue?
     var capabilities = JSONObject()
     var protocolVersion: String?
@@ -66,5 +71,7 @@ final class Server {
         partialList = []
         partialPrompts = []
         listsPending = 0
+        listing = []
+        relistWanted = []
     }
 }

@@ -20,6 +20,8 @@ final class ServerProcess {
     /// Set when the output closed before the exit could be collected: the departure is reported then anyway.
     var departureDeadline: UInt64?
     var teardown: Teardown?
+    /// Complete lines are buffered that the last turn had no budget left for.
+    var hasBacklog = false
     /// Set once it no longer serves its server (it failed, or a restart replaced it).
     var isRetired = false
 

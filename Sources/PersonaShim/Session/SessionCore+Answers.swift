@@ -18,7 +18,12 @@ extension SessionCore {
             let preview = String(decoding: raw[range.prefix(80)], as: UTF8.self)
             logger.warning(
                 "[\(server.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
-            return
+            let id = error.id ?? MessageEnvelope.salvageID(raw, range: range)
+            return malformedAnswer(server, id: id.flatMap { JSONReader.integer(raw, $0) }, reason: error.message)
+        }
+        if let fault = Self.fault(in: envelope, raw) {
+            logger.warning("[\(server.name)] dropped a malformed message: \(fault)")
+            return malformedAnswer(server, id: envelope.id.flatMap { JSONReader.integer(raw, $0) }, reason: fault)
         }
         switch envelope.kind {
         case .response: handleServerResponse(server, reader, envelope, range)
@@ -69,6 +74,7 @@ extension SessionCore {
         if let error = envelope.error {
             outcome = "protocol_error"
             errorCode = MessageEnvelope.members(raw, object: error, named: ["code"])[0].map { Array(raw[$0]) }
+            if let errorCode, errorCode.elementsEqual("-32042".utf8) { noteRequiredElicitations(server, raw, error: error) }
         } else if envelope.resultIsError {
             outcome = "tool_error"
         }
@@ -175,5 +181,69 @@ extension SessionCore {
         fanOut.waiting.remove(server.index)
         routes.fanOuts[fanOutID] = fanOut
         completeFanOutIfDone(fanOutID)
+    }
+
+    /// What makes a well-formed envelope still unusable: no `"jsonrpc": "2.0"`, or an error that is not an object
+    /// with an integer `code` and a string `message`.
+    static func fault(in envelope: MessageEnvelope, _ raw: UnsafeRawBufferPointer) -> String? {
+        guard envelope.hasVersion else { return #"it does not say "jsonrpc": "2.0""# }
+        guard let error = envelope.error else { return nil }
+        let members = MessageEnvelope.members(raw, object: error, named: ["code", "message"])
+        guard let code = members[0], JSONReader.integer(raw, code) != nil else {
+            return "its error has no integer code"
+        }
+        guard let message = members[1], raw[message.lowerBound] == UInt8(ascii: "\"") else {
+            return "its error has no message text"
+        }
+        return nil
+    }
+
+    /// A server's line could not be used. If it answers something the shim waits for (its id was readable), that
+    /// request is settled now with a well-formed error instead of waiting for its timeout: every request gets
+    /// exactly one answer, and never a malformed one.
+    private func malformedAnswer(_ server: Server, id: Int?, reason: String) {
+        guard let id, let request = routes.pending[id], request.server == server.index else { return }
+        switch request {
+        case .forward(let forwarded):
+            routes.finish(id)
+            recordOutcome(forwarded, outcome: "malformed_response")
+            sendToAgent(
+                Message.error(
+                    id: forwarded.agentID, code: JSONRPCError.internalError,
+                    message:
+                        "The server \(server.name) sent a malformed answer to \(forwarded.exposedName) (\(reason)); persona-shim did not pass it on"
+                ))
+        case .initialize:
+            routes.pending[id] = nil
+            serverFailed(server, reason: "answered initialize with a malformed message (\(reason))", restartable: false)
+        case .list(_, let key, let page, let generation):
+            routes.pending[id] = nil
+            guard generation == server.listGeneration[key] else { return }
+            serverListPage(server, nil, MessageEnvelope(kind: .response, hasVersion: true), key: key, page: page)
+        case .fanOutPage(let fanOutID, _, _):
+            routes.pending[id] = nil
+            routes.fanOuts[fanOutID]?.waiting.remove(server.index)
+            completeFanOutIfDone(fanOutID)
+        case .internalRequest:
+            routes.pending[id] = nil
+        }
+    }
+
+    /// Server `index` sent a line longer than the shim accepts; it was discarded as it streamed in, keeping only
+    /// its first bytes. The request it answered fails now rather than at its timeout; if its id cannot be read,
+    /// the server is restarted, which fails every request it holds (one of them was owed that answer).
+    func serverLineTooLong(_ index: Int, bytes: Int, prefix: [UInt8]) {
+        let server = servers[index]
+        let reason = "its message of \(bytes) bytes exceeds the limit of \(configuration.serverLineLimit) bytes"
+        logger.warning("[\(server.name)] discarded a message: \(reason)")
+        let id = prefix.withUnsafeBytes { raw in
+            MessageEnvelope.salvageID(raw, range: 0..<raw.count).flatMap { JSONReader.integer(raw, $0) }
+        }
+        if let id, routes.pending[id] != nil {
+            return malformedAnswer(server, id: id, reason: reason)
+        }
+        if routes.pending.values.contains(where: { $0.server == index }) {
+            serverFailed(server, reason: "sent an answer that could not be matched to its request (\(reason))", restartable: true)
+        }
     }
 }

@@ -92,8 +92,20 @@ extension SessionCore {
         if server.listsPending == 0 { serverReady(server) }
     }
 
+    /// Fetches `key` again after the server said it changed; while a listing is in flight, the change is noted and
+    /// fetched once that listing ends.
+    func relist(_ server: Server, key: String) {
+        guard server.phase == .ready else { return }
+        guard !server.listing.contains(key) else {
+            server.relistWanted.insert(key)
+            return
+        }
+        requestListPage(server, key: key, cursor: nil, page: 0)
+    }
+
     func requestListPage(_ server: Server, key: String, cursor: String?, page: Int) {
         let id = routes.allocateID()
+        server.listing.insert(key)
         if page == 0 { server.listGeneration[key, default: 0] += 1 }
         routes.pending[id] = .list(
             server: server.index, key: key, page: page, generation: server.listGeneration[key] ?? 0)
@@ -102,9 +114,9 @@ extension SessionCore {
     }
 
     func serverListPage(
-        _ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, key: String, page: Int
+        _ server: Server, _ raw: UnsafeRawBufferPointer?, _ envelope: MessageEnvelope, key: String, page: Int
     ) {
-        let result = envelope.result.flatMap { try? JSONValue.parse(raw, range: $0) }
+        let result = raw.flatMap { raw in envelope.result.flatMap { try? JSONValue.parse(raw, range: $0) } }
         let items = result?[key]?.arrayValue
         if items == nil {
             logger.warning("[\(server.name)] \(key)/list failed; the server's \(key) are not available")
@@ -124,6 +136,8 @@ extension SessionCore {
             server.prompts = accumulated
             server.partialPrompts = []
         }
+        server.listing.remove(key)
+        if server.relistWanted.remove(key) != nil { requestListPage(server, key: key, cursor: nil, page: 0) }
         if server.phase == .listing {
             server.listsPending -= 1
             if server.listsPending <= 0 { serverReady(server) }

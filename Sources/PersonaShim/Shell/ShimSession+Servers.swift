@@ -80,10 +80,30 @@ extension ShimSession {
         }
     }
 
-    /// Reads a server's output; `budget` bounds the reads per wake-up so one server cannot starve the rest.
-    func readServerOutput(_ process: ServerProcess, budget: Int = 16) {
+    /// Reads a server's output and hands its lines to the core. `budget` bounds the reads, and `lineBudget` the
+    /// lines handled, per turn of the loop: lines beyond stay buffered for the next turn (`hasBacklog`), so one
+    /// flooding server cannot hold up the others or the agent.
+    func readServerOutput(_ process: ServerProcess, budget: Int = 4, lineBudget: Int = ShimSession.lineBudget) {
         var budget = budget
-        while budget > 0 && process.stdoutFD >= 0 {
+        var lines = 0
+        while true {
+            while let event = process.stdout.next() {
+                lines += 1
+                if lines % SessionCore.releaseGroup == 0 { flushAgent() }
+                switch event {
+                case .line(let range):
+                    core.handleServerLine(process.server, from: process.stdout, range)
+                case .oversized(let bytes):
+                    core.serverLineTooLong(process.server, bytes: bytes, prefix: process.stdout.discardedPrefix)
+                }
+                guard processes[process.server] === process else { return }
+                if lines >= lineBudget {
+                    process.hasBacklog = process.stdout.hasCompleteLine
+                    if process.hasBacklog { return }
+                }
+            }
+            process.hasBacklog = false
+            guard budget > 0 && process.stdoutFD >= 0 else { return }
             budget -= 1
             let result: LineReader.FillResult
             do {
@@ -91,27 +111,28 @@ extension ShimSession {
             } catch {
                 result = .endOfFile
             }
-            if case .wouldBlock = result { return }
-            if case .endOfFile = result { process.stdout.finishInput() }
-            var handled = 0
-            while let event = process.stdout.next() {
-                handled += 1
-                if handled % SessionCore.releaseGroup == 0 { flushAgent() }
-                switch event {
-                case .line(let range):
-                    core.handleServerLine(process.server, from: process.stdout, range)
-                case .oversized(let bytes):
-                    logger.warning(
-                        "[\(process.name)] discarded a message of \(bytes) bytes (the limit is \(configuration.serverLineLimit) bytes)"
-                    )
+            switch result {
+            case .wouldBlock: return
+            case .endOfFile:
+                process.stdout.finishInput()
+                while let event = process.stdout.next() {
+                    if case .line(let range) = event { core.handleServerLine(process.server, from: process.stdout, range) }
                 }
-            }
-            if case .endOfFile = result {
                 serverOutputEnded(process)
                 return
+            case .data:
+                // A short read most likely emptied the pipe: handle what came, and read again next turn.
+                if process.stdout.lastReadWasShort && budget < 1 << 20 { budget = 0 }
             }
-            if process.stdout.lastReadWasShort && budget < 1 << 20 { return }
         }
+    }
+
+    /// Lines a server may have handled per turn of the loop before the others get theirs.
+    static let lineBudget = 256
+
+    /// Handles lines left buffered by a turn that ran out of line budget.
+    func drainBacklogs() {
+        for case let process? in processes where process.hasBacklog { readServerOutput(process, budget: 0) }
     }
 
     func readServerErrors(_ process: ServerProcess) {
@@ -164,7 +185,7 @@ extension ShimSession {
             guard let status = process.reap() else { continue }
             core.serverExited(process.server, status: status)
             // Read what it wrote before it exited: its last answers count.
-            if process.stdoutFD >= 0 { readServerOutput(process, budget: .max) }
+            if process.stdoutFD >= 0 { readServerOutput(process, budget: .max, lineBudget: .max) }
             if processes[process.server] === process { serverDeparted(process) }
         }
         for process in retiring where process.isRunning {

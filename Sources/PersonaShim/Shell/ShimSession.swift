@@ -80,6 +80,7 @@ public final class ShimSession {
             core.fireTimers()
             fireShellTimers()
             performActions()
+            drainBacklogs()
             flushOutputs()
             processAgentLines()
             if agentClosed {
@@ -192,6 +193,7 @@ public final class ShimSession {
         }
         for case let process? in processes { if let departure = process.departureDeadline { consider(departure) } }
         if !retiring.isEmpty { consider(now + 50_000_000) }
+        if processes.contains(where: { $0?.hasBacklog ?? false }) { consider(now) }
         guard let next else { return -1 }
         if next <= now { return 0 }
         return Int32(min((next - now + 999_999) / 1_000_000, 60_000))

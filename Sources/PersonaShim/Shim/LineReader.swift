@@ -102,6 +102,7 @@ final class LineReader {
                 } else if end - start > limit {
                     discarding = true
                     discarded = end - start
+                    keepPrefix(of: start..<end)
                     reset()
                 }
                 return nil
@@ -116,12 +117,25 @@ final class LineReader {
                 discarded = 0
                 return .oversized(bytes: total)
             }
-            if newline - lineStart > limit { return .oversized(bytes: newline - lineStart) }
+            if newline - lineStart > limit {
+                keepPrefix(of: lineStart..<newline)
+                return .oversized(bytes: newline - lineStart)
+            }
             var lineEnd = newline
             if lineEnd > lineStart && base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
             if lineEnd == lineStart { continue }
             return .line(lineStart..<lineEnd)
         }
+    }
+
+    /// The first bytes of the last line discarded as too long: enough to read the id of a message whose
+    /// envelope starts with it, so its sender can still be answered.
+    private(set) var discardedPrefix: [UInt8] = []
+    static let prefixKept = 4096
+
+    private func keepPrefix(of range: Range<Int>) {
+        let count = min(range.count, Self.prefixKept)
+        discardedPrefix = Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: count))
     }
 
     /// Whether a complete line is buffered and not yet handed out (so reading more can wait).

@@ -1,83 +1,19 @@
-import CPersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// Requests and notifications from servers.
+/// Notifications from servers: progress, logs, list changes, resource updates, cancellations.
 extension SessionCore {
-    // MARK: Requests from servers
-
-    private static let agentBoundMethods = [
-        "sampling/createMessage": ("sampling", \ServerRequestPolicy.sampling),
-        "elicitation/create": ("elicitation", \ServerRequestPolicy.elicitation),
-        "roots/list": ("roots", \ServerRequestPolicy.roots),
-    ]
-
-    func handleServerRequest(
-        _ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>
-    ) {
-        let idRange = envelope.id!
-        let id = raw[idRange]
-        let method = envelope.method!
-        if method == "ping" { return server.input.append(Message.response(id: id, result: [:])) }
-        guard let (capability, permission) = Self.agentBoundMethods[method] else {
-            return server.input.append(
-                Message.error(id: id, code: JSONRPCError.methodNotFound, message: "Method not found: \(method)"))
-        }
-        guard persona.serverRequests[keyPath: permission] else {
-            logger.info("[\(server.name)] refused \(method): the persona does not allow it")
-            // A refusal forwards nothing, so a record that cannot be written stops nothing more: it is logged.
-            do {
-                try recordServerRequest(server, method, capability: capability, decision: "deny")
-            } catch {
-                logger.error("\(error)")
-            }
-            return server.input.append(
-                Message.error(
-                    id: id, code: JSONRPCError.requestFailed,
-                    message: "The persona \"\(persona.name)\" does not allow servers to use \(method)"))
-        }
-        guard agentCapabilities[capability] != nil, agentInitialized, !agentGone else {
-            return server.input.append(
-                Message.error(
-                    id: id, code: JSONRPCError.methodNotFound,
-                    message: "The client does not support \(method) (it did not declare \"\(capability)\")"))
-        }
-        // Write-ahead, as for the agent's requests: no record on file, no forward.
-        do {
-            try recordServerRequest(server, method, capability: capability, decision: "allow")
-        } catch {
-            logger.error("refusing \(method) from \(server.name): \(error)")
-            return server.input.append(
-                Message.error(
-                    id: id, code: JSONRPCError.internalError,
-                    message:
-                        "persona-shim refused \(method) because it could not write the audit record (\(error.reason)); it was not forwarded to the client"
-                ))
-        }
-        let shimID = routes.allocateID()
-        routes.agentBound[shimID] = AgentBoundRequest(server: server.index, serverID: Array(id), method: method)
-        agentOutput.appendLine(raw, range: range, replacing: [(idRange, JSONWriter.integerText(shimID))])
-    }
-
-    private func recordServerRequest(
-        _ server: Server, _ method: String, capability: String, decision: String
-    ) throws(AuditError) {
-        try audit.record(
-            .serverRequest,
-            [
-                ("server", .string(server.name)), ("method", .string(method)), ("decision", .string(decision)),
-                ("rule", .string("serverRequests.\(capability)")),
-            ])
-    }
-
-    // MARK: Notifications from servers
-
     func handleServerNotification(
         _ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>
     ) {
         guard agentInitialized else { return }
+        guard server.notificationBudget.admit(now: now) else {
+            if server.notificationBudget.dropped == 1 {
+                logger.warning(
+                    "[\(server.name)] sends more than \(NotificationBudget.perSecond) notifications a second; dropping what is over the bound"
+                )
+            }
+            return
+        }
+        let dropped = server.notificationBudget.takeDropped()
+        if dropped > 0 { logger.warning("[\(server.name)] dropped \(dropped) notifications over the bound") }
         switch envelope.method! {
         case "notifications/progress":
             guard let params = envelope.params,
@@ -88,10 +24,12 @@ extension SessionCore {
             agentOutput.appendLine(raw, range: range, replacing: [(tokenRange, route.agentToken)])
         case "notifications/message":
             forwardLogMessage(server, raw, envelope)
+        case "notifications/elicitation/complete":
+            elicitationCompleted(server, raw, envelope)
         case "notifications/tools/list_changed":
-            if server.phase == .ready { requestListPage(server, key: "tools", cursor: nil, page: 0) }
+            relist(server, key: "tools")
         case "notifications/prompts/list_changed":
-            if server.phase == .ready { requestListPage(server, key: "prompts", cursor: nil, page: 0) }
+            relist(server, key: "prompts")
         case "notifications/resources/list_changed":
             if !persona.resources.allow.isEmpty { announceListChange("resources") }
         case "notifications/resources/updated":
