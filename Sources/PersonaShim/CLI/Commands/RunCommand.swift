@@ -50,6 +50,7 @@ enum RunCommand {
             )
             return PersonaShimCLI.ExitCode.dataError
         }
+        CheckCommand.patternDiagnostics(persona, file: personaPath).forEach { Logger.writeLine($0.description) }
         let auditPath =
             parsed.options["--audit"].map {
                 PersonaLoader.resolvePath($0, base: Paths.currentDirectory())
