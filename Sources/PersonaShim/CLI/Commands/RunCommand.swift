@@ -18,8 +18,11 @@ enum RunCommand {
             return PersonaShimCLI.ExitCode.success
         }
         guard parsed.positional.isEmpty else {
-            return PersonaShimCLI.usageError(
-                "unexpected argument \"\(parsed.positional[0])\"; put a server command after --", command: "run")
+            let given = parsed.positional[0]
+            let hint =
+                given.hasSuffix(".json") && parsed.options["--persona"] == nil
+                ? "; give the persona as --persona \(given)" : "; put a server command after --"
+            return PersonaShimCLI.usageError("unexpected argument \"\(given)\"\(hint)", command: "run")
         }
         guard let personaPath = parsed.options["--persona"] else {
             return PersonaShimCLI.usageError("missing --persona FILE", command: "run")
