@@ -109,7 +109,8 @@ struct Report {
             print("\n\(metric.title), \(metric.unit)")
             print(
                 "  " + pad("setup", 22) + pad("median", 12, right: true) + pad("min–max", 22, right: true)
-                    + pad("vs " + referenceLabel, 16, right: true) + "   " + pad("bar", 18) + "result")
+                    + pad("vs " + referenceLabel, 16, right: true)
+                    + (bars.isEmpty ? "" : "   " + pad("bar", 18) + "result"))
             for row in rows {
                 let values = sessions.filter { $0.setup == row.id }.compactMap { $0.values[metric] }
                 let median = medians[row.id]![metric]!

@@ -6,6 +6,7 @@ extension EndToEnd {
     @Suite struct CommandLine {
         @Test(arguments: [
             ["--help"], ["help"], ["run", "--help"], ["check", "--help"], ["demo", "--help"], ["help", "check"],
+            ["tools", "--help"], ["digest", "--help"], ["help", "tools"],
         ])
         func helpExitsZeroOnStdout(_ arguments: [String]) throws {
             let result = try runShim(arguments)
@@ -60,8 +61,18 @@ extension EndToEnd {
         @Test func theDemoPlaysTheCanonicalCase() throws {
             let result = try runShim(["demo"])
             #expect(result.status == .exited(0), "\(result.stdout)\n\(result.stderr)")
-            #expect(result.stdout.contains("DENIED  error -32602: Unknown tool: billing__adjust_balance"))
+            #expect(
+                result.stdout.contains("Refused. The agent gets exactly the answer a tool that does not exist gets"))
+            #expect(result.stdout.contains(#"deny    tools.deny["billing__adjust_balance"]"#), "\(result.stdout)")
             #expect(result.stdout.contains("the persona held"))
+            let kept = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("The file is kept: ") })
+            let auditPath = String(kept.dropFirst("The file is kept: ".count))
+            #expect(FileManager.default.fileExists(atPath: auditPath))
+            try? FileManager.default.removeItem(atPath: (auditPath as NSString).deletingLastPathComponent)
+            let raw = try runShim(["demo", "--json", "--audit", auditPath])
+            #expect(raw.status == .exited(0))
+            #expect(raw.stdout.contains(#"{"ts":"#))
+            try? FileManager.default.removeItem(atPath: (auditPath as NSString).deletingLastPathComponent)
         }
     }
 }
@@ -79,8 +90,13 @@ extension EndToEnd {
             let path = Self.root.appendingPathComponent("Examples/\(name)").path
             let (servers, diagnostics) = PersonaLoader.loadServersFile(path: path)
             #expect(!diagnostics.hasErrors, "\(diagnostics)")
-            #expect(!servers.isEmpty)
-            #expect(servers.allSatisfy { $0.command.executable == "persona-shim" })
+            if name == "servers.mcp.json" {
+                #expect(servers.map(\.name) == ["crm", "billing"])
+            } else {
+                // A client's config registers persona-shim itself: read as a --servers file, that entry is skipped.
+                #expect(servers.isEmpty)
+                #expect(diagnostics.contains { $0.message.contains("starts persona-shim itself") })
+            }
         }
 
         @Test func theBundledServersFileWorksFromAClone() throws {

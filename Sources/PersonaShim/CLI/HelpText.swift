@@ -1,17 +1,19 @@
 /// Help texts, one per command.
 enum HelpText {
-    static let commands = ["run", "check", "demo", "help", "version"]
+    static let commands = ["run", "check", "tools", "digest", "demo", "help", "version"]
 
     static let main = """
         persona-shim: enforce an agent persona between an AI agent and its MCP servers.
 
         USAGE
-          persona-shim --persona FILE [--servers FILE] [--audit FILE] [-- COMMAND ARGS...]
+          persona-shim --persona FILE [--servers FILE] [--audit FILE] [--name NAME] [-- COMMAND ARGS...]
           persona-shim <command> [options]
 
         COMMANDS
           run       Serve MCP on stdin/stdout under a persona (the default when --persona is given)
           check     Validate a persona file and print compiler-style diagnostics
+          tools     Start the persona's servers and show which tools the agent would see, and why
+          digest    Print the argsDigest the audit trail records for given tool arguments
           demo      Play the canonical case: a support agent that tries to change billing
           help      Show help for a command
           version   Print the version
@@ -28,9 +30,11 @@ enum HelpText {
 
         OPTIONS
           --persona FILE   The persona (JSON) to enforce. Required.
-          --servers FILE   Also run the servers of a client config (.mcp.json "mcpServers" or VS Code "servers").
+          --servers FILE   Also run the stdio servers of a client config (.mcp.json "mcpServers" or VS Code
+                           "servers"); remote, disabled and persona-shim entries are skipped with a warning.
           --audit FILE     Write the audit trail here instead of the persona's "audit.path".
-          --name NAME      Server name for a command given after -- (default: the command's file name).
+          --name NAME      Server name for a command given after -- (default: derived from the command,
+                           launchers such as uvx or npx skipped: 'uvx mcp-server-git' is "git").
           -- COMMAND ARGS  Wrap this one server; its tools appear as NAME__tool.
           -h, --help       Show this help.
 
@@ -40,14 +44,43 @@ enum HelpText {
         """
 
     static let check = """
-        USAGE: persona-shim check FILE [--servers FILE]
+        USAGE: persona-shim check FILE [--servers FILE] [--name NAME] [-- COMMAND ARGS...]
 
-        Validates a persona file. Prints diagnostics as FILE:LINE:COLUMN: error: MESSAGE on stderr and a
-        summary on stdout. Exits 0 when the persona is usable, 1 when it has errors.
+        Validates a persona file with the same server options as run. Prints diagnostics as
+        FILE:LINE:COLUMN: error: MESSAGE on stderr and a summary on stdout; warns about allow patterns
+        that can never match. Exits 0 when the persona is usable, 1 when it has errors. Starts nothing.
 
         OPTIONS
           --servers FILE   Check it together with the servers of a client config file.
+          --name NAME      Server name for a command given after -- (default: derived from the command).
+          -- COMMAND ARGS  Check it for this one wrapped server, as run would wrap it.
           -h, --help       Show this help.
+        """
+
+    static let tools = """
+        USAGE: persona-shim tools FILE [--servers FILE] [--name NAME] [-- COMMAND ARGS...] [--json]
+
+        Starts the persona's servers (as run would), lists their tools, and prints each tool the agent would
+        see as visible or hidden with the rule that decided, the allow patterns that matched no tool, and the
+        size of the tool list the agent sees against the unfiltered one. Exits 1 if a server fails to start.
+
+        OPTIONS
+          --servers FILE   Also list the servers of a client config file.
+          --name NAME      Server name for a command given after -- (default: derived from the command).
+          -- COMMAND ARGS  List this one wrapped server.
+          --json           Print one JSON object instead of the table (for scripts).
+          -h, --help       Show this help.
+        """
+
+    static let digest = """
+        USAGE: persona-shim digest 'JSON'
+
+        Prints the argsDigest the audit trail records for a call with these arguments ("sha256:" and the
+        SHA-256 of their canonical form: keys sorted, no whitespace, numbers as written), so that a record
+        can be matched to a call. Reads the JSON from stdin when it is "-".
+
+        EXAMPLE
+          persona-shim digest '{"query":"x"}'
         """
 
     static let demo = """
@@ -71,6 +104,8 @@ enum HelpCommand {
         case nil: print(HelpText.main)
         case "run": print(HelpText.run)
         case "check": print(HelpText.check)
+        case "tools": print(HelpText.tools)
+        case "digest": print(HelpText.digest)
         case "demo": print(HelpText.demo)
         case "help", "version": print(HelpText.main)
         case let other?:

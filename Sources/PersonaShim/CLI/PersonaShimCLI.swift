@@ -35,6 +35,10 @@ public enum PersonaShimCLI {
             return RunCommand.run(rest)
         case "check":
             return CheckCommand.run(Array(rest.dropFirst()))
+        case "tools":
+            return ToolsCommand.run(Array(rest.dropFirst()))
+        case "digest":
+            return DigestCommand.run(Array(rest.dropFirst()))
         case "demo":
             return DemoCommand.run(Array(rest.dropFirst()))
         case "example-server":

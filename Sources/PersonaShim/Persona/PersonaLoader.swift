@@ -20,24 +20,29 @@ public enum PersonaLoader {
     ///
     /// - Parameters:
     ///   - extraServers: servers from `--servers` or a wrapped command, which make `servers` optional.
+    ///   - serversSource: where `extraServers` came from when the command line named any (`the --servers file
+    ///     F`), so that a persona left without servers says why.
     ///   - now: the moment expiry and review dates are judged against.
-    public static func load(path: String, extraServers: [ServerSpec] = [], now: Instant = .now) -> PersonaLoadResult {
+    public static func load(
+        path: String, extraServers: [ServerSpec] = [], serversSource: String? = nil, now: Instant = .now
+    ) -> PersonaLoadResult {
         guard let data = Files.read(path) else {
             let reason = Files.exists(path) ? "it could not be read" : "no such file"
             return PersonaLoadResult(
                 persona: nil,
                 diagnostics: [
                     Diagnostic(
-                        .error, "cannot open persona file: \(reason). Check the path given to --persona.", file: path)
+                        .error, "cannot open the persona file: \(reason); check its path", file: path)
                 ])
         }
-        return decode(bytes: data, path: path, extraServers: extraServers, now: now)
+        return decode(bytes: data, path: path, extraServers: extraServers, serversSource: serversSource, now: now)
     }
 
     /// Decodes persona JSON text; `path` names it in diagnostics and anchors its relative paths.
-    public static func decode(bytes: [UInt8], path: String, extraServers: [ServerSpec] = [], now: Instant = .now)
-        -> PersonaLoadResult
-    {
+    public static func decode(
+        bytes: [UInt8], path: String, extraServers: [ServerSpec] = [], serversSource: String? = nil,
+        now: Instant = .now
+    ) -> PersonaLoadResult {
         let root: JSONValue
         let locations: JSONLocations
         do {
@@ -82,11 +87,18 @@ public enum PersonaLoader {
                 decoder.error(at: "/mode", "unknown mode \"\(modeText)\"; the supported mode is \"enforce\"")
             }
         }
-        var servers = decodeServers(&decoder, top["servers"], at: "/servers", base: base, strict: true)
+        var servers = decodeServers(&decoder, top["servers"], at: "/servers", base: base)
         if top["servers"] == nil && extraServers.isEmpty {
-            decoder.error(
-                at: "",
-                "missing required key \"servers\" in the persona (or give --servers FILE, or a command after --)")
+            if let serversSource {
+                decoder.error(
+                    at: "",
+                    "the persona declares no \"servers\" and \(serversSource) gave none persona-shim can run; add servers to the persona or to that file"
+                )
+            } else {
+                decoder.error(
+                    at: "",
+                    "missing required key \"servers\" in the persona (or give --servers FILE, or a command after --)")
+            }
         }
         var prefixes: [String: String] = [:]
         for server in servers + extraServers {
@@ -193,11 +205,10 @@ public enum PersonaLoader {
         return PatternScope(section: section, allow: allow.map(Glob.init), deny: deny.map(Glob.init))
     }
 
-    /// Decodes a `servers` / `mcpServers` object. `strict` rejects unknown keys (personas); client
-    /// configuration files carry keys for other tools, so there they are only warned about.
-    static func decodeServers(
-        _ decoder: inout PersonaDecoder, _ value: JSONValue?, at pointer: String, base: String, strict: Bool
-    ) -> [ServerSpec] {
+    /// Decodes a persona's `servers`; client configuration files have their own reader (`ServersFileReader`).
+    static func decodeServers(_ decoder: inout PersonaDecoder, _ value: JSONValue?, at pointer: String, base: String)
+        -> [ServerSpec]
+    {
         guard let object = decoder.object(value, at: pointer, what: "\"servers\"") else { return [] }
         var servers: [ServerSpec] = []
         for (name, entry) in object.members {
@@ -208,19 +219,11 @@ public enum PersonaLoader {
                     "server name \"\(name)\" may use only letters, digits, '.', '_' and '-' (at most 64 characters)")
             }
             guard let server = decoder.object(entry, at: entryPointer, what: "server \"\(name)\"") else { continue }
-            if strict {
-                decoder.rejectUnknownKeys(server, at: entryPointer, allowed: serverKeys, context: "server \"\(name)\"")
-            }
+            decoder.rejectUnknownKeys(server, at: entryPointer, allowed: serverKeys, context: "server \"\(name)\"")
             if let type = decoder.string(server, "type", at: entryPointer), type != "stdio" {
-                if strict {
-                    decoder.error(
-                        at: entryPointer + "/type",
-                        "server \"\(name)\" has type \"\(type)\"; persona-shim runs only \"stdio\" servers")
-                } else {
-                    decoder.report(
-                        .warning, at: entryPointer + "/type",
-                        "skipping server \"\(name)\" of type \"\(type)\" (only stdio servers can be run)")
-                }
+                decoder.error(
+                    at: entryPointer + "/type",
+                    "server \"\(name)\" has type \"\(type)\"; persona-shim runs only \"stdio\" servers")
                 continue
             }
             guard
@@ -238,38 +241,6 @@ public enum PersonaLoader {
                         executable: executable, arguments: arguments, environment: environment, workingDirectory: cwd)))
         }
         return servers
-    }
-
-    /// Reads the servers of a client configuration file: Claude's `mcpServers` or VS Code's `servers`.
-    public static func loadServersFile(path: String) -> (servers: [ServerSpec], diagnostics: [Diagnostic]) {
-        guard let data = Files.read(path) else {
-            return ([], [Diagnostic(.error, "cannot open servers file; check the path given to --servers", file: path)])
-        }
-        let bytes = data
-        let root: JSONValue
-        let locations: JSONLocations
-        do {
-            (root, locations) = try JSONValue.parseWithLocations(bytes)
-        } catch {
-            let position = LineTable(bytes).position(of: error.offset)
-            return (
-                [],
-                [
-                    Diagnostic(
-                        .error, "not valid JSON: \(error.message)", file: path, line: position.line,
-                        column: position.column)
-                ]
-            )
-        }
-        var decoder = PersonaDecoder(file: path, bytes: bytes, locations: locations)
-        let base = Paths.directory(of: absolute(path))
-        let key = root["mcpServers"] != nil ? "mcpServers" : "servers"
-        guard root[key] != nil else {
-            decoder.error(at: "", "a servers file needs an \"mcpServers\" (Claude) or \"servers\" (VS Code) object")
-            return ([], decoder.diagnostics)
-        }
-        let servers = decodeServers(&decoder, root[key], at: "/" + key, base: base, strict: false)
-        return (servers, decoder.diagnostics)
     }
 
     static func isNameScalar(_ scalar: Unicode.Scalar) -> Bool {

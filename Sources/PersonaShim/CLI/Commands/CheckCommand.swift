@@ -2,12 +2,13 @@
     import Glibc
 #endif
 
-/// `persona-shim check FILE`: validate a persona like a compiler would.
+/// `persona-shim check FILE [--servers FILE] [--name NAME] [-- COMMAND ARGS...]`: validate a persona like a compiler
+/// would, with the same server options as `run` so that a persona written for a wrapped server can be checked.
 enum CheckCommand {
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: ParsedArguments
         do {
-            parsed = try ParsedArguments(arguments, options: ["--servers"], flags: ["-h", "--help"])
+            parsed = try ParsedArguments(arguments, options: ServerOptions.optionNames, flags: ["-h", "--help"])
         } catch {
             guard case .message(let message) = error else { return 64 }
             return PersonaShimCLI.usageError(message, command: "check")
@@ -17,21 +18,28 @@ enum CheckCommand {
             return PersonaShimCLI.ExitCode.success
         }
         guard parsed.positional.count == 1, let path = parsed.positional.first else {
+            let given = parsed.positional.map { "\"\($0)\"" }.joined(separator: ", ")
             return PersonaShimCLI.usageError(
-                parsed.positional.isEmpty ? "missing the persona FILE to check" : "check takes one persona FILE",
+                parsed.positional.isEmpty
+                    ? "missing the persona FILE to check"
+                    : "check takes one persona FILE, but was given \(parsed.positional.count): \(given)",
                 command: "check")
         }
-        var diagnostics: [Diagnostic] = []
-        var extraServers: [ServerSpec] = []
-        if let serversPath = parsed.options["--servers"] {
-            let loaded = PersonaLoader.loadServersFile(path: serversPath)
-            diagnostics += loaded.diagnostics
-            extraServers = loaded.servers
+        let serverOptions: ServerOptions
+        do {
+            serverOptions = try ServerOptions(parsed)
+        } catch {
+            guard case .message(let message) = error else { return 64 }
+            return PersonaShimCLI.usageError(message, command: "check")
         }
-        let result = PersonaLoader.load(path: path, extraServers: extraServers)
+        var diagnostics = serverOptions.diagnostics
+        if let note = serverOptions.derivedNameNote { diagnostics.append(Diagnostic(.note, note, file: path)) }
+        let result = PersonaLoader.load(
+            path: path, extraServers: serverOptions.servers, serversSource: serverOptions.source)
         diagnostics += result.diagnostics
         if let persona = result.persona {
             diagnostics += commandDiagnostics(persona, file: path)
+            diagnostics += patternDiagnostics(persona, file: path)
         }
         diagnostics.forEach { Logger.writeLine($0.description) }
         let errors = diagnostics.filter { $0.severity == .error }.count
@@ -46,6 +54,16 @@ enum CheckCommand {
                 + "\(persona.tools.allow.count) allow and \(persona.tools.deny.count) deny pattern\(persona.tools.deny.count == 1 ? "" : "s")"
                 + "\(expiry), \(warnings) warning\(warnings == 1 ? "" : "s")")
         return PersonaShimCLI.ExitCode.success
+    }
+
+    /// Warns about allow patterns that cannot match any tool of the persona's servers.
+    static func patternDiagnostics(_ persona: Persona, file: String) -> [Diagnostic] {
+        let servers = persona.servers.map(\.name)
+        return persona.tools.allow.compactMap { pattern in
+            UnmatchedPatterns.reasonNeverMatches(pattern, servers: servers).map {
+                Diagnostic(.warning, "tools.allow: " + $0, file: file)
+            }
+        }
     }
 
     /// Warns about server commands that cannot be found, which would leave their tools missing at run time.

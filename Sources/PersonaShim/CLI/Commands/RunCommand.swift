@@ -8,7 +8,7 @@ enum RunCommand {
         let parsed: ParsedArguments
         do {
             parsed = try ParsedArguments(
-                arguments, options: ["--persona", "--servers", "--audit", "--name"], flags: ["-h", "--help"])
+                arguments, options: ServerOptions.optionNames.union(["--persona", "--audit"]), flags: ["-h", "--help"])
         } catch {
             guard case .message(let message) = error else { return 64 }
             return PersonaShimCLI.usageError(message, command: "run")
@@ -18,35 +18,34 @@ enum RunCommand {
             return PersonaShimCLI.ExitCode.success
         }
         guard parsed.positional.isEmpty else {
-            return PersonaShimCLI.usageError(
-                "unexpected argument \"\(parsed.positional[0])\"; put a server command after --", command: "run")
+            let given = parsed.positional[0]
+            let hint =
+                given.hasSuffix(".json") && parsed.options["--persona"] == nil
+                ? "; give the persona as --persona \(given)" : "; put a server command after --"
+            return PersonaShimCLI.usageError("unexpected argument \"\(given)\"\(hint)", command: "run")
         }
         guard let personaPath = parsed.options["--persona"] else {
             return PersonaShimCLI.usageError("missing --persona FILE", command: "run")
         }
         let logger = Logger.fromEnvironment(ProcessEnvironment.current())
-        var extraServers: [ServerSpec] = []
-        if let serversPath = parsed.options["--servers"] {
-            let (servers, diagnostics) = PersonaLoader.loadServersFile(path: serversPath)
-            diagnostics.forEach { Logger.writeLine($0.description) }
-            if diagnostics.hasErrors { return PersonaShimCLI.ExitCode.dataError }
-            extraServers += servers
+        let serverOptions: ServerOptions
+        do {
+            serverOptions = try ServerOptions(parsed)
+        } catch {
+            guard case .message(let message) = error else { return 64 }
+            return PersonaShimCLI.usageError(message, command: "run")
         }
-        if let command = parsed.afterDashes {
-            guard let executable = command.first else {
-                return PersonaShimCLI.usageError("expected a server command after --", command: "run")
-            }
-            let name =
-                parsed.options["--name"] ?? ToolNaming.sanitize(Paths.lastComponent(executable))
-            let cwd = Paths.currentDirectory()
-            let resolved = executable.contains("/") ? PersonaLoader.resolvePath(executable, base: cwd) : executable
-            extraServers.append(
-                ServerSpec(
-                    name: name, command: ChildCommand(executable: resolved, arguments: Array(command.dropFirst()))))
-        } else if parsed.options["--name"] != nil {
-            return PersonaShimCLI.usageError("--name names a server command given after --", command: "run")
+        serverOptions.diagnostics.forEach { Logger.writeLine($0.description) }
+        if serverOptions.diagnostics.hasErrors { return PersonaShimCLI.ExitCode.dataError }
+        if let note = serverOptions.derivedNameNote { logger.info(note) }
+        if isatty(0) == 1 {
+            // Started by hand in a terminal, it would otherwise sit silently waiting for an agent's messages.
+            Logger.writeLine(
+                "persona-shim: waiting for an agent: persona-shim speaks MCP on stdin/stdout, so an agent (an MCP client) starts it. To see what this persona exposes, run 'persona-shim tools \(personaPath)'; see 'persona-shim --help'. Press Ctrl-D to quit."
+            )
         }
-        let result = PersonaLoader.load(path: personaPath, extraServers: extraServers)
+        let result = PersonaLoader.load(
+            path: personaPath, extraServers: serverOptions.servers, serversSource: serverOptions.source)
         result.diagnostics.forEach { Logger.writeLine($0.description) }
         guard let persona = result.persona else {
             logger.error(
@@ -54,6 +53,7 @@ enum RunCommand {
             )
             return PersonaShimCLI.ExitCode.dataError
         }
+        CheckCommand.patternDiagnostics(persona, file: personaPath).forEach { Logger.writeLine($0.description) }
         let auditPath =
             parsed.options["--audit"].map {
                 PersonaLoader.resolvePath($0, base: Paths.currentDirectory())

@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `persona-shim tools PERSONA [--servers FILE] [--name NAME] [-- COMMAND ARGS...] [--json]`: what a persona
+/// exposes, without an agent. It starts the servers, lists their tools and judges each with the same catalog the
+/// shim builds, so a verdict here is the verdict `run` gives.
+enum ToolsCommand {
+    static func run(_ arguments: [String]) -> Int32 {
+        let parsed: ParsedArguments
+        do {
+            parsed = try ParsedArguments(
+                arguments, options: ServerOptions.optionNames, flags: ["--json", "-h", "--help"])
+        } catch {
+            guard case .message(let message) = error else { return 64 }
+            return PersonaShimCLI.usageError(message, command: "tools")
+        }
+        if parsed.flags.contains("-h") || parsed.flags.contains("--help") {
+            print(HelpText.tools)
+            return PersonaShimCLI.ExitCode.success
+        }
+        guard parsed.positional.count == 1, let path = parsed.positional.first else {
+            let given = parsed.positional.map { "\"\($0)\"" }.joined(separator: ", ")
+            return PersonaShimCLI.usageError(
+                parsed.positional.isEmpty
+                    ? "missing the persona FILE whose tools to list"
+                    : "tools takes one persona FILE, but was given \(parsed.positional.count): \(given)",
+                command: "tools")
+        }
+        let serverOptions: ServerOptions
+        do {
+            serverOptions = try ServerOptions(parsed)
+        } catch {
+            guard case .message(let message) = error else { return 64 }
+            return PersonaShimCLI.usageError(message, command: "tools")
+        }
+        serverOptions.diagnostics.forEach { Logger.writeLine($0.description) }
+        if serverOptions.diagnostics.hasErrors { return PersonaShimCLI.ExitCode.dataError }
+        if let note = serverOptions.derivedNameNote { Logger.writeLine("persona-shim: " + note) }
+        let loaded = PersonaLoader.load(
+            path: path, extraServers: serverOptions.servers, serversSource: serverOptions.source)
+        loaded.diagnostics.forEach { Logger.writeLine($0.description) }
+        guard let persona = loaded.persona else {
+            Logger.writeLine("persona-shim: error: the persona could not be loaded; see 'persona-shim check \(path)'")
+            return PersonaShimCLI.ExitCode.dataError
+        }
+        CheckCommand.patternDiagnostics(persona, file: path).forEach { Logger.writeLine($0.description) }
+        let environment = ProcessEnvironment.current()
+        let outcomes = persona.servers.map { server in
+            ServerProbe.listTools(
+                server, selfExecutable: PersonaShimCLI.selfExecutable, environment: environment,
+                timeout: persona.timeouts.initializeSeconds)
+        }
+        let report = ToolsReport(persona: persona, outcomes: outcomes)
+        if parsed.flags.contains("--json") {
+            print(JSONWriter.string(report.json))
+        } else {
+            report.printText()
+        }
+        for outcome in outcomes {
+            if let failure = outcome.failure {
+                Logger.writeLine("persona-shim: error: server \"\(outcome.server)\" \(failure)")
+            }
+        }
+        return outcomes.contains { $0.failure != nil }
+            ? PersonaShimCLI.ExitCode.failure : PersonaShimCLI.ExitCode.success
+    }
+}
+
+/// The verdicts on every tool, the patterns that found nothing, and what the filtering saves the agent's context.
+struct ToolsReport {
+    let persona: Persona
+    let outcomes: [ServerProbe.Outcome]
+    let catalog: ToolCatalog
+    let unmatched: [Glob]
+    let visibleBytes: Int
+    let allBytes: Int
+
+    init(persona: Persona, outcomes: [ServerProbe.Outcome]) {
+        self.persona = persona
+        self.outcomes = outcomes
+        let ready = outcomes.compactMap { outcome in outcome.tools.map { (outcome.server, $0) } }
+        catalog = ToolCatalog(
+            servers: ready.map { ($0.0, $0.1.filter(ShimSession.isCallable)) }, scope: persona.scopeChain)
+        unmatched = UnmatchedPatterns.find(allow: persona.tools.allow, exposedNames: catalog.entries.map(\.exposedName))
+        func size(_ entries: [ToolCatalog.Entry]) -> Int {
+            JSONWriter.encode(.object(JSONObject([("tools", .array(entries.map { .object($0.definition) }))]))).count
+        }
+        visibleBytes = size(catalog.visible)
+        allBytes = size(catalog.entries)
+    }
+
+    static func tokens(_ bytes: Int) -> Int { (bytes + 3) / 4 }
+
+    func printText() {
+        let visible = catalog.visible.count
+        print(
+            "persona \"\(persona.name)\": \(outcomes.count) server\(outcomes.count == 1 ? "" : "s"), "
+                + "\(catalog.entries.count) tool\(catalog.entries.count == 1 ? "" : "s"), \(visible) visible to the agent"
+        )
+        let width = min(48, catalog.entries.map(\.exposedName.count).max() ?? 0)
+        for outcome in outcomes {
+            print("")
+            guard outcome.failure == nil else {
+                print("\(outcome.server): FAILED to start: \(outcome.failure ?? "")")
+                continue
+            }
+            let entries = catalog.entries.filter { $0.server == outcome.server }
+            print("\(outcome.server): \(entries.count) tool\(entries.count == 1 ? "" : "s")")
+            for entry in entries {
+                let padding = String(repeating: " ", count: max(0, width - entry.exposedName.count))
+                let verdict = entry.isVisible ? "visible" : "hidden "
+                print("  \(verdict)  \(entry.exposedName)\(padding)  \(ruleText(entry.scope))")
+            }
+        }
+        print("")
+        if unmatched.isEmpty {
+            print("Every allow pattern matched at least one tool.")
+        } else {
+            print("Allow patterns that matched no tool: " + unmatched.map { "\"\($0)\"" }.joined(separator: ", "))
+        }
+        if visible == 0 { print("The agent will see no tools at all.") }
+        print(
+            "Tool list the agent sees: \(visible) of \(catalog.entries.count) tools, \(visibleBytes) bytes (~\(Self.tokens(visibleBytes)) tokens); "
+                + "unfiltered: \(allBytes) bytes (~\(Self.tokens(allBytes)) tokens). "
+                + "The persona keeps ~\(Self.tokens(allBytes) - Self.tokens(visibleBytes)) tokens out of the agent's context."
+        )
+    }
+
+    func ruleText(_ decision: PolicyDecision) -> String {
+        decision.rule == "default-deny" ? "default-deny (no allow pattern matches)" : decision.rule
+    }
+
+    var json: JSONValue {
+        let servers = outcomes.map { outcome -> JSONValue in
+            var object = JSONObject([
+                ("name", .string(outcome.server)), ("status", .string(outcome.failure == nil ? "ready" : "failed")),
+                ("tools", .integer(catalog.entries.filter { $0.server == outcome.server }.count)),
+            ])
+            if let failure = outcome.failure { object["reason"] = .string(failure) }
+            return .object(object)
+        }
+        let tools = catalog.entries.map { entry -> JSONValue in
+            .object(
+                JSONObject([
+                    ("name", .string(entry.exposedName)), ("server", .string(entry.server)),
+                    ("tool", .string(entry.tool)), ("visible", .bool(entry.isVisible)),
+                    ("rule", .string(entry.scope.rule)), ("reason", .string(entry.scope.reason)),
+                ]))
+        }
+        func size(_ count: Int, _ bytes: Int) -> JSONValue {
+            .object(
+                JSONObject([
+                    ("tools", .integer(count)), ("bytes", .integer(bytes)),
+                    ("approxTokens", .integer(Self.tokens(bytes))),
+                ]))
+        }
+        return .object(
+            JSONObject([
+                ("persona", .string(persona.name)), ("personaFile", persona.sourcePath.map(JSONValue.string) ?? .null),
+                ("servers", .array(servers)), ("tools", .array(tools)),
+                ("unmatchedAllowPatterns", .array(unmatched.map { .string($0.pattern) })),
+                ("visibleList", size(catalog.visible.count, visibleBytes)),
+                ("unfilteredList", size(catalog.entries.count, allBytes)),
+            ]))
+    }
+}
