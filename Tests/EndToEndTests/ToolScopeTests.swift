@@ -117,3 +117,22 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd.ToolScope {
+    @Test func aPersonaThatGivesTheAgentNothingSaysSoInTheLogAndTheAudit() throws {
+        // The two easiest mistakes: a tool name without its server prefix, and a server name the persona lacks.
+        let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["echo", "files__*"])
+        try shim.initialize()
+        #expect(try shim.toolNames().isEmpty)
+        _ = shim.finish()
+        let errors = shim.client.standardError
+        #expect(
+            errors.contains(#"the allow pattern "echo" matched none of the servers' tools: pattern "echo" has no "__""#)
+        )
+        #expect(errors.contains(#"the allow pattern "files__*" matched none"#))
+        #expect(errors.contains("the agent sees no tools"))
+        let record = try #require(shim.auditRecords().first { $0["event"] == "session.tools" })
+        #expect(record["unmatchedPatterns"] == ["echo", "files__*"])
+        #expect(record["visible"] == 0)
+    }
+}

@@ -2,6 +2,9 @@
 /// cannot make a new kind of record.
 enum AuditEvent {
     case sessionStart, sessionEnd
+    /// The agent was given less than the persona meant once the servers started: allow patterns that matched no
+    /// tool, or no tool at all.
+    case sessionTools
     /// A decision on an agent's request (write-ahead: on file before the request can reach a server).
     case callDecision
     /// How a forwarded request ended.
@@ -14,6 +17,7 @@ enum AuditEvent {
         switch self {
         case .sessionStart: "session.start"
         case .sessionEnd: "session.end"
+        case .sessionTools: "session.tools"
         case .callDecision: "call.decision"
         case .callOutcome: "call.outcome"
         case .serverRequest: "server.request"

@@ -82,6 +82,18 @@ public struct ToolCatalog: Sendable {
         }
     }
 
+    /// The tools the agent is offered under `policy`, as the session builds them: task-only tools left out
+    /// (the shim does not map tasks yet, and they cannot be called the plain way), the list phase applied.
+    public init(tools servers: [(name: String, tools: [JSONObject])], policy: PolicyEngine) {
+        self.init(
+            servers: servers.map { ($0.name, $0.tools.filter(Self.isCallable)) }, kind: .tool,
+            scope: policy.toolVisibility)
+    }
+
+    static func isCallable(_ tool: JSONObject) -> Bool {
+        tool["execution"]?["taskSupport"]?.stringValue != "required"
+    }
+
     public func index(named exposedName: String) -> Int? { indexByName[exposedName] }
 
     public func entry(named exposedName: String) -> Entry? {

@@ -74,7 +74,9 @@ extension SessionCore {
         if let error = envelope.error {
             outcome = "protocol_error"
             errorCode = MessageEnvelope.members(raw, object: error, named: ["code"])[0].map { Array(raw[$0]) }
-            if let errorCode, errorCode.elementsEqual("-32042".utf8) { noteRequiredElicitations(server, raw, error: error) }
+            if let errorCode, errorCode.elementsEqual("-32042".utf8) {
+                noteRequiredElicitations(server, raw, error: error)
+            }
         } else if envelope.resultIsError {
             outcome = "tool_error"
         }
@@ -243,7 +245,9 @@ extension SessionCore {
             return malformedAnswer(server, id: id, reason: reason)
         }
         if routes.pending.values.contains(where: { $0.server == index }) {
-            serverFailed(server, reason: "sent an answer that could not be matched to its request (\(reason))", restartable: true)
+            serverFailed(
+                server, reason: "sent an answer that could not be matched to its request (\(reason))", restartable: true
+            )
         }
     }
 }

@@ -3,9 +3,7 @@
 extension SessionCore {
     func rebuildCatalog() {
         let ready = servers.filter { $0.phase == .ready }
-        catalog = ToolCatalog(
-            servers: ready.map { ($0.name, $0.tools.filter(Self.isCallable)) }, kind: .tool,
-            scope: policy.toolVisibility)
+        catalog = ToolCatalog(tools: ready.map { ($0.name, $0.tools) }, policy: policy)
         recordedTools = []
         recordedPrompts = []
         let tools = JSONValue.array(
@@ -24,10 +22,5 @@ extension SessionCore {
         toolsListResult = newTools
         promptsListResult = newPrompts
         catalogPublished = startupComplete
-    }
-
-    /// Task-only tools cannot be called the plain way, and the shim does not map tasks yet: they are left out.
-    static func isCallable(_ tool: JSONObject) -> Bool {
-        tool["execution"]?["taskSupport"]?.stringValue != "required"
     }
 }

@@ -76,7 +76,8 @@ extension SessionCore {
         switch method {
         case "elicitation/create" where params["mode"]?.stringValue == "url":
             guard agentProtocolVersion >= "2025-11-25" else {
-                return "URL-mode elicitation needs protocol revision 2025-11-25; the client speaks \(agentProtocolVersion)"
+                return
+                    "URL-mode elicitation needs protocol revision 2025-11-25; the client speaks \(agentProtocolVersion)"
             }
             return agentCapabilities["elicitation"]?["url"] == nil
                 ? #"it did not declare URL-mode elicitation ("elicitation": {"url": {}})"# : nil

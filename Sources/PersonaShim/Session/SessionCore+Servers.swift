@@ -187,7 +187,34 @@ extension SessionCore {
         startupComplete = true
         answerInitializeIfReady()
         rebuildCatalog()
+        reportCatalog()
         replayDeferredAgentLines()
+    }
+
+    /// Says, once the servers have started, when the agent was given less than the persona meant: an allow pattern
+    /// that matched no tool, or no tool at all, are the easiest mistakes to make and the hardest to see from the
+    /// agent's side. Logged and audited; a session without either writes nothing more.
+    private func reportCatalog() {
+        let unmatched = UnmatchedPatterns.find(
+            allow: persona.tools.allow, exposedNames: catalog.entries.map(\.exposedName))
+        let visible = catalog.visible.count
+        for pattern in unmatched {
+            let why =
+                UnmatchedPatterns.reasonNeverMatches(pattern, servers: servers.map(\.name)).map { ": \($0)" } ?? ""
+            logger.warning("the allow pattern \"\(pattern)\" matched none of the servers' tools\(why)")
+        }
+        if visible == 0 {
+            logger.warning(
+                "the agent sees no tools: none of the \(catalog.entries.count) tools the servers offer is allowed by the persona \"\(persona.name)\". Run 'persona-shim tools' with the same arguments to see why."
+            )
+        }
+        guard !unmatched.isEmpty || visible == 0 else { return }
+        recordLifecycle(
+            .sessionTools,
+            [
+                ("visible", .integer(visible)), ("offered", .integer(catalog.entries.count)),
+                ("unmatchedPatterns", .array(unmatched.map { .string($0.pattern) })),
+            ])
     }
 
     /// Answers every request of `server` the agent or the shim still waits on: the server cannot answer them.

@@ -116,7 +116,9 @@ extension ShimSession {
             case .endOfFile:
                 process.stdout.finishInput()
                 while let event = process.stdout.next() {
-                    if case .line(let range) = event { core.handleServerLine(process.server, from: process.stdout, range) }
+                    if case .line(let range) = event {
+                        core.handleServerLine(process.server, from: process.stdout, range)
+                    }
                 }
                 serverOutputEnded(process)
                 return

@@ -374,7 +374,9 @@ final class OutputBuffer {
             for piece in message.pieces { out.append(contentsOf: piece) }
             giveBackLent()
         }
-        if let base, head < tail { out.append(contentsOf: UnsafeRawBufferPointer(start: base + head, count: tail - head)) }
+        if let base, head < tail {
+            out.append(contentsOf: UnsafeRawBufferPointer(start: base + head, count: tail - head))
+        }
         head = 0
         tail = 0
         return out

@@ -53,6 +53,21 @@ import Testing
     }
 }
 
+extension SessionCoreAuditTests {
+    @Test func patternsThatMatchedNothingAreRecordedOnceTheServersStarted() throws {
+        let persona = SessionCoreTests.twoServers.replacingOccurrences(
+            of: #""allow": ["a__*", "b__read*"]"#, with: #""allow": ["a__*", "get_time", "zz__*"]"#)
+        let harness = try CoreHarness(persona: persona)
+        _ = harness.initializeAgent()
+        try harness.bringUp(0, tools: ["echo"])
+        try harness.bringUp(1, tools: ["read"])
+        let record = try #require(try harness.auditRecords().first { $0["event"] as? String == "session.tools" })
+        #expect(record["unmatchedPatterns"] as? [String] == ["get_time", "zz__*"])
+        #expect(record["visible"] as? Int == 1)
+        #expect(record["offered"] as? Int == 2)
+    }
+}
+
 /// The one teardown plan, on a fake clock.
 @Suite struct TeardownTests {
     @Test func closesThenTerminatesThenKills() {

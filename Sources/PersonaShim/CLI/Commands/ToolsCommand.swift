@@ -80,8 +80,7 @@ struct ToolsReport {
         self.persona = persona
         self.outcomes = outcomes
         let ready = outcomes.compactMap { outcome in outcome.tools.map { (outcome.server, $0) } }
-        catalog = ToolCatalog(
-            servers: ready.map { ($0.0, $0.1.filter(ShimSession.isCallable)) }, scope: persona.scopeChain)
+        catalog = ToolCatalog(tools: ready.map { ($0.0, $0.1) }, policy: PolicyEngine(persona: persona))
         unmatched = UnmatchedPatterns.find(allow: persona.tools.allow, exposedNames: catalog.entries.map(\.exposedName))
         func size(_ entries: [ToolCatalog.Entry]) -> Int {
             JSONWriter.encode(.object(JSONObject([("tools", .array(entries.map { .object($0.definition) }))]))).count
