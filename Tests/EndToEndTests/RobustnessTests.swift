@@ -142,3 +142,21 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd.Robustness {
+    @Test func anAnswerOverTheConfiguredLimitFailsItsCallAtOnceAndServingGoesOn() throws {
+        let shim = try ShimProcess(
+            servers: [("fx", fixture())], allow: ["fx__blob", "fx__echo"],
+            extra: [("transport", ["maxServerMessageBytes": 65536])])
+        try shim.initialize()
+        let start = Date()
+        let big = try #require(shim.call("fx__blob", ["bytes": 200_000], id: 41))
+        #expect(Date().timeIntervalSince(start) < 5, "answered at once, not at the call timeout")
+        #expect(big["id"] == 41)
+        #expect(big["error"]?["code"] == .integer(JSONRPCError.internalError))
+        #expect(big["error"]?["message"]?.stringValue?.contains("exceeds the limit of 65536 bytes") == true)
+        let small = try #require(shim.call("fx__blob", ["bytes": 1000], id: 42))
+        #expect(small["result"] != nil)
+        #expect(shim.client.standardError.contains("discarded a message"))
+    }
+}

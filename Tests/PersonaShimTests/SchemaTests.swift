@@ -41,7 +41,8 @@ import Testing
          "servers": {"crm": {"type": "stdio", "command": "crm", "args": ["-x"], "env": {"K": "V"}, "cwd": "."}},
          "tools": {"allow": ["crm__*"], "deny": []}, "resources": {"allow": []}, "prompts": {"deny": []},
          "serverRequests": {"sampling": false, "elicitation": true, "roots": true},
-         "audit": {"path": "a.jsonl", "fsync": true}, "timeouts": {"initializeSeconds": 5, "callSeconds": 0.5}}
+         "audit": {"path": "a.jsonl", "fsync": true}, "timeouts": {"initializeSeconds": 5, "callSeconds": 0.5},
+         "transport": {"maxAgentMessageBytes": 65536, "maxServerMessageBytes": 1048576}}
         """#
 
     @Test func aPersonaUsingEveryKeyIsAcceptedByBoth() throws {
@@ -72,6 +73,9 @@ import Testing
         (#""fsync": true"#, #""fsync": 1"#),
         (#""initializeSeconds": 5"#, #""initializeSeconds": 0"#),
         (#""callSeconds": 0.5"#, #""callSeconds": -1"#),
+        (#""maxAgentMessageBytes": 65536"#, #""maxAgentMessageBytes": 100"#),
+        (#""maxServerMessageBytes": 1048576"#, #""maxServerMessageBytes": 1500.5"#),
+        (#""maxServerMessageBytes": 1048576"#, #""maxServerMessageBytes": 2147483648"#),
         (#""mode": "enforce","#, #""mode": "enforce", "tols": {},"#),
     ])
     func aBrokenPersonaIsRejectedByBoth(_ original: String, _ replacement: String) throws {
@@ -95,6 +99,8 @@ import Testing
         #expect(try errors(#"{"const": {"a": [1]}}"#, #"{"a": [2]}"#).count == 1)
         #expect(try errors(#"{"pattern": "^a+$", "minLength": 2}"#, #""a""#).count == 1)
         #expect(try errors(#"{"minimum": 1}"#, "0").count == 1)
+        #expect(try errors(#"{"maximum": 1}"#, "2").count == 1)
+        #expect(try errors(#"{"maximum": 1}"#, "1") == [])
         #expect(try errors(#"{"exclusiveMinimum": 0}"#, "0").count == 1)
         #expect(try errors(#"{"items": {"type": "string"}}"#, #"["a", 1]"#).map { $0.prefix(3) } == ["/1:"])
         #expect(try errors(#"{"oneOf": [{"type": "string"}, {"minLength": 1}]}"#, #""a""#).count == 1)

@@ -62,6 +62,10 @@ struct SchemaValidator {
                 {
                     found.append("\(pointer): \(number) is below the \(keyword) \(bound)")
                 }
+            case "maximum":
+                if let number = value.doubleValue, let bound = argument.doubleValue, number > bound {
+                    found.append("\(pointer): \(number) is above the maximum \(bound)")
+                }
             case "required":
                 guard let object = value.objectValue else { continue }
                 for key in (argument.arrayValue ?? []).compactMap(\.stringValue) where object[key] == nil {

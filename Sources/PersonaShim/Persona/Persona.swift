@@ -23,6 +23,7 @@ public struct Persona: Sendable {
     public var serverRequests: ServerRequestPolicy
     public var audit: AuditSettings
     public var timeouts: Timeouts
+    public var transport = TransportLimits()
     /// The file the persona was read from.
     public var sourcePath: String?
     /// `sha256:` of the persona file's bytes, recorded in every session's first audit record.
@@ -71,6 +72,14 @@ public struct AuditSettings: Sendable {
     public var path: String?
     /// Whether every record is flushed to disk (fsync) before the call it records goes ahead.
     public var fsync: Bool
+}
+
+/// The longest messages the shim accepts. A longer one is discarded as it streams in (memory stays bounded), and
+/// whoever it answered or asked gets an error at once.
+public struct TransportLimits: Sendable {
+    public var maxAgentMessageBytes = 16 * 1024 * 1024
+    /// A tool result can legitimately be large.
+    public var maxServerMessageBytes = 256 * 1024 * 1024
 }
 
 public struct Timeouts: Sendable {

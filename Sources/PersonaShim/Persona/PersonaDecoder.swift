@@ -121,6 +121,19 @@ struct PersonaDecoder {
         return number
     }
 
+    /// A whole number of bytes between 1 KiB and 1 GiB: smaller would refuse ordinary messages, larger would let
+    /// one message take the machine's memory.
+    mutating func byteCount(_ object: JSONObject, _ key: String, at pointer: String) -> Int? {
+        guard let value = object[key] else { return nil }
+        guard let number = value.doubleValue, number == number.rounded(), number >= 1024, number <= 1_073_741_824 else {
+            error(
+                at: pointer + "/" + key,
+                "\"\(key)\" must be a whole number of bytes from 1024 to 1073741824 (1 GiB), not \(value)")
+            return nil
+        }
+        return Int(number)
+    }
+
     mutating func date(_ object: JSONObject, _ key: String, at pointer: String) -> CalendarDate? {
         guard let text = string(object, key, at: pointer) else { return nil }
         guard let date = CalendarDate(text) else {

@@ -8,13 +8,14 @@ public struct PersonaLoadResult: Sendable {
 public enum PersonaLoader {
     static let topLevelKeys = [
         "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
-        "resources", "prompts", "serverRequests", "audit", "timeouts",
+        "resources", "prompts", "serverRequests", "audit", "timeouts", "transport",
     ]
     static let serverKeys = ["type", "command", "args", "env", "cwd"]
     static let scopeKeys = ["allow", "deny"]
     static let serverRequestKeys = ["sampling", "elicitation", "roots"]
     static let auditKeys = ["path", "fsync"]
     static let timeoutKeys = ["initializeSeconds", "callSeconds"]
+    static let transportKeys = ["maxAgentMessageBytes", "maxServerMessageBytes"]
 
     /// Loads the persona at `path`. Relative paths inside it resolve against the file's folder.
     ///
@@ -153,6 +154,14 @@ public enum PersonaLoader {
             timeouts.callSeconds =
                 decoder.positiveNumber(object, "callSeconds", at: "/timeouts") ?? timeouts.callSeconds
         }
+        var transport = TransportLimits()
+        if let object = decoder.object(top["transport"], at: "/transport", what: "\"transport\"") {
+            decoder.rejectUnknownKeys(object, at: "/transport", allowed: transportKeys, context: "\"transport\"")
+            transport.maxAgentMessageBytes =
+                decoder.byteCount(object, "maxAgentMessageBytes", at: "/transport") ?? transport.maxAgentMessageBytes
+            transport.maxServerMessageBytes =
+                decoder.byteCount(object, "maxServerMessageBytes", at: "/transport") ?? transport.maxServerMessageBytes
+        }
         if let expires, now >= expires.endOfDay {
             decoder.error(
                 at: "/expires",
@@ -171,11 +180,12 @@ public enum PersonaLoader {
         guard !decoder.diagnostics.hasErrors, let name, let purpose, let owner, let tools else {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
         }
-        let persona = Persona(
+        var persona = Persona(
             name: name, purpose: purpose, owner: owner, reviewBy: reviewBy, expires: expires, mode: mode,
             servers: servers, tools: tools, resources: resources, prompts: prompts,
             serverRequests: serverRequests, audit: audit, timeouts: timeouts, sourcePath: path,
             digest: "sha256:" + SHA256.hash(bytes).hexString)
+        persona.transport = transport
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
     }
 

@@ -10,10 +10,10 @@ public struct ShimConfiguration: Sendable {
     public var selfExecutable: String
     public var environment: [String: String]
     public var logger: Logger
-    /// The longest line accepted from the agent.
-    public var lineLimit = 16 * 1024 * 1024
-    /// The longest line accepted from a server (a tool result can legitimately be large).
-    public var serverLineLimit = 256 * 1024 * 1024
+    /// The longest line accepted from the agent (the persona's `transport.maxAgentMessageBytes`).
+    public var lineLimit: Int
+    /// The longest line accepted from a server (the persona's `transport.maxServerMessageBytes`).
+    public var serverLineLimit: Int
     /// How long servers get after their stdin closes, and again after SIGTERM, before the next step.
     public var shutdownGrace: Double = 2
     /// How long answers still in flight may take once the agent has closed its input.
@@ -32,5 +32,7 @@ public struct ShimConfiguration: Sendable {
         self.environment = environment
         self.logger = logger
         self.version = version
+        self.lineLimit = persona.transport.maxAgentMessageBytes
+        self.serverLineLimit = persona.transport.maxServerMessageBytes
     }
 }
