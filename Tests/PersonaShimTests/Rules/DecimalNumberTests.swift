@@ -23,7 +23,9 @@ import Testing
         #expect(DecimalNumber.compare(number(rhs), number(lhs)) == -expected)
     }
 
-    @Test(arguments: ["", "-", "01", "1.", ".5", "+1", "1e", "1e+", "0x10", "Infinity", "NaN", " 1", "1 ", "\"100\"", "1_000"])
+    @Test(arguments: [
+        "", "-", "01", "1.", ".5", "+1", "1e", "1e+", "0x10", "Infinity", "NaN", " 1", "1 ", "\"100\"", "1_000",
+    ])
     func refusesWhatIsNotJSONNumberSyntax(_ text: String) {
         #expect(DecimalNumber(text) == nil)
     }
@@ -75,7 +77,9 @@ import Testing
         #expect(try JSONPointer("").resolve(in: document) == document)
     }
 
-    @Test(arguments: ["/files/2", "/files/01", "/files/-", "/files/+1", "/plain/x", "/nope", "/files/99999999999999999999"])
+    @Test(arguments: [
+        "/files/2", "/files/01", "/files/-", "/files/+1", "/plain/x", "/nope", "/files/99999999999999999999",
+    ])
     func missingIsNil(_ pointer: String) throws {
         #expect(try JSONPointer(pointer).resolve(in: document) == nil)
     }

@@ -137,7 +137,9 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
         case .lowercaseLetter, .otherLetter, .modifierLetter, .decimalNumber: break
         default: return false
         }
-        guard !scalar.properties.isDefaultIgnorableCodePoint, !scalar.properties.changesWhenLowercased else { return false }
+        guard !scalar.properties.isDefaultIgnorableCodePoint, !scalar.properties.changesWhenLowercased else {
+            return false
+        }
         let value = scalar.value
         let refused: [ClosedRange<UInt32>] = [
             0x0958...0x095F, 0x09DC...0x09DF, 0x0A33...0x0A36, 0x0A59...0x0A5E, 0x0B5C...0x0B5D, 0x0F43...0x0FB9,

@@ -162,7 +162,8 @@ public struct PathResolver: Sendable {
                 bytes.append(byte)
                 continue
             }
-            guard let high = utf8.next().flatMap(JSONReader.hexValue), let low = utf8.next().flatMap(JSONReader.hexValue)
+            guard let high = utf8.next().flatMap(JSONReader.hexValue),
+                let low = utf8.next().flatMap(JSONReader.hexValue)
             else { return nil }
             bytes.append(UInt8(high << 4 | low))
         }
