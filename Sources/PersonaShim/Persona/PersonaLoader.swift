@@ -6,10 +6,11 @@ public struct PersonaLoadResult: Sendable {
 
 /// Reads persona files (JSON, version 1) and client configuration files (`mcpServers` / `servers`).
 public enum PersonaLoader {
-    static let topLevelKeys = [
-        "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
-        "resources", "prompts", "serverRequests", "audit", "timeouts",
-    ]
+    static let topLevelKeys =
+        [
+            "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
+            "resources", "prompts", "serverRequests", "audit", "timeouts",
+        ] + CallPolicyDecoder.topLevelKeys
     static let serverKeys = ["type", "command", "args", "env", "cwd"]
     static let scopeKeys = ["allow", "deny"]
     static let serverRequestKeys = ["sampling", "elicitation", "roots"]
@@ -76,10 +77,8 @@ public enum PersonaLoader {
         if let modeText = decoder.string(top, "mode", at: "") {
             if let parsed = Persona.Mode(rawValue: modeText) {
                 mode = parsed
-            } else if modeText == "monitor" {
-                decoder.error(at: "/mode", "mode \"monitor\" is not supported by this version; use \"enforce\"")
             } else {
-                decoder.error(at: "/mode", "unknown mode \"\(modeText)\"; the supported mode is \"enforce\"")
+                decoder.error(at: "/mode", "unknown mode \"\(modeText)\"; the modes are \"enforce\" and \"monitor\"")
             }
         }
         var servers = decodeServers(&decoder, top["servers"], at: "/servers", base: base, strict: true)
@@ -141,6 +140,8 @@ public enum PersonaLoader {
             timeouts.callSeconds =
                 decoder.positiveNumber(object, "callSeconds", at: "/timeouts") ?? timeouts.callSeconds
         }
+        let callPolicy = CallPolicyDecoder.decode(
+            &decoder, top, base: base, home: Paths.home(ProcessEnvironment.current()))
         if let expires, now >= expires.endOfDay {
             decoder.error(
                 at: "/expires",
@@ -159,11 +160,12 @@ public enum PersonaLoader {
         guard !decoder.diagnostics.hasErrors, let name, let purpose, let owner, let tools else {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
         }
-        let persona = Persona(
+        var persona = Persona(
             name: name, purpose: purpose, owner: owner, reviewBy: reviewBy, expires: expires, mode: mode,
             servers: servers, tools: tools, resources: resources, prompts: prompts,
             serverRequests: serverRequests, audit: audit, timeouts: timeouts, sourcePath: path,
             digest: "sha256:" + SHA256.hash(bytes).hexString)
+        persona.callPolicy = callPolicy
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
     }
 
