@@ -6,11 +6,10 @@ public struct PersonaLoadResult: Sendable {
 
 /// Reads persona files (JSON, version 1) and client configuration files (`mcpServers` / `servers`).
 public enum PersonaLoader {
-    static let topLevelKeys =
-        [
-            "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
-            "resources", "prompts", "serverRequests", "audit", "timeouts",
-        ] + CallPolicyDecoder.topLevelKeys
+    static let topLevelKeys = [
+        "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
+        "resources", "prompts", "serverRequests", "audit", "timeouts",
+    ]
     static let serverKeys = ["type", "command", "args", "env", "cwd"]
     static let scopeKeys = ["allow", "deny"]
     static let serverRequestKeys = ["sampling", "elicitation", "roots"]
@@ -58,7 +57,8 @@ public enum PersonaLoader {
         guard let top = decoder.object(root, at: "", what: "a persona file") else {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
         }
-        decoder.rejectUnknownKeys(top, at: "", allowed: topLevelKeys, context: "the persona")
+        decoder.rejectUnknownKeys(
+            top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys, context: "the persona")
         if let version = top["version"], version.intValue != 1 {
             decoder.error(at: "/version", "unsupported persona version \(version); this persona-shim reads version 1")
         }
