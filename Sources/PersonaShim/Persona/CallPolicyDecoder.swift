@@ -4,7 +4,7 @@
 /// followed), host patterns (normalised), numbers (exact decimals) and intervals.
 enum CallPolicyDecoder {
     static let topLevelKeys = ["rules", "limits", "behaviour", "labels", "flows", "annotations", "readOnly"]
-    static let ruleKeys = ["id", "tools", "when", "require", "decision", "reason"]
+    static let ruleKeys = ["id", "tools", "when", "require", "strictArguments", "decision", "reason"]
     static let constraintKeys = [
         "type", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
         "exclusiveMaximum", "required", "not", "under", "notUnder", "hosts", "ifPresent",
@@ -52,6 +52,17 @@ enum CallPolicyDecoder {
             )
         }
         let reason = decoder.string(object, "reason", at: pointer)
+        if let strict = decoder.bool(object, "strictArguments", at: pointer) {
+            if !strict || object["when"] != nil || object["require"] != nil || object["decision"] != nil {
+                decoder.error(
+                    at: pointer + "/strictArguments",
+                    "\"strictArguments\" must be true and stand alone in its rule (without \"when\", \"require\" or \"decision\")"
+                )
+                return nil
+            }
+            return ArgumentRule(
+                id: id, tools: tools.map(Glob.init), kind: .strictArguments, conditions: [], reason: reason)
+        }
         let kind: ArgumentRule.Kind
         let conditionsKey: String
         switch (object["when"], object["require"]) {

@@ -41,11 +41,14 @@ public struct ArgumentCondition: Sendable {
 /// - `require` rules are allow-style: a call whose arguments break any condition is denied: "paths must be
 ///   under the project".
 ///
+/// - `strictArguments` rules refuse any argument the tool's `inputSchema` does not declare under `properties`.
+///
 /// Either way a condition that cannot be evaluated denies, naming the rule and why.
 public struct ArgumentRule: Sendable {
     public enum Kind: Sendable {
         case when(RuleVerdict)
         case require
+        case strictArguments
     }
 
     /// The rule's name in decisions and the audit: the persona's `id`, or `rules[N]`.
@@ -66,8 +69,23 @@ public struct ArgumentRule: Sendable {
 
     public func applies(to tool: String) -> Bool { tools.contains { $0.matches(tool) } }
 
-    /// This rule's decision about a call to a tool it applies to.
-    public func evaluate(_ arguments: JSONValue, paths: PathResolver) -> RuleDecision {
+    /// This rule's decision about a call to a tool it applies to; `declared` lists the argument names the tool's
+    /// `inputSchema` declares (nil when the tool has no schema with `properties`, so nothing is declared).
+    public func evaluate(_ arguments: JSONValue, paths: PathResolver, declared: [String]? = nil) -> RuleDecision {
+        if case .strictArguments = kind {
+            guard case .object(let object) = arguments else {
+                return .deny(
+                    rule: id, reason: sentence("rule \"\(id)\" cannot be evaluated: the arguments are not an object"))
+            }
+            let undeclared = object.keys.filter { !(declared ?? []).contains($0) }.sorted()
+            guard undeclared.isEmpty else {
+                let names = undeclared.map { "\"\($0)\"" }.joined(separator: ", ")
+                return .deny(
+                    rule: id,
+                    reason: sentence("rule \"\(id)\" refuses arguments the tool does not declare: \(names)"))
+            }
+            return .allow
+        }
         var allHold = true
         for condition in conditions {
             switch condition.check(arguments, paths: paths) {
@@ -105,8 +123,11 @@ public struct ArgumentRuleSet: Sendable {
     public var isEmpty: Bool { rules.isEmpty }
 
     /// The rules for one tool, chosen once (when the tool list is built) so a call matches no globs.
-    public func rules(for tool: String) -> ToolArgumentRules {
-        ToolArgumentRules(rules: rules.filter { $0.applies(to: tool) })
+    /// `inputSchema` is the tool's schema as listed, which `strictArguments` rules read.
+    public func rules(for tool: String, inputSchema: JSONValue? = nil) -> ToolArgumentRules {
+        ToolArgumentRules(
+            rules: rules.filter { $0.applies(to: tool) },
+            declared: inputSchema?["properties"]?.objectValue?.keys)
     }
 
     /// Matches the tool's name against every rule, then judges; prefer `rules(for:)` once per tool.
@@ -118,6 +139,8 @@ public struct ArgumentRuleSet: Sendable {
 /// The argument rules that apply to one tool.
 public struct ToolArgumentRules: Sendable {
     public let rules: [ArgumentRule]
+    /// The argument names the tool's `inputSchema` declares.
+    public let declared: [String]?
 
     public var isEmpty: Bool { rules.isEmpty }
 
@@ -126,7 +149,9 @@ public struct ToolArgumentRules: Sendable {
     /// the call goes to (its working directory).
     public func evaluate(_ arguments: JSONValue, paths: PathResolver) -> RuleDecision {
         var decision = RuleDecision.allow
-        for rule in rules { decision = decision.combined(with: rule.evaluate(arguments, paths: paths)) }
+        for rule in rules {
+            decision = decision.combined(with: rule.evaluate(arguments, paths: paths, declared: declared))
+        }
         return decision
     }
 }
