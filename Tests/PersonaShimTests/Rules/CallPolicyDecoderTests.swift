@@ -65,6 +65,25 @@ import Testing
         #expect(refund.evaluate(["amount": 100], paths: paths) == .allow)
     }
 
+    @Test func theExampleInDocsLoads() throws {
+        // Tests/PersonaShimTests/Rules/<this file> → the package root.
+        var root = "\(#filePath)"
+        for _ in 0..<4 { root = Paths.directory(of: root) }
+        let markdown = String(decoding: try #require(Files.read(root + "/docs/policy.md")), as: UTF8.self)
+        let start = try #require(markdown.range(of: "```json\n"))
+        let end = try #require(markdown[start.upperBound...].range(of: "```"))
+        let json = Array(markdown[start.upperBound..<end.lowerBound].utf8)
+        let result = PersonaLoader.decode(bytes: json, path: "docs/policy.md")
+        #expect(result.diagnostics.filter { $0.severity == .error }.isEmpty, "\(result.diagnostics)")
+        #expect(result.persona?.callPolicy.rules.rules.count == 5)
+    }
+
+    @Test func repeatedArgumentKeysNeverReachTheRules() {
+        // Which copy a server would use is a guess; the parser refuses the arguments instead.
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: #"{"amount": 1, "amount": 500}"#) }
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: #"{"o": {"path": "/a", "path": "/etc"}}"#) }
+    }
+
     @Test func aPersonaWithoutTheSectionsHasAnEmptyPolicy() throws {
         let persona = try #require(load("\"audit\": {}").persona)
         #expect(persona.callPolicy.isEmpty)
@@ -104,6 +123,9 @@ import Testing
             errors(#""rules": [{"tools": ["x"], "when": {"a": {"type": "str"}}}]"#).first?.contains(
                 "\"type\" must be one of") == true)
         #expect(errors(#""rules": [{"tools": ["x"]}]"#).first?.contains("needs \"when\"") == true)
+        #expect(
+            errors(#""rules": [{"tools": ["x"], "strictArguments": false}]"#).first?.contains("must be true") == true)
+        #expect(errors(#""rules": [{"when": {"a": {"type": "string"}}}]"#).first?.contains("needs \"tools\"") == true)
         #expect(errors(#""limits": [{"calls": 0}]"#).first?.contains("\"calls\" must be a whole number") == true)
         #expect(errors(#""limits": [{"calls": 5, "acrossSessions": true}]"#).first?.contains("needs \"per\"") == true)
         #expect(errors(#""behaviour": {"repeats": {"max": 3}}"#).first?.contains("\"within\"") == true)

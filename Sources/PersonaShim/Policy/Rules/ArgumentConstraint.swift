@@ -48,7 +48,8 @@ public enum ConstraintOutcome: Sendable, Equatable {
 extension ArgumentConstraint {
     /// Checks `value`, the argument at `pointer` (named in sentences); `paths` resolves path arguments.
     public func check(_ value: JSONValue, at pointer: JSONPointer, paths: PathResolver) -> ConstraintOutcome {
-        let name = "argument \"\(pointer)\""
+        // Computed only on the way to a refusal: an argument that passes costs no string building.
+        var name: String { "argument \"\(pointer)\"" }
         switch self {
         case .type(let types):
             if types.contains(where: { $0.matches(value) }) { return .holds }
