@@ -32,7 +32,8 @@ struct FakeFileSystem: FileSystemView {
         ("/srv/app/up/etc", "/etc"), ("file:///srv/app/src/m%61in.swift", "/srv/app/src/main.swift"),
         ("file://localhost/srv/app/x?y#z", "/srv/app/x"), ("/srv/link-to-app/new/file.txt", "/srv/app/new/file.txt"),
         ("/srv/app/new/../../../etc", "/etc"), ("/srv/app/deep/new.txt", "/srv/app/src/nested/new.txt"),
-        ("../app_evil/x", "/srv/app_evil/x"),
+        ("../app_evil/x", "/srv/app_evil/x"), ("/srv/app/missing/../out/passwd", "/etc/passwd"),
+        ("/srv/app/missing/../../link-to-app/out", "/etc"), ("/srv/app/src/main.swift/.", "/srv/app/src/main.swift"),
     ])
     func resolves(_ input: String, _ expected: String) throws {
         #expect(try resolver.resolve(input) == expected)
@@ -47,6 +48,7 @@ struct FakeFileSystem: FileSystemView {
         #expect(throws: PathResolver.Failure.self) { try resolver.resolve("file://evil/srv/app") }
         #expect(throws: PathResolver.Failure.self) { try resolver.resolve("file:///srv/%zz") }
         #expect(throws: PathResolver.Failure.empty) { try resolver.resolve("") }
+        #expect(throws: PathResolver.Failure.otherHome) { try resolver.resolve("~root/.ssh") }
         #expect(throws: PathResolver.Failure.notADirectory("/srv/app/src/main.swift")) {
             try resolver.resolve("/srv/app/src/main.swift/../../../etc")
         }
@@ -72,6 +74,7 @@ struct FakeFileSystem: FileSystemView {
         #expect(outcome("/srv/link-to-app/.git/config") == "fails")
         #expect(outcome("/srv/app/%2e%2e/app_evil") == "fails")
         #expect(outcome("/srv/app/new/deeper/file") == "holds")
+        #expect(outcome("/srv/app/new/../out/passwd") == "fails")
         #expect(outcome("/srv/app\\x") == "cannot")
         #expect(outcome("/srv/app/%zz") == "cannot")
     }

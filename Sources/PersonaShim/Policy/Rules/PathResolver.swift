@@ -61,13 +61,16 @@ public struct PathResolver: Sendable {
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
-        case empty, nulByte, backslash, badURL(String), notADirectory(String), linkLoop(String), unreadable(String)
+        case empty, nulByte, backslash, otherHome, badURL(String), notADirectory(String), linkLoop(String)
+        case unreadable(String)
 
         public var description: String {
             switch self {
             case .empty: "the path is empty"
             case .nulByte: "the path contains a NUL byte"
             case .backslash: "the path contains a backslash, which servers read differently; use \"/\""
+            case .otherHome:
+                "paths starting with \"~name\" are read differently by different servers; write the full path"
             case .badURL(let why): "the file URL cannot be read: \(why)"
             case .notADirectory(let path): "\"\(path)\" is not a folder, so the path cannot be followed"
             case .linkLoop(let path): "too many symbolic links while resolving \"\(path)\""
@@ -93,6 +96,8 @@ public struct PathResolver: Sendable {
             return path
         }
         if text == "~" || text.hasPrefix("~/") { return home + "/" + text.dropFirst() }
+        // `~name` is another user's home to a shell and a relative path to the kernel; neither guess is safe.
+        if text.hasPrefix("~") { throw .otherHome }
         return text.hasPrefix("/") ? text : workingDirectory + "/" + text
     }
 
@@ -103,27 +108,33 @@ public struct PathResolver: Sendable {
         pending.reverse()
         var resolved: [Substring] = []
         var links = 0
-        var exists = true
+        // How many leading components of `resolved` are known to exist. A `..` that climbs back out of a missing
+        // folder lands on existing ones again, whose links must be followed: a server that tidies
+        // `missing/../link/x` by text would otherwise open what `link` points at.
+        var existing = 0
         while let component = pending.popLast() {
             if component == "." { continue }
             if component == ".." {
                 if !resolved.isEmpty { resolved.removeLast() }
+                existing = min(existing, resolved.count)
                 continue
             }
             resolved.append(component)
-            guard exists else { continue }
+            guard existing == resolved.count - 1 else { continue }
             let current = "/" + resolved.joined(separator: "/")
             switch fileSystem.entry(at: current) {
-            case .directory: continue
-            case .missing: exists = false
+            case .directory: existing += 1
+            case .missing: continue
             case .unreadable: throw .unreadable(current)
             case .file:
                 if pending.contains(where: { $0 != "." }) { throw .notADirectory(current) }
+                existing += 1
             case .symlink(let target):
                 links += 1
                 guard links <= Self.maximumLinks else { throw .linkLoop(text) }
                 resolved.removeLast()
                 if target.hasPrefix("/") { resolved.removeAll() }
+                existing = min(existing, resolved.count)
                 pending.append(contentsOf: Self.components(of: target).reversed())
             }
         }
