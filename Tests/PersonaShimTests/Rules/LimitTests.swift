@@ -1,4 +1,6 @@
+import Dispatch
 import Glibc
+import Synchronization
 import Testing
 
 @testable import PersonaShim
@@ -90,6 +92,30 @@ import Testing
 }
 
 @Suite struct FileLimitStoreTests {
+    @Test func concurrentSessionsCannotOvershoot() throws {
+        let directory = try #require(Files.makeTemporaryDirectory(prefix: "persona-limits"))
+        let store = FileLimitStore(directory: directory, persona: "p")
+        let limit = CallLimit(id: "ten", scope: .persona, calls: 10, per: RuleInterval("1h"), acrossSessions: true)
+        defer {
+            unlink(store.path(for: limit))
+            unlink(store.path(for: limit) + ".lock")
+            rmdir(directory)
+        }
+        let reserved = Atomic<Int>(0)
+        // Each attempt opens the file anew, as separate sessions (processes) do; flock excludes them.
+        DispatchQueue.concurrentPerform(iterations: 60) { index in
+            if store.reserve(limit: limit, now: 1_800_000_000_000_000_000 + Int64(index)) == .reserved {
+                reserved.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(reserved.load(ordering: .relaxed) == 10)
+    }
+
+    @Test func defaultDirectoryIsBesideTheAudit() {
+        #expect(FileLimitStore.defaultDirectory(["XDG_STATE_HOME": "/s"]) == "/s/persona-shim/limits")
+        #expect(FileLimitStore.defaultDirectory(["HOME": "/h"]) == "/h/.local/state/persona-shim/limits")
+    }
+
     @Test func countsAcrossSessionsAndRestarts() throws {
         let directory = try #require(Files.makeTemporaryDirectory(prefix: "persona-limits"))
         let store = FileLimitStore(directory: directory + "/state", persona: "ci-agent")
@@ -98,6 +124,7 @@ import Testing
             acrossSessions: true)
         defer {
             unlink(store.path(for: limit))
+            unlink(store.path(for: limit) + ".lock")
             rmdir(directory + "/state")
             rmdir(directory)
         }

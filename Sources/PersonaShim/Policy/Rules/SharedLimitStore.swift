@@ -19,8 +19,9 @@ public protocol SharedLimitStore: Sendable {
 }
 
 /// Counts in one small file per limit under a state directory: `<persona>.<limit id>.calls`, one call time a
-/// line (wall-clock nanoseconds). Each update holds an exclusive `flock` on the file from read to write, so
-/// concurrent sessions cannot both take the last call; the file survives restarts. A file that cannot be
+/// line (wall-clock nanoseconds). Each update holds an exclusive `flock` on `<…>.calls.lock` from read to
+/// write, so concurrent sessions cannot both take the last call; the counts are replaced by renaming a new
+/// file over them, and survive restarts. A file that cannot be
 /// opened, locked, read, parsed or written refuses the call, with a sentence saying which file and why.
 public struct FileLimitStore: SharedLimitStore {
     public let directory: String
@@ -29,6 +30,12 @@ public struct FileLimitStore: SharedLimitStore {
     public init(directory: String, persona: String) {
         self.directory = directory
         self.persona = persona
+    }
+
+    /// `$XDG_STATE_HOME/persona-shim/limits`, else `~/.local/state/persona-shim/limits`, beside the audit file.
+    public static func defaultDirectory(_ environment: [String: String]) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/persona-shim/limits" }
+        return Paths.home(environment) + "/.local/state/persona-shim/limits"
     }
 
     public func path(for limit: CallLimit) -> String {
@@ -60,21 +67,23 @@ public struct FileLimitStore: SharedLimitStore {
         if let error = Files.createDirectories(directory, mode: 0o700) {
             return .unavailable("the state directory \"\(directory)\" cannot be created (\(error))")
         }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return .unavailable(failure("cannot be opened", path)) }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { return .unavailable(failure("cannot be locked", path)) }
-        defer { flock(fd, LOCK_UN) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 { return .unavailable(failure("cannot be read", path)) }
-            if count == 0 { break }
-            bytes.append(contentsOf: buffer[..<count])
-            if bytes.count > 64 * CallLimit.maximumCalls {
-                return .unavailable("the state file \"\(path)\" is too large; delete it")
-            }
+        // The lock is on a file of its own, so the counts can be replaced whole by a rename: a crash leaves the
+        // old counts or the new ones, never an empty file that would start counting afresh.
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { return .unavailable(failure("cannot be opened", path + ".lock")) }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX) == 0 else { return .unavailable(failure("cannot be locked", path + ".lock")) }
+        defer { flock(lock, LOCK_UN) }
+        let bytes: [UInt8]
+        if let read = Files.read(path) {
+            bytes = read
+        } else if !Files.exists(path) {
+            bytes = []
+        } else {
+            return .unavailable(failure("cannot be read", path))
+        }
+        if bytes.count > 64 * CallLimit.maximumCalls {
+            return .unavailable("the state file \"\(path)\" is too large; delete it")
         }
         var times: [Int64] = []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
@@ -86,9 +95,11 @@ public struct FileLimitStore: SharedLimitStore {
         let outcome = change(&times)
         guard case .reserved = outcome else { return outcome }
         let text = Array(times.map { String($0) + "\n" }.joined().utf8)
-        // Rewritten in place under the lock; a crash mid-write leaves a damaged file, which refuses (fail closed).
-        guard ftruncate(fd, 0) == 0, text.isEmpty || pwrite(fd, text, text.count, 0) == text.count else {
-            return .unavailable(failure("cannot be written", path))
+        let temporary = path + ".new"
+        guard Files.write(text, to: temporary, mode: 0o600), rename(temporary, path) == 0 else {
+            let failed = failure("cannot be written", path)
+            unlink(temporary)
+            return .unavailable(failed)
         }
         return outcome
     }
