@@ -107,3 +107,39 @@ import Testing
         #expect(try refundRules().rules(for: "crm__get_ticket").isEmpty)
     }
 }
+
+@Suite struct RuleDecisionTests {
+    @Test func combiningIsOrderFree() {
+        let decisions: [RuleDecision] = [
+            .allow, .ask(rule: "b", reason: "x"), .ask(rule: "a", reason: "y"), .deny(rule: "z", reason: "1"),
+            .deny(rule: "c", reason: "2"), .deny(rule: "c", reason: "1"),
+        ]
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<100 {
+            let combined = decisions.shuffled(using: &generator).reduce(RuleDecision.allow) { $0.combined(with: $1) }
+            #expect(combined == .deny(rule: "c", reason: "1"))
+        }
+        #expect(RuleDecision.allow.combined(with: .ask(rule: "a", reason: "r")) == .ask(rule: "a", reason: "r"))
+    }
+
+    @Test func askRefusesUntilApprovalsExist() {
+        let decision = RuleDecision.ask(rule: "big-refunds", reason: "Refunds above 100 need a person.")
+        #expect(decision.withoutApprovals.policyDecision?.verdict == .deny)
+        #expect(decision.withoutApprovals.reason?.contains("Approval is not available") == true)
+        #expect(RuleDecision.allow.withoutApprovals == .allow)
+    }
+
+    @Test func intervals() {
+        #expect(RuleInterval("60s")?.nanoseconds == 60_000_000_000)
+        #expect(RuleInterval("1m")?.nanoseconds == RuleInterval(seconds: 60).nanoseconds)
+        #expect(RuleInterval("1h")?.nanoseconds == 3_600_000_000_000)
+        #expect(RuleInterval("1d")?.nanoseconds == 86_400_000_000_000)
+        for bad in ["", "s", "0s", "-1s", "1.5m", "1 m", "1w", "60", "+5s", "367d", "9999999999s"] {
+            #expect(RuleInterval(bad) == nil, "\(bad)")
+        }
+        #expect(RuleInterval.sentence(forNanoseconds: 1) == "in 1 second")
+        #expect(RuleInterval.sentence(forNanoseconds: 40_000_000_000) == "in 40 seconds")
+        #expect(RuleInterval.sentence(forNanoseconds: 3_600_000_000_000) == "in 60 minutes")
+        #expect(RuleInterval.sentence(forNanoseconds: 86_400_000_000_000) == "in 24 hours")
+    }
+}

@@ -53,6 +53,38 @@ import Testing
         #expect(number("12.5e1").isInteger)
     }
 
+    /// Writes `value` in one of the equivalent JSON forms, chosen by `form`.
+    static func write(_ value: Int, form: Int) -> String {
+        let sign = value < 0 ? "-" : ""
+        let digits = String(value.magnitude)
+        switch form % 5 {
+        case 0: return sign + digits
+        case 1: return sign + digits + ".000"
+        case 2: return sign + "0.0" + digits + "e" + String(digits.count + 1)
+        case 3: return sign + digits + "0e-1"
+        default:
+            // Trailing zeros moved into the exponent: 1200 → 12E+2.
+            var mantissa = Substring(digits)
+            var exponent = 0
+            while mantissa.count > 1, mantissa.last == "0" {
+                mantissa.removeLast()
+                exponent += 1
+            }
+            return sign + mantissa + "E+" + String(exponent)
+        }
+    }
+
+    @Test func everyFormOfAnIntegerComparesAsTheInteger() {
+        var generator = SeededGenerator(seed: 42)
+        for _ in 0..<5000 {
+            let a = Int.random(in: -1_000_000...1_000_000, using: &generator)
+            let b = Bool.random(using: &generator) ? a : Int.random(in: -1_000_000...1_000_000, using: &generator)
+            let left = number(Self.write(a, form: Int.random(in: 0..<5, using: &generator)))
+            let right = number(Self.write(b, form: Int.random(in: 0..<5, using: &generator)))
+            #expect(DecimalNumber.compare(left, right) == (a < b ? -1 : a == b ? 0 : 1), "\(a) \(b)")
+        }
+    }
+
     @Test func equalValuesAreEqualAndHashAlike() {
         #expect(number("1e2") == number("100.000"))
         #expect(Set([number("1e2"), number("100"), number("100.0")]).count == 1)

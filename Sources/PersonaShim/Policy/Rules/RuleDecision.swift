@@ -40,6 +40,12 @@ public enum RuleDecision: Sendable, Equatable, CustomStringConvertible {
         return (reason ?? "") <= (other.reason ?? "") ? self : other
     }
 
+    /// The decision while approvals are not available: an ask refuses, and says so.
+    public var withoutApprovals: RuleDecision {
+        guard case .ask(let rule, let reason) = self else { return self }
+        return .deny(rule: rule, reason: reason + " Approval is not available in this version, so the call is refused.")
+    }
+
     /// The decision in the shape the policy chain uses, or nil for allow (rules never grant access on their own:
     /// the tool scope does).
     public var policyDecision: PolicyDecision? {
