@@ -12,7 +12,8 @@ import Testing
         ("https://bücher.example/", "xn--bcher-kva.example"), ("münchen.de", "xn--mnchen-3ya.de"),
         ("http://%65vil.com/", "evil.com"), ("ftp://host?x=@other", "host"), ("https://ex.com#@evil.com", "ex.com"),
         ("https://\u{212A}elvin.com", "kelvin.com"), ("例え。テスト", "xn--r8jz45g.xn--zckzah"),
-        ("http://0x7F000001", "127.0.0.1"), ("http://127.0.0.1.", "127.0.0.1"),
+        ("http://0x7F000001", "127.0.0.1"), ("http://127.0.0.1.", "127.0.0.1"), ("localhost:8080/x", "localhost"),
+        ("HTTPS://[::1]:443/", "::1"), ("http://[0:0:0:0:0:0:0:1]", "::1"), ("http://[::ffff:127.0.0.1]", "127.0.0.1"),
     ])
     func normalises(_ input: String, _ expected: String) throws {
         #expect(try HostName(url: input).text == expected)
@@ -22,6 +23,9 @@ import Testing
         "https://evil.com\\@good.com", "http://256.0.0.1", "http://1.2.3.4.5", "http://0x1g.1", "http://[::1%eth0]/",
         "http://", "http://a..b/", "http://e\u{0301}.com", "http://ｅｖｉｌ.com", "http://a b.com", "http://%zz.com",
         "http://evil%5c.com", "http://[1::2::3]/", "http://[::ffff:1.2.3]/", "http://exa\u{200B}mple.com",
+        "https:/evil.com", "https:evil.com", "https:///evil.com", "mailto:someone@evil.com",
+        "http://good.com%40evil.com",
+        "http://ev\til.com",
     ])
     func refusesWhatItCannotReadSafely(_ input: String) {
         #expect(throws: HostName.Failure.self) { try HostName(url: input) }

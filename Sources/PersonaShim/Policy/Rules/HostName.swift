@@ -40,6 +40,14 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
             rest = rest[rest.index(colon, offsetBy: 3)...]
         } else if rest.hasPrefix("//") {
             rest = rest.dropFirst(2)
+        } else if !rest.hasPrefix("["), let colon = rest.firstIndex(of: ":") {
+            // `host:port`, or a scheme without `//` (`https:/evil.com`, `https:evil.com`), which browsers still
+            // read as a host: not guessed at.
+            let after = rest[rest.index(after: colon)...]
+            let port = after.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            guard port.utf8.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }), !port.isEmpty || after.isEmpty else {
+                throw .badAddress(text)
+            }
         }
         let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == "\\" }) ?? rest.endIndex
         if end != rest.endIndex && rest[end] == "\\" { throw .backslash }
