@@ -184,6 +184,10 @@ enum CallPolicyDecoder {
                     decoder.error(
                         at: memberPointer + "/ifPresent", "\"ifPresent\" belongs beside \"not\", not inside it")
                 }
+                if inner.isEmpty {
+                    decoder.error(
+                        at: memberPointer, "\"not\" needs at least one condition; empty, it refuses every value")
+                }
                 constraints.append(.not(decodeConstraints(&decoder, inner, at: memberPointer, paths: paths)))
             case "under", "notUnder":
                 // Both keys become one constraint, made when the first of them is met.

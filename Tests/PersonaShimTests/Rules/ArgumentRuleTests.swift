@@ -50,6 +50,9 @@ import Testing
         #expect(outcome(.minLength(2), "👍") == "fails")
         #expect(outcome(.minLength(2), "e\u{301}") == "holds")
         #expect(throws: PosixRegex.CompileError.self) { try PosixRegex("a(b") }
+        #expect(throws: PosixRegex.CompileError.self) { try PosixRegex("(a*)*\\1") }
+        #expect(outcome(.pattern(try PosixRegex("^a\\\\1$")), "a\\1") == "holds")
+        #expect(throws: PosixRegex.CompileError.self) { try PosixRegex("a\\\\\\1") }
     }
 
     @Test func requiredAndNot() {

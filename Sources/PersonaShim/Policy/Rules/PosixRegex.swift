@@ -29,6 +29,15 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
         guard !pattern.utf8.contains(0) else {
             throw CompileError(pattern: pattern, message: "it contains a NUL character")
         }
+        // glibc accepts back-references in extended expressions, and matching them can take exponential time on
+        // an agent's crafted argument; without them matching stays fast.
+        var escaped = false
+        for byte in pattern.utf8 {
+            if escaped && byte &- UInt8(ascii: "1") < 9 {
+                throw CompileError(pattern: pattern, message: "back-references such as \\1 are not supported")
+            }
+            escaped = !escaped && byte == UInt8(ascii: "\\")
+        }
         let status = regcomp(&compiled, pattern, REG_EXTENDED | REG_NOSUB)
         guard status == 0 else {
             var buffer = [CChar](repeating: 0, count: 256)
