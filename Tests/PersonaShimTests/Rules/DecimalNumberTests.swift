@@ -30,6 +30,14 @@ import Testing
         #expect(DecimalNumber(text) == nil)
     }
 
+    @Test func classifiesLiterals() {
+        #expect(DecimalNumber.classify(literal: "1.0") == (true, true))
+        #expect(DecimalNumber.classify(literal: "1.5") == (true, false))
+        #expect(DecimalNumber.classify(literal: "1e1000000001") == (false, false))
+        #expect(DecimalNumber.compare(literal: "1e1000000001", with: number("1")) == nil)
+        #expect(DecimalNumber.compare(literal: "-0.0", with: number("0")) == 0)
+    }
+
     @Test func aStringIsNotANumber() {
         #expect(DecimalNumber(JSONValue.string("100")) == nil)
         #expect(DecimalNumber(JSONValue.number("100")) == number("1e2"))
@@ -79,9 +87,13 @@ import Testing
         for _ in 0..<5000 {
             let a = Int.random(in: -1_000_000...1_000_000, using: &generator)
             let b = Bool.random(using: &generator) ? a : Int.random(in: -1_000_000...1_000_000, using: &generator)
-            let left = number(Self.write(a, form: Int.random(in: 0..<5, using: &generator)))
+            let leftText = Self.write(a, form: Int.random(in: 0..<5, using: &generator))
+            let left = number(leftText)
             let right = number(Self.write(b, form: Int.random(in: 0..<5, using: &generator)))
-            #expect(DecimalNumber.compare(left, right) == (a < b ? -1 : a == b ? 0 : 1), "\(a) \(b)")
+            let expected = a < b ? -1 : a == b ? 0 : 1
+            #expect(DecimalNumber.compare(left, right) == expected, "\(a) \(b)")
+            // The allocation-free path rules take gives the same answer.
+            #expect(DecimalNumber.compare(literal: leftText, with: right) == expected, "\(leftText) \(b)")
         }
     }
 

@@ -29,8 +29,8 @@ public enum JSONType: String, Sendable, CaseIterable {
     func matches(_ value: JSONValue) -> Bool {
         switch (self, value) {
         case (.null, .null), (.boolean, .bool), (.string, .string), (.array, .array), (.object, .object): true
-        case (.number, .number(let literal)): DecimalNumber(literal) != nil
-        case (.integer, .number(let literal)): DecimalNumber(literal)?.isInteger == true
+        case (.number, .number(let literal)): DecimalNumber.classify(literal: literal).isNumber
+        case (.integer, .number(let literal)): DecimalNumber.classify(literal: literal).isInteger
         default: false
         }
     }
@@ -72,13 +72,11 @@ extension ArgumentConstraint {
             return text.unicodeScalars.prefix(maximum + 1).count <= maximum
                 ? .holds : .fails("\(name) is longer than \(maximum) characters")
         case .minimum(let bound), .maximum(let bound), .exclusiveMinimum(let bound), .exclusiveMaximum(let bound):
-            guard let number = DecimalNumber(value) else {
-                if case .number(let literal) = value {
-                    return .cannotEvaluate("\(name) (\(literal)) is a number too large or too small to compare")
-                }
-                return wrongType(name, value, "a number")
+            guard case .number(let literal) = value else { return wrongType(name, value, "a number") }
+            guard let order = DecimalNumber.compare(literal: literal, with: bound) else {
+                return .cannotEvaluate("\(name) (\(literal)) is a number too large or too small to compare")
             }
-            return compare(number, bound, name: name)
+            return compare(order, bound, name: name)
         case .required(let keys):
             guard case .object(let object) = value else { return wrongType(name, value, "an object") }
             if let missing = keys.first(where: { object[$0] == nil }) {
@@ -109,8 +107,7 @@ extension ArgumentConstraint {
         .cannotEvaluate("\(name) is \(value.typeName), not \(expected)")
     }
 
-    private func compare(_ number: DecimalNumber, _ bound: DecimalNumber, name: String) -> ConstraintOutcome {
-        let order = DecimalNumber.compare(number, bound)
+    private func compare(_ order: Int, _ bound: DecimalNumber, name: String) -> ConstraintOutcome {
         switch self {
         case .minimum: return order >= 0 ? .holds : .fails("\(name) is below the minimum \(bound)")
         case .maximum: return order <= 0 ? .holds : .fails("\(name) is above the maximum \(bound)")

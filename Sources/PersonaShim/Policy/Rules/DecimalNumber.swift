@@ -20,8 +20,37 @@ public struct DecimalNumber: Sendable, Hashable, Comparable, CustomStringConvert
     /// the number's literal, not a string's contents) and exponents out of range.
     public init?(_ text: String) {
         var text = text
-        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
+        let parsed = text.withUTF8 { bytes in
+            Self.withScan(bytes) { scan, digits in
+                scan.map { DecimalNumber(isNegative: $0.negative, digits: Array(digits), exponent: $0.exponent) }
+            }
+        }
+        guard let parsed else { return nil }
         self = parsed
+    }
+
+    /// Compares a number's literal with `bound` without building a value (no allocation for literals of
+    /// ordinary length); nil when the literal is not a number this type reads.
+    public static func compare(literal: String, with bound: DecimalNumber) -> Int? {
+        var literal = literal
+        return literal.withUTF8 { bytes in
+            withScan(bytes) { scan, digits in
+                scan.map {
+                    compare(($0.negative, digits, $0.exponent), (bound.isNegative, bound.digits, bound.exponent))
+                }
+            }
+        }
+    }
+
+    /// Whether a literal is a number this type reads, and whether it is an integer, without building a value.
+    public static func classify(literal: String) -> (isNumber: Bool, isInteger: Bool) {
+        var literal = literal
+        return literal.withUTF8 { bytes in
+            withScan(bytes) { scan, digits in
+                guard let scan else { return (false, false) }
+                return (true, digits.isEmpty || scan.exponent >= digits.count)
+            }
+        }
     }
 
     /// The number of a JSON value; nil for every other value, strings included.
@@ -41,7 +70,23 @@ public struct DecimalNumber: Sendable, Hashable, Comparable, CustomStringConvert
     /// Whether the number has no fractional part (`1.0` and `1e2` are integers, as in JSON Schema).
     public var isInteger: Bool { digits.isEmpty || exponent >= digits.count }
 
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> DecimalNumber? {
+    /// Scans a literal into scratch space on the stack and hands its significant digits to `body`.
+    private static func withScan<Result>(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ body: ((negative: Bool, exponent: Int)?, UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, bytes.count)) { scratch in
+            guard let scan = scan(bytes, into: scratch) else {
+                return body(nil, UnsafeBufferPointer(start: nil, count: 0))
+            }
+            return body((scan.negative, scan.exponent), UnsafeBufferPointer(rebasing: scratch[..<scan.count]))
+        }
+    }
+
+    /// Reads JSON number syntax; writes the significant digits (no leading or trailing zeros) into `digits`.
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, into digits: UnsafeMutableBufferPointer<UInt8>)
+        -> (negative: Bool, count: Int, exponent: Int)?
+    {
         var index = 0
         let count = bytes.count
         var negative = false
@@ -88,16 +133,17 @@ public struct DecimalNumber: Sendable, Hashable, Comparable, CustomStringConvert
         }
         guard index == count else { return nil }
         // All significant digits, integer then fraction, without leading or trailing zeros.
-        var digits: [UInt8] = []
+        var written = 0
         var leadingZeros = 0
         var seenNonZero = false
         for position in integerStart..<integerEnd {
             let digit = bytes[position] &- UInt8(ascii: "0")
             if digit == 0 && !seenNonZero { continue }
             seenNonZero = true
-            digits.append(digit)
+            digits[written] = digit
+            written += 1
         }
-        let integerDigits = digits.count
+        let integerDigits = written
         for position in fractionStart..<fractionEnd {
             let digit = bytes[position] &- UInt8(ascii: "0")
             if digit == 0 && !seenNonZero {
@@ -105,32 +151,45 @@ public struct DecimalNumber: Sendable, Hashable, Comparable, CustomStringConvert
                 continue
             }
             seenNonZero = true
-            digits.append(digit)
+            digits[written] = digit
+            written += 1
         }
-        while let last = digits.last, last == 0 { digits.removeLast() }
-        if digits.isEmpty { return DecimalNumber(isNegative: false, digits: [], exponent: 0) }
+        while written > 0 && digits[written - 1] == 0 { written -= 1 }
+        if written == 0 { return (false, 0, 0) }
         // 0.d1...dn × 10^e: the point sits after the integer digits, or before the fraction's leading zeros.
         let exponent = (integerDigits > 0 ? integerDigits : -leadingZeros) + writtenExponent
         guard abs(exponent) <= maximumExponent else { return nil }
-        return DecimalNumber(isNegative: negative, digits: digits, exponent: exponent)
+        return (negative, written, exponent)
     }
 
-    /// Compares magnitudes: -1, 0 or 1.
-    private static func compareMagnitude(_ lhs: DecimalNumber, _ rhs: DecimalNumber) -> Int {
+    /// Compares two numbers given as sign, significant digits and exponent: -1, 0 or 1.
+    private static func compare<Left: RandomAccessCollection<UInt8>, Right: RandomAccessCollection<UInt8>>(
+        _ lhs: (negative: Bool, digits: Left, exponent: Int), _ rhs: (negative: Bool, digits: Right, exponent: Int)
+    ) -> Int {
+        let leftNegative = lhs.negative && !lhs.digits.isEmpty
+        let rightNegative = rhs.negative && !rhs.digits.isEmpty
+        if leftNegative != rightNegative { return leftNegative ? -1 : 1 }
+        var magnitude: Int
         if lhs.digits.isEmpty || rhs.digits.isEmpty {
-            return lhs.digits.isEmpty ? (rhs.digits.isEmpty ? 0 : -1) : 1
+            magnitude = lhs.digits.isEmpty ? (rhs.digits.isEmpty ? 0 : -1) : 1
+        } else if lhs.exponent != rhs.exponent {
+            magnitude = lhs.exponent < rhs.exponent ? -1 : 1
+        } else {
+            magnitude = 0
+            for (left, right) in zip(lhs.digits, rhs.digits) where left != right {
+                magnitude = left < right ? -1 : 1
+                break
+            }
+            // No trailing zeros, so the one with more digits has a non-zero digit further down.
+            if magnitude == 0 && lhs.digits.count != rhs.digits.count {
+                magnitude = lhs.digits.count < rhs.digits.count ? -1 : 1
+            }
         }
-        if lhs.exponent != rhs.exponent { return lhs.exponent < rhs.exponent ? -1 : 1 }
-        for (left, right) in zip(lhs.digits, rhs.digits) where left != right { return left < right ? -1 : 1 }
-        if lhs.digits.count == rhs.digits.count { return 0 }
-        // No trailing zeros, so the one with more digits has a non-zero digit further down.
-        return lhs.digits.count < rhs.digits.count ? -1 : 1
+        return leftNegative ? -magnitude : magnitude
     }
 
     public static func compare(_ lhs: DecimalNumber, _ rhs: DecimalNumber) -> Int {
-        if lhs.isNegative != rhs.isNegative { return lhs.isNegative ? -1 : 1 }
-        let magnitude = compareMagnitude(lhs, rhs)
-        return lhs.isNegative ? -magnitude : magnitude
+        compare((lhs.isNegative, lhs.digits, lhs.exponent), (rhs.isNegative, rhs.digits, rhs.exponent))
     }
 
     public static func < (lhs: DecimalNumber, rhs: DecimalNumber) -> Bool { compare(lhs, rhs) < 0 }
