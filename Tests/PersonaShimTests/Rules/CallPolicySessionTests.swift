@@ -55,6 +55,9 @@ import Testing
             if judgement.decision == .allow { allowed += 1 }
         }
         #expect(allowed == 10)
+        let refused = session.judge(facts(["path": "x"]), tool: read, now: at(2), wallClock: wall)
+        #expect(refused.decision.rule == "limits.ten")
+        #expect(refused.retryAt == at(61))
     }
 
     @Test func deniedCallsAreNotCountedAndNotSentCallsAreGivenBack() throws {

@@ -34,6 +34,8 @@ public struct CallJudgement: Sendable, Equatable {
     public var reservation: LimitReservation?
     /// Set when this call tripped the behaviour baseline: the audit writes a `drift` record.
     public var drift: DriftEvent?
+    /// When a limit refused the call: when a call could next succeed (nil: not in this session, or no limit).
+    public var retryAt: MonotonicInstant?
 }
 
 /// One session's per-call policy: the persona's compiled rules plus the session's history (limits, behaviour,
@@ -87,13 +89,16 @@ public struct CallPolicySession: Sendable {
             decision = decision.combined(with: flows.evaluate(tool: tool.tool, labels: tool.labels))
         }
         var reservation: LimitReservation?
+        var retryAt: MonotonicInstant?
         if !tool.limitIndexes.isEmpty, decision.severity < RuleDecision.deny(rule: "", reason: "").severity {
             switch limits.reserve(tool.limitIndexes, now: now, wallClock: wallClock) {
             case .reserved(let taken): reservation = taken
-            case .refused(let refusal, _): decision = decision.combined(with: refusal)
+            case .refused(let refusal, let retry):
+                decision = decision.combined(with: refusal)
+                retryAt = retry
             }
         }
-        return CallJudgement(decision: decision, reservation: reservation, drift: drift)
+        return CallJudgement(decision: decision, reservation: reservation, drift: drift, retryAt: retryAt)
     }
 
     /// The call was written to its server: its labels now taint the session.

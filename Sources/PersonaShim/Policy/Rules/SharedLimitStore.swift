@@ -45,6 +45,8 @@ public struct FileLimitStore: SharedLimitStore {
     public func reserve(limit: CallLimit, now: Int64) -> SharedLimitOutcome {
         guard let interval = limit.per?.nanoseconds else { return .unavailable("the limit has no interval") }
         return update(limit) { times in
+            // Times more than a window ahead come from a clock set back since; keeping them could refuse for
+            // as long as the clock was off, so they are dropped (at most one window's calls are forgiven).
             times.removeAll { $0 <= now - interval || $0 > now + interval }
             if times.count >= limit.calls {
                 let oldest = times.sorted()[times.count - limit.calls]
