@@ -90,7 +90,7 @@ public struct CallPolicySession: Sendable {
         }
         var reservation: LimitReservation?
         var retryAt: MonotonicInstant?
-        if !tool.limitIndexes.isEmpty, decision.severity < RuleDecision.deny(rule: "", reason: "").severity {
+        if !tool.limitIndexes.isEmpty, !decision.isDeny {
             switch limits.reserve(tool.limitIndexes, now: now, wallClock: wallClock) {
             case .reserved(let taken): reservation = taken
             case .refused(let refusal, let retry):

@@ -18,6 +18,11 @@ public enum RuleDecision: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    public var isDeny: Bool {
+        if case .deny = self { return true }
+        return false
+    }
+
     public var rule: String? {
         switch self {
         case .allow: nil
