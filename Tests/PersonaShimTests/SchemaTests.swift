@@ -60,7 +60,7 @@ import Testing
         (#""owner": "o""#, #""owner": 3"#),
         (#""reviewBy": "2099-01-01""#, #""reviewBy": "2099-13-01""#),
         (#""expires": "2099-12-31""#, #""expires": "31.12.2099""#),
-        (#""mode": "enforce""#, #""mode": "monitor""#),
+        (#""mode": "enforce""#, #""mode": "watch""#),
         (#""type": "stdio""#, #""type": "sse""#),
         (#""command": "crm""#, #""cmd": "crm""#),
         (#""args": ["-x"]"#, #""args": "-x""#),

@@ -1,6 +1,7 @@
 /// An agent persona: the job an agent is deployed to do, and the tools that job needs.
 public struct Persona: Sendable {
-    public enum Mode: String, Sendable { case enforce }
+    /// `monitor` evaluates and audits every call rule as `enforce` does, but lets refused calls through.
+    public enum Mode: String, Sendable { case enforce, monitor }
 
     /// The persona's name, e.g. `support-reader`.
     public var name: String
@@ -28,6 +29,8 @@ public struct Persona: Sendable {
     public var sourcePath: String?
     /// `sha256:` of the persona file's bytes, recorded in every session's first audit record.
     public var digest: String
+    /// Argument rules, limits, behaviour, flows and annotation overrides (see CallPolicy.swift).
+    public var callPolicy = CallPolicy()
 }
 
 /// One downstream MCP server, in the shape of an `mcpServers` entry.

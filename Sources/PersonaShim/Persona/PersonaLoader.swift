@@ -63,7 +63,8 @@ public enum PersonaLoader {
         guard let top = decoder.object(root, at: "", what: "a persona file") else {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
         }
-        decoder.rejectUnknownKeys(top, at: "", allowed: topLevelKeys, context: "the persona")
+        decoder.rejectUnknownKeys(
+            top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys, context: "the persona")
         if let version = top["version"], version.intValue != 1 {
             decoder.error(at: "/version", "unsupported persona version \(version); this persona-shim reads version 1")
         }
@@ -82,10 +83,8 @@ public enum PersonaLoader {
         if let modeText = decoder.string(top, "mode", at: "") {
             if let parsed = Persona.Mode(rawValue: modeText) {
                 mode = parsed
-            } else if modeText == "monitor" {
-                decoder.error(at: "/mode", "mode \"monitor\" is not supported by this version; use \"enforce\"")
             } else {
-                decoder.error(at: "/mode", "unknown mode \"\(modeText)\"; the supported mode is \"enforce\"")
+                decoder.error(at: "/mode", "unknown mode \"\(modeText)\"; the modes are \"enforce\" and \"monitor\"")
             }
         }
         var servers = decodeServers(&decoder, top["servers"], at: "/servers", base: base)
@@ -162,6 +161,8 @@ public enum PersonaLoader {
             transport.maxServerMessageBytes =
                 decoder.byteCount(object, "maxServerMessageBytes", at: "/transport") ?? transport.maxServerMessageBytes
         }
+        let callPolicy = CallPolicyDecoder.decode(
+            &decoder, top, base: base, home: Paths.home(ProcessEnvironment.current()))
         if let expires, now >= expires.endOfDay {
             decoder.error(
                 at: "/expires",
@@ -186,6 +187,7 @@ public enum PersonaLoader {
             serverRequests: serverRequests, audit: audit, timeouts: timeouts, sourcePath: path,
             digest: "sha256:" + SHA256.hash(bytes).hexString)
         persona.transport = transport
+        persona.callPolicy = callPolicy
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
     }
 

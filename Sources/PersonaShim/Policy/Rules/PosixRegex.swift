@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A `pattern` compiled once when the persona loads, with the C library's POSIX extended regular expressions.
+///
+/// The dialect is POSIX ERE (`regcomp` with `REG_EXTENDED | REG_NOSUB`), not ECMA-262 as JSON Schema says: no
+/// `\d`, `\w`, lazy quantifiers or look-around; use `[0-9]`, `[[:alnum:]_]` and anchors `^`/`$`. Like JSON
+/// Schema, a pattern is unanchored: `abc` matches anywhere. Matching runs on the UTF-8 bytes under the C locale,
+/// so `.` matches one byte and a bracket expression lists bytes; write non-ASCII text literally. A value
+/// containing a NUL character never matches (C strings end there), so it cannot smuggle text past an anchor.
+///
+/// A class because the compiled form must be freed exactly once; it is immutable after `init` and `regexec` on
+/// a compiled expression is thread-safe, hence `@unchecked Sendable`.
+public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
+    public let pattern: String
+    private var compiled = regex_t()
+
+    public struct CompileError: Error, CustomStringConvertible {
+        public let pattern: String
+        public let message: String
+        public var description: String {
+            "invalid pattern \"\(pattern)\": \(message) (patterns are POSIX extended regular expressions)"
+        }
+    }
+
+    public init(_ pattern: String) throws(CompileError) {
+        self.pattern = pattern
+        guard !pattern.utf8.contains(0) else {
+            throw CompileError(pattern: pattern, message: "it contains a NUL character")
+        }
+        // glibc accepts back-references in extended expressions, and matching them can take exponential time on
+        // an agent's crafted argument; without them matching stays fast.
+        var escaped = false
+        for byte in pattern.utf8 {
+            if escaped && byte &- UInt8(ascii: "1") < 9 {
+                throw CompileError(pattern: pattern, message: "back-references such as \\1 are not supported")
+            }
+            escaped = !escaped && byte == UInt8(ascii: "\\")
+        }
+        let status = regcomp(&compiled, pattern, REG_EXTENDED | REG_NOSUB)
+        guard status == 0 else {
+            var buffer = [CChar](repeating: 0, count: 256)
+            regerror(status, &compiled, &buffer, buffer.count)
+            let message = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw CompileError(pattern: pattern, message: message)
+        }
+    }
+
+    deinit { regfree(&compiled) }
+
+    public var description: String { pattern }
+
+    /// Whether the pattern matches somewhere in `text`.
+    public func matches(_ text: String) -> Bool {
+        guard !text.utf8.contains(0) else { return false }
+        return regexec(&compiled, text, 0, nil, 0) == 0
+    }
+}
