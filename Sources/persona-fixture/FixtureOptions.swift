@@ -19,6 +19,7 @@ struct FixtureOptions {
     var listDelayMilliseconds = 0
     var protocolTools = false
     var resources = false
+    var hostileTools = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -41,6 +42,7 @@ struct FixtureOptions {
           --list-delay MS            wait MS milliseconds before answering each tools/list
           --protocol-tools           also offer notify (progress/message floods) and ask (requests to the client)
           --resources                offer resources: memo://shared and memo://NAME (same URI on every fixture)
+          --hostile-tools            also offer bad_utf8 (writes a line that is not valid UTF-8)
 
         Built-in tools: echo, blob, raw, slow, crash, fail, protocol_error, hang.
         """
@@ -81,6 +83,7 @@ struct FixtureOptions {
                 case "--list-delay": options.listDelayMilliseconds = try count(for: option, minimum: 0)
                 case "--protocol-tools": options.protocolTools = true
                 case "--resources": options.resources = true
+                case "--hostile-tools": options.hostileTools = true
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }
