@@ -23,7 +23,8 @@ int ps_spawn(const char *_Nonnull path,
              pid_t *_Nonnull out_pid);
 
 /// Routes SIGINT, SIGTERM, SIGHUP and SIGCHLD to one byte (the signal number) written to `write_fd`, which must be
-/// non-blocking, and ignores SIGPIPE. Returns 0 or an errno; on failure the previous dispositions are restored.
+/// non-blocking, and ignores SIGPIPE and SIGXFSZ. Returns 0 or an errno; on failure the previous dispositions are
+/// restored.
 int ps_signal_pipe_install(int write_fd);
 
 /// pipe2(2), which glibc declares only under _GNU_SOURCE. `fds` holds two ints. Returns 0 or -1 with errno set.

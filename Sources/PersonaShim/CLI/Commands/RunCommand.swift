@@ -59,6 +59,10 @@ enum RunCommand {
                 PersonaLoader.resolvePath($0, base: Paths.currentDirectory())
             }
             ?? persona.audit.path ?? AuditLog.defaultPath()
+        if let problem = AuditFile.problem(with: auditPath) {
+            logger.error(problem)
+            return PersonaShimCLI.ExitCode.dataError
+        }
         let configuration = ShimConfiguration(
             persona: persona, auditPath: auditPath, selfExecutable: PersonaShimCLI.selfExecutable,
             environment: ProcessEnvironment.current(), logger: logger, version: PersonaShimCLI.version)
