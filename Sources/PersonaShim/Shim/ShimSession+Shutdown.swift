@@ -67,21 +67,16 @@ extension ShimSession {
         }
         let grace = configuration.shutdownGrace
         waitForChildren(seconds: grace)
-        for child in children where child.isRunning { ProcessGroup.signal(child.pid, SIGTERM) }
+        for child in children where child.isRunning { processes.signal(child.pid, SIGTERM) }
         waitForChildren(seconds: grace)
         for child in children where child.isRunning {
             logger.warning("[\(child.name)] did not stop after SIGTERM; sending SIGKILL")
-            ProcessGroup.signal(child.pid, SIGKILL)
+            processes.signal(child.pid, SIGKILL)
         }
         for child in children where child.isRunning { recordExit(child, Reaper.wait(child.pid)) }
         // The leader is gone; anything left in its group was started by it and must not be orphaned.
-        let leftovers = children.filter { $0.pid > 0 && ProcessGroup.exists($0.pid) }
-        for child in leftovers { ProcessGroup.signal(child.pid, SIGTERM) }
-        let deadline = monotonicNow() + nanoseconds(min(grace, 1))
-        while leftovers.contains(where: { ProcessGroup.exists($0.pid) }) && monotonicNow() < deadline {
-            usleep(10_000)
-        }
-        for child in leftovers where ProcessGroup.exists(child.pid) { ProcessGroup.signal(child.pid, SIGKILL) }
+        processes.stopLeftovers(grace: min(grace, 1), known: [])
+        processes.finish()
         for child in children {
             for fd in [child.stdoutFD, child.stderrFD] where fd >= 0 { FD.close(fd) }
             child.stdoutFD = -1

@@ -57,6 +57,7 @@ extension ShimSession {
         do {
             let spawned = try ChildSpawner.spawn(command, environment: environment)
             child.pid = spawned.pid
+            processes.started(spawned.pid)
             child.stdinFD = spawned.stdin
             child.stdoutFD = spawned.stdout
             child.stderrFD = spawned.stderr
@@ -186,7 +187,7 @@ extension ShimSession {
         failPendingRequests(of: child, outcome: "child_exited", message: "The server \(child.name) \(reason)")
         if child.isRunning {
             child.stoppedByShim = true
-            ProcessGroup.signal(child.pid, SIGTERM)
+            processes.signal(child.pid, SIGTERM)
         }
         closePipes(child)
         if restartable && !stopping { scheduleRestart(child) }
@@ -299,9 +300,11 @@ extension ShimSession {
             if child.stdoutFD >= 0 { readChildOutput(child, budget: .max) }
             childDeparted(child)
         }
+        processes.reapOrphans(known: children.filter(\.isRunning).map(\.pid))
     }
 
     func recordExit(_ child: Downstream, _ status: ExitStatus) {
+        processes.leaderReaped(child.pid)
         child.exitStatus = status
         guard !child.exitRecorded else { return }
         child.exitRecorded = true
@@ -339,7 +342,7 @@ extension ShimSession {
 
     private func restart(_ child: Downstream) {
         child.restartAt = nil
-        if child.isRunning { ProcessGroup.signal(child.pid, SIGKILL) }
+        if child.isRunning { processes.signal(child.pid, SIGKILL) }
         if child.pid > 0 && child.exitStatus == nil { recordExit(child, Reaper.wait(child.pid)) }
         if child.stderrFD >= 0 {
             FD.close(child.stderrFD)
@@ -371,6 +374,7 @@ extension ShimSession {
         if let listChangeDeadline, listChangeDeadline <= now { flushListChanges() }
         if let auditFlushDeadline, auditFlushDeadline <= now { commitAudit() }
         if let readerTrimDeadline, readerTrimDeadline <= now { trimReaders() }
+        if let deadline = processes.deadline, deadline <= now { processes.tick(now: now) }
         while callTimeoutHead < callTimeouts.count {
             let (deadline, id) = callTimeouts[callTimeoutHead]
             guard case .forward(let request)? = pending[id] else {

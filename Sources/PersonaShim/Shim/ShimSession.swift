@@ -111,6 +111,8 @@ public final class ShimSession {
     var stopping = false
     var stopReason = ""
     var signalPipe: SignalPipe?
+    /// The servers' process groups, from spawn until empty (and the guardian that stops them if the shim is killed).
+    lazy var processes = ServerGroups(grace: configuration.shutdownGrace) { [logger] in logger.warning($0) }
     var savedFlags: [Int32: Int32] = [:]
 
     public init(configuration: ShimConfiguration) {
@@ -325,6 +327,7 @@ public final class ShimSession {
         } else {
             readerTrimDeadline = nil
         }
+        if let deadline = processes.deadline { consider(deadline) }
         for child in children {
             if let restartAt = child.restartAt { consider(restartAt) }
             if let departure = child.departureDeadline { consider(departure) }
