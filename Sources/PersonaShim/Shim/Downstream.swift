@@ -38,8 +38,8 @@ final class Downstream {
     var exitStatus: ExitStatus?
     var exitRecorded = false
     var startedAt: UInt64 = 0
-    /// Monotonic times of recent restarts, to bound them per minute.
-    var restarts: [UInt64] = []
+    /// When it is restarted after it stopped, and when it is given up on.
+    var restartPolicy = RestartPolicy()
     var restartAt: UInt64?
     /// Set when the server's output closed before its exit could be collected.
     var departureDeadline: UInt64?

@@ -190,7 +190,7 @@ extension ShimSession {
             processes.signal(child.pid, SIGTERM)
         }
         closePipes(child)
-        if restartable && !stopping { scheduleRestart(child) }
+        if restartable && !stopping { scheduleRestart(child, wasReady: wasReady) }
         answerInitializeIfReady()
         if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
     }
@@ -319,25 +319,22 @@ extension ShimSession {
 
     // MARK: Restarts
 
-    static let maximumRestartsPerMinute = 5
-
-    /// Restarts a crashed server after 1 s, 2 s, 4 s … (at most 30 s), and gives up after too many a minute.
-    private func scheduleRestart(_ child: Downstream) {
+    /// Restarts a crashed server with backoff, within the bounds of its `RestartPolicy`.
+    private func scheduleRestart(_ child: Downstream, wasReady: Bool) {
         let now = monotonicNow()
-        child.restarts.removeAll { now - $0 > 60_000_000_000 }
-        guard child.restarts.count < Self.maximumRestartsPerMinute else {
-            logger.error("[\(child.name)] crashed \(child.restarts.count) times within a minute; not restarting it")
+        switch child.restartPolicy.decide(now: now, wasReady: wasReady) {
+        case .giveUp(let why):
+            logger.error("[\(child.name)] \(why); not restarting it")
             try? audit.record(
                 "child.restart",
                 [
                     ("server", .string(child.name)), ("decision", "give-up"),
-                    ("restarts", .integer(child.restarts.count)),
+                    ("restarts", .integer(child.restartPolicy.attempts)),
                 ])
-            return
+        case .restart(let delay):
+            child.restartAt = now + nanoseconds(delay)
+            logger.info("[\(child.name)] restarting in \(formatSeconds(delay)) s")
         }
-        let delay = min(30.0, pow(2.0, Double(child.restarts.count)))
-        child.restartAt = now + nanoseconds(delay)
-        logger.info("[\(child.name)] restarting in \(formatSeconds(delay)) s")
     }
 
     private func restart(_ child: Downstream) {
@@ -348,9 +345,9 @@ extension ShimSession {
             FD.close(child.stderrFD)
             child.stderrFD = -1
         }
-        child.restarts.append(monotonicNow())
+        child.restartPolicy.attempted(now: monotonicNow())
         try? audit.record(
-            "child.restart", [("server", .string(child.name)), ("attempt", .integer(child.restarts.count))])
+            "child.restart", [("server", .string(child.name)), ("attempt", .integer(child.restartPolicy.attempts))])
         child.resetForRestart()
         spawn(child)
     }

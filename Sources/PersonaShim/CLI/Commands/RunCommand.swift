@@ -25,6 +25,10 @@ enum RunCommand {
             return PersonaShimCLI.usageError("missing --persona FILE", command: "run")
         }
         let logger = Logger.fromEnvironment(ProcessEnvironment.current())
+        if let refusal = NestingDepth.refusal(ProcessEnvironment.current()) {
+            logger.error(refusal)
+            return PersonaShimCLI.ExitCode.failure
+        }
         var extraServers: [ServerSpec] = []
         if let serversPath = parsed.options["--servers"] {
             let (servers, diagnostics) = PersonaLoader.loadServersFile(path: serversPath)
@@ -65,7 +69,8 @@ enum RunCommand {
         }
         let configuration = ShimConfiguration(
             persona: persona, auditPath: auditPath, selfExecutable: PersonaShimCLI.selfExecutable,
-            environment: ProcessEnvironment.current(), logger: logger, version: PersonaShimCLI.version)
+            environment: NestingDepth.forChildren(ProcessEnvironment.current()), logger: logger,
+            version: PersonaShimCLI.version)
         logger.debug("persona \(persona.name), \(persona.servers.count) servers, audit \(auditPath)")
         return ShimSession(configuration: configuration).run()
     }
