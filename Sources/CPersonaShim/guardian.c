@@ -149,19 +149,25 @@ int ps_guardian_start(int grace_ms, int *out_write_fd, pid_t *out_pid) {
                 (void)close(other);
             }
         }
-        struct sigaction ignore;
-        memset(&ignore, 0, sizeof ignore);
-        ignore.sa_handler = SIG_IGN;
-        sigemptyset(&ignore.sa_mask);
-        int ignored[] = {SIGINT, SIGHUP, SIGPIPE, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2};
-        for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
-            (void)sigaction(ignored[i], &ignore, NULL);
-        }
+        // The shim's handlers would write to the shim's signal pipe (closed here). Signals that ask a process to
+        // stop are ignored: the guardian stops when its work is done, and only SIGKILL ends it sooner.
         struct sigaction dfl;
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
-        (void)sigaction(SIGCHLD, &dfl, NULL);
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP) {
+                (void)sigaction(sig, &dfl, NULL);
+            }
+        }
+        struct sigaction ignore;
+        memset(&ignore, 0, sizeof ignore);
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        int ignored[] = {SIGINT, SIGHUP, SIGPIPE, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU};
+        for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
+            (void)sigaction(ignored[i], &ignore, NULL);
+        }
         sigset_t empty;
         sigemptyset(&empty);
         (void)sigprocmask(SIG_SETMASK, &empty, NULL);
