@@ -30,7 +30,7 @@ extension EndToEnd {
             #expect(shim.call("fx__echo", ["n": 0], id: 0)?["result"] != nil)
             usleep(200_000)
             let size = try #require(fileSize(shim.auditPath))
-            #expect(prlimit(pid: shim.client.pid, fileSize: "\(size + 700):unlimited"))
+            #expect(limitFileSize(of: shim.client.pid, to: "\(size + 700):unlimited"))
             var refused: JSONValue?
             for id in 1...20 {
                 let reply = try #require(shim.call("fx__echo", ["n": .integer(id)], id: .integer(id)))
@@ -43,7 +43,7 @@ extension EndToEnd {
             let text = refusal["result"]?["content"]?[0]?["text"]?.stringValue ?? ""
             #expect(text.contains("could not write the audit record"), "\(text)")
             #expect(fileIsWholeLines(shim.auditPath), "the torn batch was cut off")
-            #expect(prlimit(pid: shim.client.pid, fileSize: "unlimited:unlimited"))
+            #expect(limitFileSize(of: shim.client.pid, to: "unlimited:unlimited"))
             #expect(shim.call("fx__echo", ["n": "after"], id: "after")?["result"] != nil)
             #expect(fileIsWholeLines(shim.auditPath))
             let decisions = shim.auditRecords().filter { $0["event"] == "call.decision" }
@@ -61,15 +61,17 @@ extension EndToEnd {
             return data.split(separator: 0x0A).allSatisfy { (try? JSONValue(parsing: Array($0))) != nil }
         }
 
-        func prlimit(pid: pid_t, fileSize: String) -> Bool {
-            guard
-                let client = try? StdioClient(
-                    ChildCommand(
-                        executable: "/usr/bin/prlimit", arguments: ["--pid", "\(pid)", "--fsize=\(fileSize)"]),
-                    environment: ["PATH": "/usr/bin:/bin"])
-            else { return false }
-            client.closeInput()
-            return client.waitForExit(timeout: 10) == .exited(0)
-        }
     }
+}
+
+/// Sets a running process's `RLIMIT_FSIZE` (`soft:hard`, bytes or `unlimited`) with prlimit(1). Writes past the soft
+/// limit then fail with EFBIG (the shim ignores SIGXFSZ).
+func limitFileSize(of pid: pid_t, to limits: String) -> Bool {
+    guard
+        let client = try? StdioClient(
+            ChildCommand(executable: "/usr/bin/prlimit", arguments: ["--pid", "\(pid)", "--fsize=\(limits)"]),
+            environment: ["PATH": "/usr/bin:/bin"])
+    else { return false }
+    client.closeInput()
+    return client.waitForExit(timeout: 10) == .exited(0)
 }
