@@ -96,6 +96,49 @@ extension EndToEnd {
             #expect(shim.finish() == .exited(0))
             #expect(eventually(timeout: 5) { !processIsAlive(second) })
         }
+
+        /// A server that never finished `initialize` was stopped and reaped; its pid is then handed (through
+        /// `ns_last_pid`, in a fresh PID namespace) to an unrelated process that leads its own group. Shutting down
+        /// must not signal that group.
+        @Test func aDeadServersReusedPidIsNotSignalledAtShutdown() throws {
+            let scratch = Scratch()
+            let client = try StdioClient(
+                ChildCommand(
+                    executable: "/usr/bin/timeout",
+                    arguments: [
+                        "--signal=KILL", "60", "/usr/bin/unshare", "--pid", "--fork", "--kill-child", "/bin/sh", "-c",
+                        Self.pidReuseScript, "sh", Binaries.shim, scratch.path,
+                    ]),
+                environment: ["PATH": "/usr/bin:/bin"])
+            client.closeInput()
+            let verdict = client.readLine(timeout: 30).map { String(decoding: $0, as: UTF8.self) } ?? "no verdict"
+            #expect(client.waitForExit(timeout: 30) == .exited(0))
+            if verdict.hasPrefix("SKIP") { return }  // the namespace handed out another pid: nothing to judge
+            #expect(verdict.hasPrefix("SPARED"), "\(verdict); \(client.standardError)")
+        }
+
+        /// Runs as PID 1 of its namespace with the shim binary and a scratch folder; prints SPARED, KILLED or SKIP.
+        static let pidReuseScript = #"""
+            SHIM=$1; D=$2
+            cat > $D/persona.json <<JSON
+            {"persona":"t","purpose":"x","owner":"a@b.c","reviewBy":"2099-01-01","servers":{"mute":{"command":"/bin/sh","args":["-c","echo \$\$ > $D/server.pid; exec sleep 1000"]}},"tools":{"allow":["*"]},"timeouts":{"initializeSeconds":1}}
+            JSON
+            mkfifo $D/go
+            INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"a","version":"1"}}}'
+            { printf '%s\n' "$INIT"; read x < $D/go; } | $SHIM run --persona $D/persona.json --audit $D/audit.jsonl > $D/out 2> $D/err &
+            SHIMPID=$!
+            while [ ! -s $D/server.pid ]; do sleep 0.05; done
+            N=$(cat $D/server.pid)
+            while kill -0 $N 2>/dev/null; do sleep 0.05; done
+            sleep 0.3
+            echo $((N - 1)) > /proc/sys/kernel/ns_last_pid
+            setsid sleep 100 &
+            VICTIM=$!
+            if [ "$VICTIM" != "$N" ]; then echo "SKIP: victim got pid $VICTIM, not $N"; exit 0; fi
+            echo go > $D/go
+            wait $SHIMPID
+            if kill -0 $VICTIM 2>/dev/null; then echo "SPARED $N"; else echo "KILLED $N"; fi
+            """#
     }
 }
 
