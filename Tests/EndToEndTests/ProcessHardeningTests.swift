@@ -93,8 +93,11 @@ extension EndToEnd {
             let second = try #require(readPID(scratch.path + "/grandchild.pid"))
             #expect(eventually(timeout: 10) { shim.call("fx__echo", id: 2, timeout: 2)?["result"] != nil })
             #expect(processIsAlive(second))
+            let started = descendants(of: shim.client.pid)
+            #expect(started.count >= 3, "the server, its grandchild and the guardian: \(started)")
             #expect(shim.finish() == .exited(0))
-            #expect(eventually(timeout: 5) { !processIsAlive(second) })
+            // Reaped, not only dead: the guardian too is gone once the shim has exited normally.
+            #expect(eventually(timeout: 5) { !started.contains(where: isListed) }, "\(started.map(describe))")
         }
 
         /// A server that never finished `initialize` was stopped and reaped; its pid is then handed (through
