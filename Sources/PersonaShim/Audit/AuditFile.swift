@@ -42,8 +42,14 @@ final class AuditFile {
             throw AuditError(path: path, reason: "its folder could not be created (\(error))")
         }
         // O_NONBLOCK: opening a FIFO that nobody reads would otherwise wait forever (ENXIO instead). Read access
-        // is for checking the last byte.
-        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0o600)
+        // is for checking the last byte; a file the shim may only write to is appended to without that check.
+        let flags = O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY
+        var readable = true
+        var fd = Glibc.open(path, O_RDWR | flags, 0o600)
+        if fd < 0 && errno == EACCES {
+            readable = false
+            fd = Glibc.open(path, O_WRONLY | flags, 0o600)
+        }
         guard fd >= 0 else {
             let code = errno
             if code == ENXIO {
@@ -61,10 +67,10 @@ final class AuditFile {
             Glibc.close(fd)
             throw AuditError(path: path, reason: "it is \(Self.kind(info)), not a regular file")
         }
-        let flags = fcntl(fd, F_GETFL)
-        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+        let status = fcntl(fd, F_GETFL)
+        if status >= 0 { _ = fcntl(fd, F_SETFL, status & ~O_NONBLOCK) }
         descriptor = fd
-        endsMidLine = lastByte(size: info.st_size).map { $0 != UInt8(ascii: "\n") } ?? false
+        endsMidLine = readable && lastByte(size: info.st_size).map { $0 != UInt8(ascii: "\n") } ?? false
     }
 
     /// Appends `count` bytes from `base` whole, or throws having left no part of them glued to what follows.

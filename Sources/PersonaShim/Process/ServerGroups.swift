@@ -44,18 +44,18 @@ final class ServerGroups {
         reportGuardianFailure()
     }
 
-    /// Signals the group led by `pid` if it is still the shim's; the leader goes through its pidfd.
+    /// Signals the group led by `pid` if it is still the shim's: the leader through its pidfd, the group with killpg
+    /// while the unreaped leader pins its number or members remain.
     func signal(_ pid: pid_t, _ signal: Int32) {
         guard var group = groups[pid] else { return }
-        if group.leaderReaped {
-            guard ProcessGroup.exists(pid) else { return forget(pid) }
-        } else if group.pidfd >= 0 {
-            if ps_pidfd_send_signal(group.pidfd, signal) != 0 && errno == ESRCH {
-                // Exited, not yet reaped: the group id is still pinned, the others in it still get the signal.
-                group.pidfd = closing(group.pidfd)
-                groups[pid] = group
-            }
+        if !group.leaderReaped, group.pidfd >= 0, ps_pidfd_send_signal(group.pidfd, signal) != 0, errno == ESRCH {
+            // ESRCH from a pidfd means reaped (a zombie still takes signals), here by someone else: from now on
+            // only remaining members keep the number from being reused.
+            group.pidfd = closing(group.pidfd)
+            group.leaderReaped = true
+            groups[pid] = group
         }
+        if group.leaderReaped && !ProcessGroup.exists(pid) { return forget(pid) }
         _ = killpg(pid, signal)
     }
 
@@ -148,13 +148,15 @@ final class ServerGroups {
         guardianTried = true
         // Orphaned grandchildren are then reparented to the shim, which reaps them: no zombie keeps a group alive.
         if ps_set_child_subreaper() != 0 {
-            log("cannot become a subreaper (\(SystemError(call: "prctl", errno: errno))); orphans go to init")
+            log(
+                "cannot become a child subreaper (\(SystemError(call: "prctl", errno: errno))); processes a server leaves behind are reaped by init instead, which may leave zombies."
+            )
         }
         do {
             guardian = try Guardian.start(grace: min(grace, 1))
         } catch {
             log(
-                "cannot start the guardian process (\(error)); if persona-shim is killed with SIGKILL, its servers may keep running."
+                "cannot start the guardian process (\(error)); if persona-shim is killed with SIGKILL, its servers may keep running. Stop it with SIGTERM instead."
             )
         }
     }
@@ -162,7 +164,7 @@ final class ServerGroups {
     private func reportGuardianFailure() {
         if let failure = guardian?.failure {
             log(
-                "the guardian process is gone (\(failure)); if persona-shim is killed with SIGKILL, its servers may keep running."
+                "the guardian process is gone (\(failure)); if persona-shim is killed with SIGKILL, its servers may keep running. Stop it with SIGTERM instead."
             )
             guardian = nil
         }
