@@ -61,6 +61,17 @@ import Testing
     }
 }
 
+@Suite struct SpawnFailureTests {
+    /// Out of processes, memory or descriptors is worth another try (bounded by `RestartPolicy`); a wrong command
+    /// is not.
+    @Test func onlyResourceShortagesAreTransient() {
+        for code in [EAGAIN, ENOMEM, EMFILE, ENFILE] { #expect(SpawnError(executable: "x", errno: code).isTransient) }
+        for code in [ENOENT, EACCES, ENOEXEC, ENOTDIR] {
+            #expect(!SpawnError(executable: "x", errno: code).isTransient)
+        }
+    }
+}
+
 @Suite struct NestingDepthTests {
     @Test func depthGrowsByOneForChildrenAndStopsAtTheLimit() {
         var environment: [String: String] = ["PATH": "/bin"]

@@ -65,7 +65,7 @@ extension ShimSession {
             _ = ps_set_pipe_size(spawned.stdout, 1 << 20)
             _ = ps_set_pipe_size(spawned.stdin, 1 << 20)
         } catch {
-            childFailed(child, reason: error.description, restartable: false)
+            childFailed(child, reason: error.description, restartable: error.isTransient)
             return
         }
         child.startedAt = monotonicNow()
