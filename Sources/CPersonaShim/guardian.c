@@ -133,6 +133,9 @@ int ps_guardian_start(int grace_ms, int *out_write_fd, pid_t *out_pid) {
         // Its own group, so a signal meant for the shim's group (Ctrl-C, a client stopping the group) leaves it to
         // do its job; no descriptor of the shim's (above all not the agent's pipes, whose EOF the agent waits for).
         (void)setpgid(0, 0);
+        // Named for ps(1), and out of the shim's working directory so it keeps no mount busy.
+        (void)prctl(PR_SET_NAME, "persona-guard", 0, 0, 0);
+        (void)chdir("/");
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (devnull < 0 || dup2(fds[0], 3) < 0) {
             _exit(127);
