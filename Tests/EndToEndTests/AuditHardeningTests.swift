@@ -51,6 +51,49 @@ extension EndToEnd {
             #expect(shim.finish() == .exited(0))
         }
 
+        /// On an append-only file (`chattr +a`) the fragment cannot be cut: it must stand alone on its own line, and
+        /// the next record must be whole.
+        @Test func aFragmentThatCannotBeCutIsIsolatedOnItsOwnLine() throws {
+            let scratch = Scratch()
+            let audit = scratch.write("audit.jsonl", "")
+            guard run("/usr/bin/chattr", ["+a", audit]) else { return }  // a file system without the attribute
+            defer { _ = run("/usr/bin/chattr", ["-a", audit]) }
+            let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"], audit: audit)
+            try shim.initialize()
+            #expect(shim.call("fx__echo", ["n": 0], id: 0)?["result"] != nil)
+            usleep(200_000)
+            let size = try #require(fileSize(audit))
+            #expect(limitFileSize(of: shim.client.pid, to: "\(size + 700):unlimited"))
+            var refused = false
+            for id in 1...20 where !refused {
+                refused = shim.call("fx__echo", ["n": .integer(id)], id: .integer(id))?["result"]?["isError"] == true
+            }
+            #expect(refused)
+            #expect(limitFileSize(of: shim.client.pid, to: "unlimited:unlimited"))
+            #expect(shim.call("fx__echo", ["n": "after"], id: "after")?["result"] != nil)
+            #expect(shim.finish() == .exited(0))
+            let data = try #require(FileManager.default.contents(atPath: audit))
+            #expect(data.last == 0x0A)
+            let lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast()
+            let parsed = lines.map { try? JSONValue(parsing: Array($0)) }
+            let unparseable = parsed.indices.filter { parsed[$0] == nil }
+            #expect(unparseable.count == 1, "one fragment, alone on its line")
+            let fragment = try #require(unparseable.first)
+            // The call made once the limit was lifted has its decision whole, after the fragment, not glued to it.
+            #expect(
+                parsed[(fragment + 1)...].contains { $0?["event"] == "call.decision" && $0?["decision"] == "allow" })
+            #expect(parsed.last??["event"] == "session.end")
+        }
+
+        func run(_ executable: String, _ arguments: [String]) -> Bool {
+            guard
+                let client = try? StdioClient(
+                    ChildCommand(executable: executable, arguments: arguments), environment: ["PATH": "/usr/bin:/bin"])
+            else { return false }
+            client.closeInput()
+            return client.waitForExit(timeout: 10) == .exited(0)
+        }
+
         func fileSize(_ path: String) -> Int? {
             (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
         }
