@@ -17,7 +17,8 @@ let package = Package(
         .target(name: "PersonaShim", dependencies: ["CPersonaShim", "PersonaShimExamples"]),
         .executableTarget(name: "persona-shim", dependencies: ["PersonaShim"], linkerSettings: staticStdlib),
         .executableTarget(
-            name: "persona-fixture", dependencies: ["PersonaShimExamples"], linkerSettings: staticStdlib),
+            name: "persona-fixture", dependencies: ["CPersonaShim", "PersonaShimExamples"], linkerSettings: staticStdlib
+        ),
         .executableTarget(name: "persona-relay", linkerSettings: staticStdlib),
         // The benchmark runs the three executables built next to it; depending on them makes `swift run` build them.
         .executableTarget(

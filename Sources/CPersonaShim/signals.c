@@ -48,12 +48,14 @@ int ps_signal_pipe_install(int write_fd) {
         }
     }
     if (err == 0) {
-        // A child closing its stdin must surface as EPIPE from write(), not kill the shim.
+        // A child closing its stdin must surface as EPIPE from write(), not kill the shim; an audit file at its
+        // size limit (RLIMIT_FSIZE) as EFBIG, so the torn record can be repaired and the request refused.
         struct sigaction ignore;
         memset(&ignore, 0, sizeof ignore);
         ignore.sa_handler = SIG_IGN;
         sigemptyset(&ignore.sa_mask);
         if (sigaction(SIGPIPE, &ignore, &previous[routed_count]) == 0) {
+            (void)sigaction(SIGXFSZ, &ignore, NULL);
             return 0;
         }
         err = errno;

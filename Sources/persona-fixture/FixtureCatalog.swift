@@ -7,7 +7,7 @@ private typealias Schema = ExampleSchema
 
 /// What a fixture tool does when called.
 enum FixtureBehaviour {
-    case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask
+    case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask, badUTF8
 }
 
 /// All tools of one fixture instance, with tools/list result bytes built once at startup.
@@ -22,6 +22,7 @@ struct FixtureCatalog {
     init(options: FixtureOptions) {
         var tools = Self.builtInTools
         if options.protocolTools { tools += Self.protocolTools }
+        if options.hostileTools { tools += Self.hostileTools }
         tools += (0..<options.generatedToolCount).map { Self.generatedTool($0) }
         tools += options.extraToolNames.map { name in
             (
@@ -148,6 +149,18 @@ struct FixtureCatalog {
                     input: Schema.object(
                         ["method": ["type": "string"]], required: ["method"]), readOnly: true), .ask
             ),
+        ]
+    }
+
+    /// Tools whose output breaks the rules, to show the shim does not pass it on.
+    private static var hostileTools: [(ExampleJSON, FixtureBehaviour)] {
+        [
+            (
+                tool(
+                    name: "bad_utf8", title: "Bad UTF-8",
+                    description: "Sends a log notification holding invalid UTF-8 (a bare 0xFF), then one saying "
+                        + "\"after\", then answers like echo.", input: anyArguments, readOnly: true), .badUTF8
+            )
         ]
     }
 

@@ -19,6 +19,8 @@ struct FixtureOptions {
     var listDelayMilliseconds = 0
     var protocolTools = false
     var resources = false
+    var hostileTools = false
+    var ignoreEOF = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -41,6 +43,12 @@ struct FixtureOptions {
           --list-delay MS            wait MS milliseconds before answering each tools/list
           --protocol-tools           also offer notify (progress/message floods) and ask (requests to the client)
           --resources                offer resources: memo://shared and memo://NAME (same URI on every fixture)
+          --hostile-tools            also offer bad_utf8 (writes a line that is not valid UTF-8)
+          --ignore-eof               keep running after stdin closes (only a signal stops it)
+
+        persona-fixture reap PIDFILE COMMAND [ARG...]
+          runs COMMAND as a child subreaper would (PR_SET_CHILD_SUBREAPER), writes its pid to PIDFILE, reaps every
+          descendant that is reparented to it, and exits with COMMAND's status once no descendant is left
 
         Built-in tools: echo, blob, raw, slow, crash, fail, protocol_error, hang.
         """
@@ -81,6 +89,8 @@ struct FixtureOptions {
                 case "--list-delay": options.listDelayMilliseconds = try count(for: option, minimum: 0)
                 case "--protocol-tools": options.protocolTools = true
                 case "--resources": options.resources = true
+                case "--hostile-tools": options.hostileTools = true
+                case "--ignore-eof": options.ignoreEOF = true
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }

@@ -239,6 +239,12 @@ final class FixtureServer {
                 writer.send(note, holdBack: true)
             }
             respond(echoLine(id: id, arguments: arguments, scanner: scanner))
+        case .badUTF8:
+            let note = Array(
+                #"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":""#.utf8)
+            writer.send(note + [0xFF] + Array(#""}}"#.utf8) + [0x0A], holdBack: true)
+            writer.send(note + Array(#"after"}}"#.utf8) + [0x0A], holdBack: true)
+            respond(echoLine(id: id, arguments: arguments, scanner: scanner))
         case .ask:
             let method = arguments.flatMap { scanner.member("method", in: $0) }.flatMap(scanner.string) ?? "roots/list"
             // `_meta.fixture` names the asking server, so a test playing the client can tell the requests apart.

@@ -11,6 +11,10 @@ import PersonaShimExamples
     import Musl
 #endif
 
+if CommandLine.arguments.count > 3 && CommandLine.arguments[1] == "reap" {
+    exit(reapDescendants(pidFile: CommandLine.arguments[2], command: Array(CommandLine.arguments.dropFirst(3))))
+}
+
 let options: FixtureOptions
 switch FixtureOptions.parse(Array(CommandLine.arguments.dropFirst())) {
 case let .success(parsed):
@@ -32,4 +36,6 @@ if let path = options.grandchildPIDFile {
     guard let child = spawnGrandchild() else { exit(1) }
     if !writePIDFile(path, pid: child) { exit(1) }
 }
-exit(FixtureServer(options: options).run())
+let status = FixtureServer(options: options).run()
+while options.ignoreEOF { pause() }
+exit(status)

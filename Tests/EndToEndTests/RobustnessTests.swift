@@ -125,8 +125,12 @@ extension EndToEnd {
             #expect(!keys.contains("SHIM_SECRET_TOKEN"))
             #expect(keys.isSuperset(of: ["DECLARED", "PATH", "HOME", "USER", "TERM"]))
             #expect(
-                keys.subtracting(["DECLARED", "PATH", "HOME", "USER", "TERM", "LOGNAME", "SHELL", "PWD", "SHLVL", "_"])
-                    .isEmpty, "\(keys)")
+                keys.subtracting([
+                    "DECLARED", "PATH", "HOME", "USER", "TERM", "LOGNAME", "SHELL", "PWD", "SHLVL", "_",
+                    "PERSONA_SHIM_DEPTH",
+                ])
+                .isEmpty, "\(keys)")
+            #expect(try String(contentsOfFile: dump, encoding: .utf8).contains("PERSONA_SHIM_DEPTH=1\n"))
         }
 
         @Test func anUnwritableAuditFileRefusesCallsButKeepsServing() throws {

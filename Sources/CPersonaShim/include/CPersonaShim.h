@@ -23,7 +23,8 @@ int ps_spawn(const char *_Nonnull path,
              pid_t *_Nonnull out_pid);
 
 /// Routes SIGINT, SIGTERM, SIGHUP and SIGCHLD to one byte (the signal number) written to `write_fd`, which must be
-/// non-blocking, and ignores SIGPIPE. Returns 0 or an errno; on failure the previous dispositions are restored.
+/// non-blocking, and ignores SIGPIPE and SIGXFSZ. Returns 0 or an errno; on failure the previous dispositions are
+/// restored.
 int ps_signal_pipe_install(int write_fd);
 
 /// pipe2(2), which glibc declares only under _GNU_SOURCE. `fds` holds two ints. Returns 0 or -1 with errno set.
@@ -48,6 +49,25 @@ const char *_Nullable ps_signal_abbrev(int signo);
 
 /// "EPIPE" for EPIPE, or NULL for an unknown errno (glibc's strerrorname_np, hidden behind _GNU_SOURCE).
 const char *_Nullable ps_errno_name(int errnum);
+
+/// Forks the guardian: a process in its own group, with no descriptor of the shim's but the read end of a pipe whose
+/// write end (O_CLOEXEC) is stored in `out_write_fd`. Each 4-byte native int written to it is a process group id to
+/// watch (positive) or to forget (negative). When the pipe reports EOF (the shim has exited, however), the guardian
+/// sends SIGTERM to every watched group that still has a process, SIGKILL after `grace_ms` to those still there,
+/// and exits. It forgets empty groups (kill(-pgid, 0) fails with ESRCH) every second, never to signal them again.
+/// Returns 0 or an errno.
+int ps_guardian_start(int grace_ms, int *_Nonnull out_write_fd, pid_t *_Nonnull out_pid);
+
+/// pidfd_open(2) and pidfd_send_signal(2), which glibc may lack; -1 with errno set (ENOSYS on old kernels).
+int ps_pidfd_open(pid_t pid);
+int ps_pidfd_send_signal(int pidfd, int signo);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are reparented to this process instead of init.
+int ps_set_child_subreaper(void);
+
+/// Reaps children that have exited and are not in `known` (orphans adopted as a subreaper); stops at the first known
+/// one, which is left for its owner. Returns how many were reaped.
+int ps_reap_orphans(const pid_t *_Nullable known, int known_count);
 
 #ifdef __cplusplus
 }

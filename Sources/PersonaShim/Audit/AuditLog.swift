@@ -41,7 +41,7 @@ public final class AuditLog {
         didSet { constantTail = nil }
     }
     private let fsync: Bool
-    private var descriptor: Int32 = -1
+    private let file: AuditFile
     private var nextSequence = 1
     /// Every record up to this `seq` was either written or dropped by a failed write.
     private var settledThrough = 0
@@ -66,15 +66,13 @@ public final class AuditLog {
         self.session = session
         self.persona = persona
         self.user = user
+        self.file = AuditFile(path: path)
         sessionField = Array(#","session":"#.utf8)
         JSONWriter.appendString(session, to: &sessionField)
         sessionField.append(contentsOf: #","seq":"#.utf8)
     }
 
-    deinit {
-        if descriptor >= 0 { Glibc.close(descriptor) }
-        free(pendingBase)
-    }
+    deinit { free(pendingBase) }
 
     /// Appends one record (the common fields, then `fields` in order) and writes it, with any records
     /// waiting before it, before returning: a write-ahead record is on disk (or in the kernel) when this returns.
@@ -162,26 +160,8 @@ public final class AuditLog {
             settledThrough = through
         }
         do throws(AuditError) {
-            try open()
-            var failure: Int32?
-            var offset = 0
-            while offset < pendingCount {
-                let result = Glibc.write(descriptor, pendingBase + offset, pendingCount - offset)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                offset += result
-            }
-            if let failure {
-                Glibc.close(descriptor)
-                descriptor = -1
-                throw AuditError(path: path, reason: String(cString: strerror(failure)))
-            }
-            if fsync && fdatasync(descriptor) != 0 {
-                throw AuditError(path: path, reason: "fsync failed: " + String(cString: strerror(errno)))
-            }
+            try file.append(pendingBase, count: pendingCount)
+            if fsync { try file.sync() }
         } catch {
             if settledThrough < through { dropped.append((settledThrough + 1)...through) }
             lastFailure = error
@@ -203,17 +183,6 @@ public final class AuditLog {
         record.append(byte: UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
         record.append(byte: UInt8(ascii: "0") + UInt8(milliseconds % 10))
         record.append(byte: UInt8(ascii: "Z"))
-    }
-
-    /// Opens (or reopens, after a failure) the file, creating it and its folder owner-only.
-    private func open() throws(AuditError) {
-        if descriptor >= 0 { return }
-        if let error = Files.createDirectories(Paths.directory(of: path), mode: 0o700) {
-            throw AuditError(path: path, reason: "its folder could not be created (\(error))")
-        }
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw AuditError(path: path, reason: String(cString: strerror(errno))) }
-        descriptor = fd
     }
 
     /// The time now as RFC 3339 UTC with milliseconds, e.g. `2026-11-21T22:41:13.042Z`.

@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 
 /// SIGINT/SIGTERM/SIGHUP/SIGCHLD delivered as bytes on a non-blocking pipe the event loop polls. Also ignores
-/// SIGPIPE.
+/// SIGPIPE and SIGXFSZ (writes then fail with EPIPE and EFBIG instead of killing the shim).
 ///
 /// Signal dispositions are process-wide, so there is one instance per process and it is never torn down.
 public final class SignalPipe: Sendable {

@@ -19,6 +19,10 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
         self.unusableWorkingDirectory = unusableWorkingDirectory
     }
 
+    /// Whether trying again later may succeed: the machine (or the shim) was out of processes, memory or
+    /// descriptors, not the command wrong.
+    public var isTransient: Bool { [EAGAIN, ENOMEM, EMFILE, ENFILE].contains(errno) }
+
     /// E.g. `could not start "foo": No such file or directory (looked in PATH /usr/bin:/bin). Check the server's
     /// "command".`
     public var description: String {

@@ -39,8 +39,8 @@ final class Server {
     var inputOpen = false
     var exitStatus: ExitStatus?
     var startedAt: UInt64 = 0
-    /// Monotonic times of recent restarts, to bound them per minute.
-    var restarts: [UInt64] = []
+    /// When and how often it is restarted, and when that stops.
+    var restartPolicy = RestartPolicy()
     var restartAt: UInt64?
     /// Set when the shim itself stopped the server (timeout, shutdown): no restart then.
     var stoppedByShim = false

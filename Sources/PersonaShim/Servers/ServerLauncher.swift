@@ -6,10 +6,11 @@ struct ServerLauncher {
 
     enum Outcome {
         case started(ServerProcess, command: String)
-        case failed(reason: String)
+        /// `transient`: the machine was short of processes, memory or descriptors; a later try may work.
+        case failed(reason: String, transient: Bool = false)
     }
 
-    func launch(_ spec: ServerSpec, index: Int) -> Outcome {
+    func launch(_ spec: ServerSpec, index: Int, groups: ServerGroups) -> Outcome {
         var command = spec.command
         if command.executable == "persona-shim" { command.executable = selfExecutable }
         let environment = ChildEnvironment.build(parent: environment, declared: command.environment)
@@ -26,11 +27,12 @@ struct ServerLauncher {
         command.executable = resolved
         do {
             let spawned = try ChildSpawner.spawn(command, environment: environment)
-            return .started(
-                ServerProcess(server: index, name: spec.name, spawned: spawned, lineLimit: lineLimit), command: resolved
-            )
+            groups.started(spawned.pid)
+            let process = ServerProcess(
+                server: index, name: spec.name, spawned: spawned, lineLimit: lineLimit, groups: groups)
+            return .started(process, command: resolved)
         } catch {
-            return .failed(reason: error.description)
+            return .failed(reason: error.description, transient: error.isTransient)
         }
     }
 }

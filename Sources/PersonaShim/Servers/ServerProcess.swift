@@ -25,7 +25,11 @@ final class ServerProcess {
     /// Set once it no longer serves its server (it failed, or a restart replaced it).
     var isRetired = false
 
-    init(server: Int, name: String, spawned: SpawnedChild, lineLimit: Int) {
+    /// Every server's process group, signalled only while it is certainly the shim's.
+    let groups: ServerGroups
+
+    init(server: Int, name: String, spawned: SpawnedChild, lineLimit: Int, groups: ServerGroups) {
+        self.groups = groups
         self.server = server
         self.name = name
         self.pid = spawned.pid
@@ -41,12 +45,14 @@ final class ServerProcess {
     var isRunning: Bool { exitStatus == nil }
 
     /// Whether anything of its process group may remain: the leader until reaped, then any process it started.
-    var groupRemains: Bool { isRunning || ProcessGroup.exists(pid) }
+    var groupRemains: Bool { isRunning || groups.remains(pid) }
 
     /// Collects its exit status if it has ended.
     func reap() -> ExitStatus? {
         guard exitStatus == nil, let status = Reaper.poll(pid) else { return nil }
         exitStatus = status
+        // What the leader left in its group gets SIGTERM now and SIGKILL after the grace period.
+        groups.leaderReaped(pid)
         return status
     }
 
@@ -85,7 +91,7 @@ final class ServerProcess {
             if signal == SIGKILL && isRunning {
                 logger.warning("[\(name)] did not stop after SIGTERM; sending SIGKILL")
             }
-            ProcessGroup.signal(pid, signal)
+            groups.signal(pid, signal)
             return false
         case .wait: return false
         case .done: return true

@@ -31,32 +31,31 @@ extension SessionCore {
         }
     }
 
-    static let maximumRestartsPerMinute = 5
-
-    /// Restarts a crashed server after 1 s, 2 s, 4 s … (at most 30 s), and gives up after too many a minute.
-    func scheduleRestart(_ server: Server) {
-        server.restarts.removeAll { now - $0 > 60_000_000_000 }
-        guard server.restarts.count < Self.maximumRestartsPerMinute else {
-            logger.error("[\(server.name)] crashed \(server.restarts.count) times within a minute; not restarting it")
+    /// Restarts a crashed server after 1 s, 2 s, 4 s … (at most 30 s), as its `RestartPolicy` says; gives up after
+    /// too many a minute, or too many failures in a row before it ever became ready.
+    func scheduleRestart(_ server: Server, wasReady: Bool) {
+        switch server.restartPolicy.decide(now: now, wasReady: wasReady) {
+        case .giveUp(let why):
+            logger.error("[\(server.name)] \(why); not restarting it")
             recordLifecycle(
                 .serverRestart,
                 [
                     ("server", .string(server.name)), ("decision", "give-up"),
-                    ("restarts", .integer(server.restarts.count)),
+                    ("restarts", .integer(server.restartPolicy.attempts)), ("reason", .string(why)),
                 ])
-            return
+        case .restart(let delay):
+            server.restartAt = now + nanoseconds(delay)
+            logger.info("[\(server.name)] restarting in \(formatSeconds(delay)) s")
         }
-        let delay = min(30.0, Double(1 << min(server.restarts.count, 5)))
-        server.restartAt = now + nanoseconds(delay)
-        logger.info("[\(server.name)] restarting in \(formatSeconds(delay)) s")
     }
 
     /// The shell took the old process down: record the restart and start again.
     func serverRestarting(_ index: Int) {
         let server = servers[index]
-        server.restarts.append(now)
+        server.restartPolicy.attempted(now: now)
         recordLifecycle(
-            .serverRestart, [("server", .string(server.name)), ("attempt", .integer(server.restarts.count))])
+            .serverRestart,
+            [("server", .string(server.name)), ("attempt", .integer(server.restartPolicy.attempts))])
         server.resetForRestart()
         perform(.start(server: index))
     }

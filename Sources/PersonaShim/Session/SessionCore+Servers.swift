@@ -55,9 +55,10 @@ extension SessionCore {
         initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
     }
 
-    /// The shell could not start server `index` (no such command, spawn failed): restarting cannot help.
-    func serverFailedToStart(_ index: Int, reason: String) {
-        serverFailed(servers[index], reason: reason, restartable: false)
+    /// The shell could not start server `index`. Restarting cannot help a missing command or a bad executable; it
+    /// can help when the machine was short of processes, memory or descriptors (`transient`).
+    func serverFailedToStart(_ index: Int, reason: String, transient: Bool = false) {
+        serverFailed(servers[index], reason: reason, restartable: transient)
     }
 
     func serverInitialized(_ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
@@ -164,7 +165,8 @@ extension SessionCore {
     /// refused handshake) or the shim stopped it on purpose.
     func serverFailed(_ server: Server, reason: String, restartable: Bool) {
         guard server.phase != .failed && server.phase != .gone else { return }
-        server.phase = server.phase == .ready ? .gone : .failed
+        let wasReady = server.phase == .ready
+        server.phase = wasReady ? .gone : .failed
         initializeDeadlines.removeAll { $0.server == server.index }
         logger.error("[\(server.name)] \(reason); its tools are not available")
         recordLifecycle(.serverFailed, [("server", .string(server.name)), ("reason", .string(reason))])
@@ -175,7 +177,7 @@ extension SessionCore {
         }
         server.inputOpen = false
         server.input.discardAll()
-        if restartable && !stopping { scheduleRestart(server) }
+        if restartable && !stopping { scheduleRestart(server, wasReady: wasReady) }
         answerInitializeIfReady()
         if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
     }

@@ -21,12 +21,12 @@ extension ShimSession {
 
     private func startServer(_ index: Int) {
         guard processes[index] == nil else { return }
-        switch launcher.launch(core.servers[index].spec, index: index) {
+        switch launcher.launch(core.servers[index].spec, index: index, groups: groups) {
         case .started(let process, let command):
             processes[index] = process
             core.serverStarted(index, pid: process.pid, command: command)
-        case .failed(let reason):
-            core.serverFailedToStart(index, reason: reason)
+        case .failed(let reason, let transient):
+            core.serverFailedToStart(index, reason: reason, transient: transient)
         }
     }
 
@@ -193,5 +193,8 @@ extension ShimSession {
         for process in retiring where process.isRunning {
             if let status = process.reap() { core.serverExited(process.server, status: status, current: false) }
         }
+        // Grandchildren a server left behind were reparented to the shim (a subreaper): no zombies.
+        let running = (processes.compactMap { $0 } + retiring).filter(\.isRunning).map(\.pid)
+        groups.reapOrphans(known: running)
     }
 }

@@ -10,6 +10,9 @@ extension ShimSession {
         core.answerEverythingOwed()
         drainAgentOutput(for: 1.0)
         teardownServers()
+        // What the servers left in their groups, then the guardian, which has nothing left to watch.
+        groups.stopLeftovers(grace: min(configuration.shutdownGrace, 1), known: [])
+        groups.finish()
         core.now = monotonicNow()
         core.endSession(reason: stopReason)
     }

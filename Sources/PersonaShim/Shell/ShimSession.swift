@@ -28,6 +28,8 @@ public final class ShimSession {
     var processes: [ServerProcess?]
     /// Old processes of restarted servers, still being taken down.
     var retiring: [ServerProcess] = []
+    /// Every server's process group, and the guardian that stops them if the shim is killed.
+    lazy var groups = ServerGroups(grace: configuration.shutdownGrace) { [logger] in logger.warning($0) }
     /// When readers that grew for a large message give the memory back, if they stay empty until then.
     var readerTrimDeadline: UInt64?
     var stopping = false
@@ -119,6 +121,7 @@ public final class ShimSession {
             if let departure = process.departureDeadline, departure <= now { serverDeparted(process) }
         }
         advanceRetiring()
+        if let deadline = groups.deadline, deadline <= now { groups.tick(now: now) }
     }
 
     // MARK: The loop
@@ -193,6 +196,7 @@ public final class ShimSession {
         }
         for case let process? in processes { if let departure = process.departureDeadline { consider(departure) } }
         if !retiring.isEmpty { consider(now + 50_000_000) }
+        if let deadline = groups.deadline { consider(deadline) }
         if processes.contains(where: { $0?.hasBacklog ?? false }) { consider(now) }
         guard let next else { return -1 }
         if next <= now { return 0 }

@@ -28,6 +28,10 @@ enum RunCommand {
             return PersonaShimCLI.usageError("missing --persona FILE", command: "run")
         }
         let logger = Logger.fromEnvironment(ProcessEnvironment.current())
+        if let refusal = NestingDepth.refusal(ProcessEnvironment.current()) {
+            logger.error(refusal)
+            return PersonaShimCLI.ExitCode.failure
+        }
         let serverOptions: ServerOptions
         do {
             serverOptions = try ServerOptions(parsed)
@@ -59,9 +63,14 @@ enum RunCommand {
                 PersonaLoader.resolvePath($0, base: Paths.currentDirectory())
             }
             ?? persona.audit.path ?? AuditLog.defaultPath()
+        if let problem = AuditFile.problem(with: auditPath) {
+            logger.error(problem)
+            return PersonaShimCLI.ExitCode.dataError
+        }
         let configuration = ShimConfiguration(
             persona: persona, auditPath: auditPath, selfExecutable: PersonaShimCLI.selfExecutable,
-            environment: ProcessEnvironment.current(), logger: logger, version: PersonaShimCLI.version)
+            environment: NestingDepth.forChildren(ProcessEnvironment.current()), logger: logger,
+            version: PersonaShimCLI.version)
         logger.debug("persona \(persona.name), \(persona.servers.count) servers, audit \(auditPath)")
         return ShimSession(configuration: configuration).run()
     }

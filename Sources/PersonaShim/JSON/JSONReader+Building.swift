@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Building `JSONValue`s, for the few messages (and persona files) whose content the shim must read as values.
+extension JSONReader {
+    mutating func parseValue(depth: Int = 0, pointer: String = "", locations: JSONLocations? = nil)
+        throws(JSONSyntaxError) -> JSONValue
+    {
+        skipWhitespace()
+        locations?.offsets[pointer] = index
+        guard index < end else { throw fail("expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            guard depth < Self.maximumDepth else { throw fail("JSON nested too deeply") }
+            index += 1
+            var object = JSONObject()
+            skipWhitespace()
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+                return .object(object)
+            }
+            while true {
+                skipWhitespace()
+                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                let keyOffset = index
+                let key = try parseString()
+                // Parsers disagree on which duplicate wins; a policy decision must never rest on that guess.
+                if object.members.contains(where: { $0.key == key }) {
+                    index = keyOffset
+                    throw fail("duplicate key \"\(key)\"")
+                }
+                try expect(UInt8(ascii: ":"), "':' after an object key")
+                var childPointer = ""
+                if let locations {
+                    childPointer = pointer + "/" + Self.escapePointer(key)
+                    locations.keyOffsets[childPointer] = keyOffset
+                }
+                let value = try parseValue(depth: depth + 1, pointer: childPointer, locations: locations)
+                object.members.append((key, value))
+                skipWhitespace()
+                guard let next = peek() else { throw fail("unterminated object") }
+                index += 1
+                if next == UInt8(ascii: "}") { return .object(object) }
+                guard next == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or '}' in an object")
+                }
+            }
+        case UInt8(ascii: "["):
+            guard depth < Self.maximumDepth else { throw fail("JSON nested too deeply") }
+            index += 1
+            var array: [JSONValue] = []
+            skipWhitespace()
+            if peek() == UInt8(ascii: "]") {
+                index += 1
+                return .array(array)
+            }
+            while true {
+                let childPointer = locations == nil ? "" : pointer + "/" + String(array.count)
+                array.append(try parseValue(depth: depth + 1, pointer: childPointer, locations: locations))
+                skipWhitespace()
+                guard let next = peek() else { throw fail("unterminated array") }
+                index += 1
+                if next == UInt8(ascii: "]") { return .array(array) }
+                guard next == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or ']' in an array")
+                }
+            }
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try skipLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try skipLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try skipLiteral("null")
+            return .null
+        default:
+            let range = try skipNumber()
+            return .number(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+        }
+    }
+
+    /// Parses a string starting at its opening quote, resolving escapes.
+    mutating func parseString() throws(JSONSyntaxError) -> String {
+        let range = try skipString()
+        let body = (range.lowerBound + 1)..<(range.upperBound - 1)
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[body])
+        if raw.isEmpty || memchr(raw.baseAddress!, Int32(UInt8(ascii: "\\")), raw.count) == nil {
+            return String(decoding: raw, as: UTF8.self)
+        }
+        var scalars = String.UnicodeScalarView()
+        var utf8: [UInt8] = []
+        var position = 0
+        func flush() {
+            if !utf8.isEmpty {
+                scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
+                utf8.removeAll(keepingCapacity: true)
+            }
+        }
+        func hex4(_ at: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { $0 << 4 | Self.hexValue(raw[at + $1])! }
+        }
+        while position < raw.count {
+            let byte = raw[position]
+            guard byte == UInt8(ascii: "\\") else {
+                utf8.append(byte)
+                position += 1
+                continue
+            }
+            let escape = raw[position + 1]
+            position += 2
+            switch escape {
+            case UInt8(ascii: "b"): utf8.append(0x08)
+            case UInt8(ascii: "f"): utf8.append(0x0C)
+            case UInt8(ascii: "n"): utf8.append(0x0A)
+            case UInt8(ascii: "r"): utf8.append(0x0D)
+            case UInt8(ascii: "t"): utf8.append(0x09)
+            case UInt8(ascii: "u"):
+                flush()
+                var code = hex4(position)
+                position += 4
+                if (0xD800..<0xDC00).contains(code), position + 6 <= raw.count,
+                    raw[position] == UInt8(ascii: "\\"), raw[position + 1] == UInt8(ascii: "u")
+                {
+                    let low = hex4(position + 2)
+                    if (0xDC00..<0xE000).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        position += 6
+                    }
+                }
+                // A lone surrogate cannot be represented in a Swift string; U+FFFD is what decoders do.
+                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+            default: utf8.append(escape)  // \" \\ \/
+            }
+        }
+        flush()
+        return String(scalars)
+    }
+}
