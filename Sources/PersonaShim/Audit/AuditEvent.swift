@@ -12,6 +12,8 @@ enum AuditEvent {
     /// A decision on a server's request to the agent (write-ahead too).
     case serverRequest
     case serverStart, serverReady, serverFailed, serverExit, serverRestart
+    /// The session left the persona's behaviour baseline (repeats, failures, probing).
+    case drift
 
     var name: StaticString {
         switch self {
@@ -27,6 +29,7 @@ enum AuditEvent {
         case .serverFailed: "child.failed"
         case .serverExit: "child.exit"
         case .serverRestart: "child.restart"
+        case .drift: "drift"
         }
     }
 }

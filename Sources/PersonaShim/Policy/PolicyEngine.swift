@@ -17,6 +17,8 @@ public struct PolicyEngine: Sendable {
     public let resourceRequest: PolicyChain
     /// Response phase.
     public let responseChecks: [any ResponseCheck]
+    /// How tools are shown (list phase): annotation overrides, `readOnly`, cleaned text.
+    public let toolPresentation: CallPolicy
 
     public init(persona: Persona) {
         let expiry: [any PolicyCheck] =
@@ -28,6 +30,7 @@ public struct PolicyEngine: Sendable {
         promptRequest = PolicyChain([ScopeCheck(persona.prompts)] + expiry)
         resourceRequest = PolicyChain([ScopeCheck(persona.resources)] + expiry)
         responseChecks = []
+        toolPresentation = persona.callPolicy
     }
 
     public func visibility(_ kind: PolicySubject.Kind) -> PolicyChain {

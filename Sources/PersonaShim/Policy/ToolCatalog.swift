@@ -48,6 +48,8 @@ public struct ToolCatalog: Sendable {
     }
 
     public private(set) var entries: [Entry] = []
+    /// Exposed names of tools whose text had to be cleaned of control and invisible characters.
+    public private(set) var cleaned: [String] = []
     private var indexByName: [String: Int] = [:]
 
     public init() {}
@@ -88,6 +90,17 @@ public struct ToolCatalog: Sendable {
         self.init(
             servers: servers.map { ($0.name, $0.tools.filter(Self.isCallable)) }, kind: .tool,
             scope: policy.toolVisibility)
+        for index in entries.indices where entries[index].isVisible {
+            let name = entries[index].exposedName
+            guard let shown = policy.toolPresentation.present(entries[index].definition, exposedName: name) else {
+                entries[index].scope = PolicyDecision(
+                    .deny, rule: "readOnly",
+                    reason: "\(name) is not declared read-only, and the persona shows only read-only tools")
+                continue
+            }
+            entries[index].definition = shown.tool
+            if shown.cleaned { cleaned.append(name) }
+        }
     }
 
     static func isCallable(_ tool: JSONObject) -> Bool {

@@ -12,14 +12,18 @@ final class RecordedEntry {
     let originalName: [UInt8]
     /// The persona's verdict on a catalog entry, made when the catalog was built.
     let known: PolicyDecision?
-    /// The plain `server__tool` when the exposed name differs from it (see `ToolCallContext.aliases`).
+    /// The plain `server__tool` when the exposed name differs from it (see `PolicySubject.aliases`).
     let aliases: [String]
+    /// The persona's per-call rules for this tool, worked out once (nil: the persona has none).
+    let callPolicy: ToolCallPolicy?
     var isVisible: Bool { known?.verdict == .allow }
 
     init(
         server: String, serverIndex: Int, method: String, subject: RequestSubject, name: String, tool: String,
-        originalName: [UInt8] = [], known: PolicyDecision? = nil, aliases: [String] = []
+        originalName: [UInt8] = [], known: PolicyDecision? = nil, aliases: [String] = [],
+        callPolicy: ToolCallPolicy? = nil
     ) {
+        self.callPolicy = callPolicy
         self.server = server
         self.serverIndex = serverIndex
         self.tool = tool

@@ -81,6 +81,7 @@ extension SessionCore {
             outcome = "tool_error"
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)
+        if request.subject == .tool, calls != nil { callAnswered(failed: outcome != "ok") }
         if request.subject == .resource, let errorCode,
             errorCode.elementsEqual(String(JSONRPCError.resourceNotFound).utf8)
         {

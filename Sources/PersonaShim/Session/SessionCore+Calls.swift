@@ -29,6 +29,7 @@ extension SessionCore {
         let index = subject == .tool ? catalog.index(named: name) : promptCatalog.index(named: name)
         let recorded = index.flatMap { recordedEntry(subject, $0, method: request.method) }
         guard let recorded, recorded.isVisible else {
+            if subject == .tool { callProbed(name) }
             let kind = subject == .tool ? "tool" : "prompt"
             recordDecision(
                 subject, name, server: recorded?.server, decision: "deny",
@@ -60,7 +61,11 @@ extension SessionCore {
             let recorded = RecordedEntry(
                 server: entry.server, serverIndex: indexOfServer(entry.server), method: method, subject: subject,
                 name: entry.exposedName, tool: entry.tool, originalName: originalName, known: entry.scope,
-                aliases: entry.naturalName == entry.exposedName ? [] : [entry.naturalName])
+                aliases: entry.naturalName == entry.exposedName ? [] : [entry.naturalName],
+                callPolicy: subject == .tool
+                    ? calls?.toolPolicy(
+                        tool: entry.exposedName, server: entry.server, inputSchema: entry.definition["inputSchema"])
+                    : nil)
             if entries.count <= index { entries += Array(repeating: nil, count: index + 1 - entries.count) }
             entries[index] = recorded
             return recorded
@@ -83,6 +88,20 @@ extension SessionCore {
                 chain.readsArguments ? request.value(request.params.arguments) ?? .object(JSONObject()) : nil
             return PolicyRequest(target.policySubject(server: server.name), arguments: arguments, now: .now)
         }
+        // Request phase, second part: the per-call rules over the arguments and the session's history.
+        var unenforced: PolicyDecision?
+        var judgement: CallJudgement?
+        if decision.verdict == .allow, let toolPolicy = recorded?.callPolicy {
+            let judged = judgeCall(request, toolPolicy, server: target.server, argsDigest: argsDigest)
+            judgement = judged
+            if let refusal = judged.decision.withoutApprovals.policyDecision {
+                guard persona.mode == .monitor else {
+                    calls?.notSent(judged)
+                    return refuseCall(request, target, server: server, refusal, argsDigest: argsDigest)
+                }
+                unenforced = refusal
+            }
+        }
         guard decision.verdict == .allow else {
             let reason =
                 decision.verdict == .ask
@@ -100,8 +119,10 @@ extension SessionCore {
                 target.subject, target.exposedName, server: server.name, decision: "deny", rule: "server-unavailable",
                 reason: "the server \(server.name) is not running", argsDigest: argsDigest)
             let sentence = "The server \(server.name) is not running, so \(target.exposedName) cannot be reached now."
+            if let judgement { calls?.notSent(judgement) }
             return refuse(request.id, target.subject, sentence, code: JSONRPCError.requestFailed)
         }
+        if let toolPolicy = recorded?.callPolicy { calls?.sent(toolPolicy) }
         // Write-ahead: the decision is staged now and written, with the rest of this read's decisions, before any
         // byte of the request can reach the server (`output(for:)`); if it cannot be written, the request is
         // taken back and refused.
@@ -114,7 +135,13 @@ extension SessionCore {
             audited
             ? audit.stage(.callDecision) { record in
                 record.append(encoded: entry.subject)
-                if let allow = entry.allow, decision.rule == known?.rule {
+                if let unenforced {
+                    // Monitor mode: recorded exactly as a refusal would be, and marked as not enforced.
+                    record.add("decision", "deny")
+                    record.add("rule", unenforced.rule)
+                    record.add("reason", unenforced.reason)
+                    record.add("enforced", json: Array("false".utf8))
+                } else if let allow = entry.allow, decision.rule == known?.rule {
                     record.append(encoded: allow)
                 } else {
                     record.add("decision", "allow")

@@ -210,12 +210,18 @@ extension SessionCore {
                 "the agent sees no tools: none of the \(catalog.entries.count) tools the servers offer is allowed by the persona \"\(persona.name)\". Run 'persona-shim tools' with the same arguments to see why."
             )
         }
-        guard !unmatched.isEmpty || visible == 0 else { return }
+        if !catalog.cleaned.isEmpty {
+            logger.warning(
+                "removed control or invisible characters from the descriptions of \(catalog.cleaned.joined(separator: ", "))"
+            )
+        }
+        guard !unmatched.isEmpty || visible == 0 || !catalog.cleaned.isEmpty else { return }
         recordLifecycle(
             .sessionTools,
             [
                 ("visible", .integer(visible)), ("offered", .integer(catalog.entries.count)),
                 ("unmatchedPatterns", .array(unmatched.map { .string($0.pattern) })),
+                ("cleanedTools", .array(catalog.cleaned.map(JSONValue.string))),
             ])
     }
 

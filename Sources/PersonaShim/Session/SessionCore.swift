@@ -61,6 +61,14 @@ final class SessionCore {
     /// Whether the agent could already have seen a tool list (only then is a change worth announcing).
     var catalogPublished = false
 
+    /// The persona's per-call rules with the session's history (limits, behaviour, taint); nil when it has none,
+    /// and then a call pays nothing for them.
+    var calls: CallPolicySession?
+    /// How each server would resolve a path argument (its working directory, the user's home).
+    let paths: [PathResolver]
+    /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
+    var wallClock: () -> Instant = { .now }
+
     var auditFlushDeadline: UInt64?
     /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
     var uncommitted: [UncommittedForward] = []
@@ -72,6 +80,15 @@ final class SessionCore {
         self.policy = PolicyEngine(persona: persona)
         self.uris = ResourceURIs(servers: persona.servers.map(\.name))
         self.servers = persona.servers.enumerated().map { Server(spec: $1, index: $0) }
+        self.calls =
+            persona.callPolicy.isEmpty
+            ? nil : CallPolicySession(policy: persona.callPolicy, sharedLimits: configuration.sharedLimits)
+        let home = Paths.home(configuration.environment)
+        self.paths = persona.servers.map {
+            PathResolver(
+                fileSystem: configuration.fileSystem, home: home,
+                workingDirectory: $0.command.workingDirectory ?? configuration.workingDirectory)
+        }
     }
 
     /// How many forwards a server gets at once, or answers the agent gets at once, while more are being handled.

@@ -21,6 +21,12 @@ public struct ShimConfiguration: Sendable {
     public var version: String
     /// The shim's process id, for the session's first audit record.
     public var processID = Int(getpid())
+    /// Where a server without its own `cwd` runs, and so where its relative path arguments lead.
+    public var workingDirectory = Paths.currentDirectory()
+    /// Reads the file system for path rules (a fake one in tests).
+    public var fileSystem: any FileSystemView = LocalFileSystem()
+    /// Where limits that count across sessions keep their counts; nil: none are kept, and such limits refuse.
+    public var sharedLimits: (any SharedLimitStore)?
 
     public init(
         persona: Persona, auditPath: String, selfExecutable: String, environment: [String: String], logger: Logger,
