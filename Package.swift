@@ -5,6 +5,13 @@ import PackageDescription
 /// process) and runs on a machine without the Swift toolchain.
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]
 
+/// The wire code is the shim's hot path; these let the other targets of the package inline and specialise its
+/// `package` functions as they did when it was part of the library (without them a call across the module boundary
+/// is an opaque call, and a generic one is not specialised).
+let crossModule: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "persona-shim",
     products: [
@@ -13,11 +20,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "CPersonaShim"),
-        .target(name: "PersonaShimExamples"),
-        .target(name: "PersonaShim", dependencies: ["CPersonaShim", "PersonaShimExamples"]),
-        .executableTarget(name: "persona-shim", dependencies: ["PersonaShim"], linkerSettings: staticStdlib),
+        // SystemError names errno values with a C helper, so the line reader's read and write errors read as before.
+        .target(name: "MCPWire", dependencies: ["CPersonaShim"], swiftSettings: crossModule),
+        .target(name: "PersonaShimExamples", dependencies: ["MCPWire"]),
+        .target(name: "PersonaShim", dependencies: ["CPersonaShim", "MCPWire"]),
         .executableTarget(
-            name: "persona-fixture", dependencies: ["PersonaShimExamples"], linkerSettings: staticStdlib),
+            name: "persona-shim", dependencies: ["PersonaShim", "PersonaShimExamples"], linkerSettings: staticStdlib),
+        .executableTarget(
+            name: "persona-fixture", dependencies: ["MCPWire", "PersonaShimExamples"], linkerSettings: staticStdlib),
         .executableTarget(name: "persona-relay", linkerSettings: staticStdlib),
         // The benchmark runs the three executables built next to it; depending on them makes `swift run` build them.
         .executableTarget(

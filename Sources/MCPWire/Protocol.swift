@@ -26,8 +26,8 @@ public enum JSONRPCError {
 }
 
 /// Builds the shim's own JSON-RPC messages, with ids kept as the raw bytes the peer sent.
-enum Message {
-    static func response(id: some Collection<UInt8>, result: JSONValue) -> [UInt8] {
+package enum Message {
+    package static func response(id: some Collection<UInt8>, result: JSONValue) -> [UInt8] {
         var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
         out.append(contentsOf: id)
         out.append(contentsOf: #","result":"#.utf8)
@@ -37,7 +37,9 @@ enum Message {
     }
 
     /// An error response; `id` nil writes `"id":null` (for lines whose id could not be read).
-    static func error(id: (some Collection<UInt8>)?, code: Int, message: String, data: JSONValue? = nil) -> [UInt8] {
+    package static func error(id: (some Collection<UInt8>)?, code: Int, message: String, data: JSONValue? = nil)
+        -> [UInt8]
+    {
         var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
         if let id { out.append(contentsOf: id) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: #","error":{"code":"#.utf8)
@@ -52,7 +54,7 @@ enum Message {
         return out
     }
 
-    static func request(id: Int, method: String, params: JSONValue?) -> [UInt8] {
+    package static func request(id: Int, method: String, params: JSONValue?) -> [UInt8] {
         var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
         out.append(contentsOf: String(id).utf8)
         out.append(contentsOf: #","method":"#.utf8)
@@ -65,7 +67,7 @@ enum Message {
         return out
     }
 
-    static func notification(method: String, params: JSONValue?) -> [UInt8] {
+    package static func notification(method: String, params: JSONValue?) -> [UInt8] {
         var out = Array(#"{"jsonrpc":"2.0","method":"#.utf8)
         JSONWriter.appendString(method, to: &out)
         if let params {
@@ -77,7 +79,7 @@ enum Message {
     }
 
     /// A `tools/call` result that reports a refusal to the model as a tool error it can read.
-    static func toolError(_ text: String) -> JSONValue {
+    package static func toolError(_ text: String) -> JSONValue {
         ["content": [["type": "text", "text": .string(text)]], "isError": true]
     }
 }

@@ -221,7 +221,9 @@ extension MessageEnvelope {
 
     /// The value ranges of the named members of the object at `object`. A name that occurs twice reads as
     /// absent (nil), because readers disagree on which occurrence counts.
-    static func members(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]) -> [Range<Int>?] {
+    package static func members(
+        _ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]
+    ) -> [Range<Int>?] {
         let wanted = keys.map { Array($0.utf8) }
         var found = [Range<Int>?](repeating: nil, count: keys.count)
         var repeated = [Bool](repeating: false, count: keys.count)

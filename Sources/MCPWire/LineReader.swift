@@ -7,14 +7,14 @@
 /// Lines are handed out as ranges into `bytes` and stay valid until the next `fill`. A line longer than
 /// the cap is discarded as it streams in, so memory stays bounded by the cap whatever a peer sends.
 /// The buffer is raw memory: growing it is a `realloc`, never a zero-fill or an element-wise copy.
-final class LineReader {
-    enum Event {
+package final class LineReader {
+    package enum Event {
         case line(Range<Int>)
         /// A line over the cap was dropped; `bytes` is how long it was.
         case oversized(bytes: Int)
     }
 
-    enum FillResult { case data, endOfFile, wouldBlock }
+    package enum FillResult { case data, endOfFile, wouldBlock }
 
     private var base: UnsafeMutableRawPointer
     private var capacity: Int
@@ -23,13 +23,13 @@ final class LineReader {
     private var scanned = 0
     private var discarding = false
     private var discarded = 0
-    let limit: Int
+    package let limit: Int
     /// The last read returned less than there was room for: the pipe is most likely empty now, so reading again
     /// before the next poll would only cost a system call that answers EAGAIN.
-    private(set) var lastReadWasShort = false
-    static let chunk = 64 * 1024
+    package private(set) var lastReadWasShort = false
+    package static let chunk = 64 * 1024
 
-    init(limit: Int) {
+    package init(limit: Int) {
         self.limit = limit
         self.capacity = Self.chunk
         self.base = malloc(Self.chunk)!
@@ -38,17 +38,17 @@ final class LineReader {
     deinit { free(base) }
 
     /// The buffered bytes; line ranges index into this.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: end) }
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: end) }
 
     /// Set while an `OutputBuffer` still writes a message straight out of this buffer: reading more could move or
     /// overwrite it, so `fill` reads nothing until it is given back.
-    private(set) var isLent = false
+    package private(set) var isLent = false
 
-    func lend() { isLent = true }
-    func giveBack() { isLent = false }
+    package func lend() { isLent = true }
+    package func giveBack() { isLent = false }
 
     /// Whether the buffer is empty but still as large as an earlier big message made it (see `trim`).
-    var holdsSpareMemory: Bool { start == end && capacity > 4 * Self.chunk && !isLent }
+    package var holdsSpareMemory: Bool { start == end && capacity > 4 * Self.chunk && !isLent }
 
     /// Whether the buffer held more than small messages need since the last `trim` call.
     private var grewSinceTrim = false
@@ -56,7 +56,7 @@ final class LineReader {
     /// Gives back what a large message grew, once a whole trim period has passed without another large one: the
     /// session calls it periodically (small messages alone do not keep the memory). A server that answers with one large result often sends another, and a kept buffer takes it
     /// without first faulting in and zeroing every page again.
-    func trim() {
+    package func trim() {
         defer { grewSinceTrim = false }
         guard holdsSpareMemory, !grewSinceTrim else { return }
         free(base)
@@ -66,7 +66,7 @@ final class LineReader {
     }
 
     /// Reads what is available from `fd` (one `read` call).
-    func fill(from fd: Int32) throws(SystemError) -> FillResult {
+    package func fill(from fd: Int32) throws(SystemError) -> FillResult {
         if isLent { return .wouldBlock }
         makeRoom()
         let count = try FD.read(fd, into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
@@ -79,7 +79,7 @@ final class LineReader {
     }
 
     /// The next complete line or oversize event, or nil when more input is needed.
-    func next() -> Event? {
+    package func next() -> Event? {
         while true {
             guard scanned < end, let found = memchr(base + scanned, 0x0A, end - scanned) else {
                 scanned = end
@@ -112,12 +112,12 @@ final class LineReader {
     }
 
     /// Whether a complete line is buffered and not yet handed out (so reading more can wait).
-    var hasCompleteLine: Bool {
+    package var hasCompleteLine: Bool {
         scanned < end ? memchr(base + scanned, 0x0A, end - scanned) != nil : false
     }
 
     /// At end of input, a last line without a newline still counts: it becomes the next line.
-    func finishInput() {
+    package func finishInput() {
         guard end > start, !discarding, !isLent else { return }
         makeRoom()
         if capacity == end {
@@ -155,7 +155,7 @@ final class LineReader {
 
 /// Bytes waiting to be written to a non-blocking descriptor: perhaps the rest of one large message still in the
 /// `LineReader` it arrived in, then bytes of its own in raw memory.
-final class OutputBuffer {
+package final class OutputBuffer {
     private var base: UnsafeMutableRawPointer?
     private var capacity = 0
     private var head = 0
@@ -164,7 +164,7 @@ final class OutputBuffer {
     private var lent: LentMessage?
     /// How many bytes were ever queued here (less any withdrawn): a position in this stream names a queued byte
     /// for `withdraw`, however the buffer moved since.
-    private(set) var queuedTotal = 0
+    package private(set) var queuedTotal = 0
 
     /// Pieces of a message that live in a lender's buffer, plus a small copy of the bytes that replaced parts of it.
     private struct LentMessage {
@@ -174,13 +174,15 @@ final class OutputBuffer {
         var remaining: Int
     }
 
+    package init() {}
+
     deinit {
         giveBackLent()
         free(base)
     }
 
-    var isEmpty: Bool { head == tail && lent == nil }
-    var count: Int { tail - head + (lent?.remaining ?? 0) }
+    package var isEmpty: Bool { head == tail && lent == nil }
+    package var count: Int { tail - head + (lent?.remaining ?? 0) }
 
     private func reserve(_ extra: Int) {
         if tail + extra <= capacity { return }
@@ -195,7 +197,7 @@ final class OutputBuffer {
         capacity = wanted
     }
 
-    func append(_ data: UnsafeRawBufferPointer) {
+    package func append(_ data: UnsafeRawBufferPointer) {
         guard data.count > 0 else { return }
         reserve(data.count)
         memcpy(base! + tail, data.baseAddress!, data.count)
@@ -203,9 +205,9 @@ final class OutputBuffer {
         queuedTotal += data.count
     }
 
-    func append(_ data: [UInt8]) { data.withUnsafeBytes { append($0) } }
+    package func append(_ data: [UInt8]) { data.withUnsafeBytes { append($0) } }
 
-    func append(byte: UInt8) {
+    package func append(byte: UInt8) {
         reserve(1)
         base!.storeBytes(of: byte, toByteOffset: tail, as: UInt8.self)
         tail += 1
@@ -214,7 +216,7 @@ final class OutputBuffer {
 
     /// Takes back bytes queued but not yet written: `ranges` are positions in the `queuedTotal` stream, sorted
     /// and disjoint. Bytes already written or discarded are out of reach and skipped.
-    func withdraw(_ ranges: [Range<Int>]) {
+    package func withdraw(_ ranges: [Range<Int>]) {
         let headPosition = queuedTotal - (tail - head)
         let ranges = ranges.filter { $0.lowerBound >= headPosition && $0.upperBound <= queuedTotal }
         guard let base, !ranges.isEmpty else { return }
@@ -231,7 +233,7 @@ final class OutputBuffer {
 
     /// Appends `range` of `bytes` with the given sub-ranges (sorted, non-overlapping) replaced, then a newline:
     /// how a message is forwarded with only its id (and perhaps a name) rewritten.
-    func appendLine(
+    package func appendLine(
         _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])] = []
     ) {
         var position = range.lowerBound
@@ -248,7 +250,7 @@ final class OutputBuffer {
     /// from the reader when nothing is queued before it, and what the descriptor does not take now stays in the
     /// reader, which is lent to this buffer (it reads nothing more) until the line is written: the message is
     /// never copied in user space. Small lines are better queued and sent together.
-    func sendLine(
+    package func sendLine(
         from reader: LineReader, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])], to fd: Int32
     ) throws(SystemError) {
         let bytes = reader.bytes
@@ -326,7 +328,7 @@ final class OutputBuffer {
 
     /// Writes as much as the descriptor takes. Returns true when everything was written.
     /// Throws the write error (EPIPE when the reader is gone).
-    func flush(to fd: Int32) throws(SystemError) -> Bool {
+    package func flush(to fd: Int32) throws(SystemError) -> Bool {
         guard try flushLent(to: fd) else { return false }
         while head < tail {
             guard let written = try FD.write(fd, UnsafeRawBufferPointer(start: base! + head, count: tail - head)) else {
@@ -344,7 +346,7 @@ final class OutputBuffer {
         return true
     }
 
-    func discardAll() {
+    package func discardAll() {
         giveBackLent()
         head = 0
         tail = 0
