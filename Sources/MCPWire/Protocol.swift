@@ -36,6 +36,17 @@ package enum Message {
         return out
     }
 
+    /// What comes before an already serialised result in a response line; `responseTail` comes after it. A large
+    /// result can then be written as it is, in parts, instead of being copied into one line first.
+    package static func responseHead(id: some Collection<UInt8>) -> [UInt8] {
+        var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: id)
+        out.append(contentsOf: #","result":"#.utf8)
+        return out
+    }
+
+    package static let responseTail = Array("}\n".utf8)
+
     /// An error response; `id` nil writes `"id":null` (for lines whose id could not be read).
     package static func error(id: (some Collection<UInt8>)?, code: Int, message: String, data: JSONValue? = nil)
         -> [UInt8]
