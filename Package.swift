@@ -31,7 +31,8 @@ let package = Package(
         .executableTarget(name: "persona-relay", linkerSettings: staticStdlib),
         // The benchmark runs the three executables built next to it; depending on them makes `swift run` build them.
         .executableTarget(
-            name: "persona-bench", dependencies: ["PersonaShim", "persona-shim", "persona-fixture", "persona-relay"]),
+            name: "persona-bench",
+            dependencies: ["MCPWire", "PersonaShim", "persona-shim", "persona-fixture", "persona-relay"]),
         .testTarget(name: "PersonaShimTests", dependencies: ["PersonaShim"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PersonaShim"]),
     ],
