@@ -5,13 +5,6 @@ import PackageDescription
 /// process) and runs on a machine without the Swift toolchain.
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]
 
-/// The wire code is the shim's hot path; these let the other targets of the package inline and specialise its
-/// `package` functions as they did when it was part of the library (without them a call across the module boundary
-/// is an opaque call, and a generic one is not specialised).
-let crossModule: [SwiftSetting] = [
-    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
-]
-
 let package = Package(
     name: "persona-shim",
     products: [
@@ -21,7 +14,7 @@ let package = Package(
     targets: [
         .target(name: "CPersonaShim"),
         // SystemError names errno values with a C helper, so the line reader's read and write errors read as before.
-        .target(name: "MCPWire", dependencies: ["CPersonaShim"], swiftSettings: crossModule),
+        .target(name: "MCPWire", dependencies: ["CPersonaShim"]),
         .target(name: "PersonaShimExamples", dependencies: ["MCPWire"]),
         .target(name: "PersonaShim", dependencies: ["CPersonaShim", "MCPWire"]),
         .executableTarget(

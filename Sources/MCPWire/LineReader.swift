@@ -26,7 +26,10 @@ package final class LineReader {
     package let limit: Int
     /// The last read returned less than there was room for: the pipe is most likely empty now, so reading again
     /// before the next poll would only cost a system call that answers EAGAIN.
-    package private(set) var lastReadWasShort = false
+    package var lastReadWasShort: Bool { readWasShort }
+    // Flags and counters other modules read are stored privately behind a getter: a stored property visible outside
+    // the module gets a run-time exclusivity check on every access, which the hot path would pay per message.
+    private var readWasShort = false
     package static let chunk = 64 * 1024
 
     package init(limit: Int) {
@@ -42,10 +45,11 @@ package final class LineReader {
 
     /// Set while an `OutputBuffer` still writes a message straight out of this buffer: reading more could move or
     /// overwrite it, so `fill` reads nothing until it is given back.
-    package private(set) var isLent = false
+    package var isLent: Bool { lentOut }
+    private var lentOut = false
 
-    package func lend() { isLent = true }
-    package func giveBack() { isLent = false }
+    package func lend() { lentOut = true }
+    package func giveBack() { lentOut = false }
 
     /// Whether the buffer is empty but still as large as an earlier big message made it (see `trim`).
     package var holdsSpareMemory: Bool { start == end && capacity > 4 * Self.chunk && !isLent }
@@ -72,7 +76,7 @@ package final class LineReader {
         let count = try FD.read(fd, into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
         guard let count else { return .wouldBlock }
         if count == 0 { return .endOfFile }
-        lastReadWasShort = count < capacity - end
+        readWasShort = count < capacity - end
         end += count
         if end > 4 * Self.chunk { grewSinceTrim = true }
         return .data
@@ -164,7 +168,8 @@ package final class OutputBuffer {
     private var lent: LentMessage?
     /// How many bytes were ever queued here (less any withdrawn): a position in this stream names a queued byte
     /// for `withdraw`, however the buffer moved since.
-    package private(set) var queuedTotal = 0
+    package var queuedTotal: Int { queued }
+    private var queued = 0
 
     /// Pieces of a message that live in a lender's buffer, plus a small copy of the bytes that replaced parts of it.
     private struct LentMessage {
@@ -202,7 +207,7 @@ package final class OutputBuffer {
         reserve(data.count)
         memcpy(base! + tail, data.baseAddress!, data.count)
         tail += data.count
-        queuedTotal += data.count
+        queued += data.count
     }
 
     package func append(_ data: [UInt8]) { data.withUnsafeBytes { append($0) } }
@@ -211,7 +216,7 @@ package final class OutputBuffer {
         reserve(1)
         base!.storeBytes(of: byte, toByteOffset: tail, as: UInt8.self)
         tail += 1
-        queuedTotal += 1
+        queued += 1
     }
 
     /// Takes back bytes queued but not yet written: `ranges` are positions in the `queuedTotal` stream, sorted
@@ -228,11 +233,14 @@ package final class OutputBuffer {
             removed += range.count
         }
         tail -= removed
-        queuedTotal -= removed
+        queued -= removed
     }
 
     /// Appends `range` of `bytes` with the given sub-ranges (sorted, non-overlapping) replaced, then a newline:
     /// how a message is forwarded with only its id (and perhaps a name) rewritten.
+    // Inlinable: it runs once per forwarded message, and inlined into the caller, a caller's array literal of
+    // replacements does not escape and can stay on the stack.
+    @inlinable
     package func appendLine(
         _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])] = []
     ) {

@@ -19,7 +19,7 @@ private struct HashingSink: CanonicalSink {
     let buffer: UnsafeMutableRawBufferPointer
     var count = 0
 
-    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+    @inline(__always) mutating func write(_ bytes: UnsafeRawBufferPointer) {
         if count + bytes.count > buffer.count {
             drain()
             if bytes.count > buffer.count { return hasher.update(bytes) }
@@ -30,7 +30,7 @@ private struct HashingSink: CanonicalSink {
         count += bytes.count
     }
 
-    mutating func write(byte: UInt8) {
+    @inline(__always) mutating func write(byte: UInt8) {
         if count == buffer.count { drain() }
         buffer[count] = byte
         count += 1
