@@ -238,9 +238,6 @@ package final class OutputBuffer {
 
     /// Appends `range` of `bytes` with the given sub-ranges (sorted, non-overlapping) replaced, then a newline:
     /// how a message is forwarded with only its id (and perhaps a name) rewritten.
-    // Inlinable: it runs once per forwarded message, and inlined into the caller, a caller's array literal of
-    // replacements does not escape and can stay on the stack.
-    @inlinable
     package func appendLine(
         _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])] = []
     ) {
