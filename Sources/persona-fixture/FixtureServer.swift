@@ -24,6 +24,8 @@ final class FixtureServer {
     private var pendingAsk: [UInt8]?
     /// The last blob result, reused while the size repeats (benchmarks ask for the same size over and over).
     private var blobCache: (size: Int, result: [UInt8])?
+    /// Deliberately not JSON (the only bytes the fixture writes by hand): `--garbage` puts it before every answer, so
+    /// tests see a server that mixes junk and blank lines into its output.
     private let garbage: [UInt8] = Array("this is not json {\n\n".utf8)
     /// Delayed `slow` answers still due; end of input waits for them so that every answerable request is answered.
     private let delayedResponses = DispatchGroup()
