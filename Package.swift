@@ -13,16 +13,19 @@ let package = Package(
     ],
     targets: [
         .target(name: "CPersonaShim"),
-        .target(name: "PersonaShimExamples"),
-        .target(name: "PersonaShim", dependencies: ["CPersonaShim", "PersonaShimExamples"]),
-        .executableTarget(name: "persona-shim", dependencies: ["PersonaShim"], linkerSettings: staticStdlib),
+        // SystemError names errno values with a C helper, so the line reader's read and write errors read as before.
+        .target(name: "MCPWire", dependencies: ["CPersonaShim"]),
+        .target(name: "PersonaShimExamples", dependencies: ["MCPWire"]),
+        .target(name: "PersonaShim", dependencies: ["CPersonaShim", "MCPWire"]),
         .executableTarget(
-            name: "persona-fixture", dependencies: ["CPersonaShim", "PersonaShimExamples"], linkerSettings: staticStdlib
-        ),
+            name: "persona-shim", dependencies: ["PersonaShim", "PersonaShimExamples"], linkerSettings: staticStdlib),
+        .executableTarget(
+            name: "persona-fixture", dependencies: ["CPersonaShim", "MCPWire", "PersonaShimExamples"], linkerSettings: staticStdlib),
         .executableTarget(name: "persona-relay", linkerSettings: staticStdlib),
         // The benchmark runs the three executables built next to it; depending on them makes `swift run` build them.
         .executableTarget(
-            name: "persona-bench", dependencies: ["PersonaShim", "persona-shim", "persona-fixture", "persona-relay"]),
+            name: "persona-bench",
+            dependencies: ["MCPWire", "PersonaShim", "persona-shim", "persona-fixture", "persona-relay"]),
         .testTarget(name: "PersonaShimTests", dependencies: ["PersonaShim"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PersonaShim"]),
     ],

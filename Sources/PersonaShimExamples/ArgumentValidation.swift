@@ -4,51 +4,55 @@
 // servers to report that as a tool execution error so the model can retry, which needs a readable sentence rather
 // than a crash or a JSON-RPC error.
 
-extension ExampleJSON {
+import MCPWire
+
+extension JSONValue {
     /// The first way this value violates `schema`, as a sentence naming the offending path; nil when it conforms.
     ///
     /// Understood keywords: type, properties, required, additionalProperties (false), items, enum, minimum, maximum,
     /// minLength, maxLength, minItems, maxItems, pattern. Others are ignored.
-    package func violation(of schema: ExampleJSON, at path: String = "arguments") -> String? {
+    package func violation(of schema: JSONValue, at path: String = "arguments") -> String? {
         if let type = schema["type"]?.stringValue, !matches(type: type) {
-            return "\(path) must be \(Self.article(type)) \(type), not \(typeName)."
+            return "\(path) must be \(Self.article(type)) \(type), not \(kindName)."
         }
         if case let .array(allowed)? = schema["enum"], !allowed.contains(self) {
-            let list = allowed.map(\.compactText).joined(separator: ", ")
+            let list = allowed.map(\.description).joined(separator: ", ")
             return "\(path) must be one of \(list)."
         }
         switch self {
-        case let .object(pairs): return objectViolation(pairs, schema: schema, path: path)
+        case let .object(object): return objectViolation(object.members, schema: schema, path: path)
         case let .array(items): return arrayViolation(items, schema: schema, path: path)
         case let .string(text): return stringViolation(text, schema: schema, path: path)
-        case .integer, .double: return numberViolation(schema: schema, path: path)
+        case .number: return numberViolation(schema: schema, path: path)
         case .null, .bool: return nil
         }
     }
 
-    private func objectViolation(_ pairs: [(String, ExampleJSON)], schema: ExampleJSON, path: String) -> String? {
-        let properties = schema["properties"]?.objectPairs ?? []
+    private func objectViolation(
+        _ pairs: [(key: String, value: JSONValue)], schema: JSONValue, path: String
+    ) -> String? {
+        let properties = schema["properties"]?.objectValue ?? JSONObject()
         if case let .array(required)? = schema["required"] {
             for case let .string(name) in required where self[name] == nil {
                 return "\(path) is missing the required property \"\(name)\"."
             }
         }
         for (key, value) in pairs {
-            if let propertySchema = properties.last(where: { $0.0 == key })?.1 {
+            if let propertySchema = properties[key] {
                 if let problem = value.violation(of: propertySchema, at: "\(path).\(key)") { return problem }
             } else if schema["additionalProperties"] == .bool(false) {
-                let known = properties.map { "\"\($0.0)\"" }.joined(separator: ", ")
+                let known = properties.keys.map { "\"\($0)\"" }.joined(separator: ", ")
                 return "\(path) has an unknown property \"\(key)\" (expected only \(known))."
             }
         }
         return nil
     }
 
-    private func arrayViolation(_ items: [ExampleJSON], schema: ExampleJSON, path: String) -> String? {
-        if let minimum = schema["minItems"]?.integerValue, items.count < minimum {
+    private func arrayViolation(_ items: [JSONValue], schema: JSONValue, path: String) -> String? {
+        if let minimum = schema["minItems"]?.wholeNumber, items.count < minimum {
             return "\(path) must have at least \(minimum) items."
         }
-        if let maximum = schema["maxItems"]?.integerValue, items.count > maximum {
+        if let maximum = schema["maxItems"]?.wholeNumber, items.count > maximum {
             return "\(path) must have at most \(maximum) items."
         }
         guard let itemSchema = schema["items"] else { return nil }
@@ -58,11 +62,11 @@ extension ExampleJSON {
         return nil
     }
 
-    private func stringViolation(_ text: String, schema: ExampleJSON, path: String) -> String? {
-        if let minimum = schema["minLength"]?.integerValue, text.count < minimum {
+    private func stringViolation(_ text: String, schema: JSONValue, path: String) -> String? {
+        if let minimum = schema["minLength"]?.wholeNumber, text.count < minimum {
             return "\(path) must be at least \(minimum) characters long."
         }
-        if let maximum = schema["maxLength"]?.integerValue, text.count > maximum {
+        if let maximum = schema["maxLength"]?.wholeNumber, text.count > maximum {
             return "\(path) must be at most \(maximum) characters long."
         }
         if let pattern = schema["pattern"]?.stringValue, let regex = try? Regex(pattern),
@@ -73,18 +77,13 @@ extension ExampleJSON {
         return nil
     }
 
-    private func numberViolation(schema: ExampleJSON, path: String) -> String? {
-        let value: Double
-        switch self {
-        case let .integer(i): value = Double(i)
-        case let .double(d): value = d
-        default: return nil
+    private func numberViolation(schema: JSONValue, path: String) -> String? {
+        guard let value = doubleValue else { return nil }
+        if let minimum = schema["minimum"]?.doubleValue, value < minimum {
+            return "\(path) must be at least \(schema["minimum"]!)."
         }
-        if let minimum = schema["minimum"]?.numberValue, value < minimum {
-            return "\(path) must be at least \(schema["minimum"]!.compactText)."
-        }
-        if let maximum = schema["maximum"]?.numberValue, value > maximum {
-            return "\(path) must be at most \(schema["maximum"]!.compactText)."
+        if let maximum = schema["maximum"]?.doubleValue, value > maximum {
+            return "\(path) must be at most \(schema["maximum"]!)."
         }
         return nil
     }
@@ -92,31 +91,17 @@ extension ExampleJSON {
     private func matches(type: String) -> Bool {
         switch (type, self) {
         case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null),
-            ("number", .integer), ("number", .double):
+            ("number", .number):
             return true
-        case ("integer", _): return integerValue != nil
+        case ("integer", _): return wholeNumber != nil
         default: return false
         }
     }
 
-    private var numberValue: Double? {
-        switch self {
-        case let .integer(i): return Double(i)
-        case let .double(d): return d
-        default: return nil
-        }
-    }
-
-    private var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .integer: return "an integer"
-        case .double: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
-        }
+    /// The value's type as the schema words it: an integer literal is "an integer", other numbers "a number".
+    private var kindName: String {
+        if case .number(let literal) = self, Int(literal) != nil { return "an integer" }
+        return typeName
     }
 
     private static func article(_ word: String) -> String {

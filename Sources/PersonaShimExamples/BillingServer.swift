@@ -2,6 +2,8 @@
 //
 // It is the server a support persona must not be able to reach: its write tools are what a policy should withhold.
 
+import MCPWire
+
 /// Keeps the many schema literals below readable.
 private typealias Schema = ExampleSchema
 
@@ -78,8 +80,8 @@ final class BillingServer {
             hints: .destructive),
     ]
 
-    func call(_ tool: String, _ arguments: ExampleJSON) throws(ExampleProtocolError) -> ExampleToolResult {
-        let amount = arguments["amountCents"]?.integerValue ?? 0
+    func call(_ tool: String, _ arguments: JSONValue) throws(ExampleProtocolError) -> ExampleToolResult {
+        let amount = arguments["amountCents"]?.wholeNumber ?? 0
         let reason = arguments["reason"]?.stringValue ?? ""
         switch tool {
         case "get_invoice":
@@ -91,13 +93,13 @@ final class BillingServer {
         case "refund":
             return refund(invoiceId: arguments["invoiceId"]?.stringValue ?? "", amount: amount, reason: reason)
         default:
-            throw ExampleProtocolError(code: ExampleProtocol.invalidParams, message: "Unknown tool: \(tool)")
+            throw ExampleProtocolError(code: JSONRPCError.invalidParams, message: "Unknown tool: \(tool)")
         }
     }
 
     private func noInvoice(_ id: String) -> String { "No invoice with id \(id) exists." }
 
-    private func adjustBalance(customerId: String, amount: Int64, reason: String) -> ExampleToolResult {
+    private func adjustBalance(customerId: String, amount: Int, reason: String) -> ExampleToolResult {
         guard let index = customers.firstIndex(where: { $0.id == customerId }) else {
             return .failure("No customer with id \(customerId) exists.")
         }
@@ -106,7 +108,7 @@ final class BillingServer {
         customers[index].balanceCents += amount
         let adjustmentId = "adj_\(nextAdjustmentNumber)"
         nextAdjustmentNumber += 1
-        let record: ExampleJSON = [
+        let record: JSONValue = [
             "adjustmentId": .string(adjustmentId), "customerId": .string(customerId), "amountCents": .integer(amount),
             "previousBalanceCents": .integer(previous), "newBalanceCents": .integer(customers[index].balanceCents),
             "currency": .string(customers[index].currency), "reason": .string(reason),
@@ -117,7 +119,7 @@ final class BillingServer {
         return .record(record, summary: summary)
     }
 
-    private func refund(invoiceId: String, amount: Int64, reason: String) -> ExampleToolResult {
+    private func refund(invoiceId: String, amount: Int, reason: String) -> ExampleToolResult {
         guard let index = invoices.firstIndex(where: { $0.id == invoiceId }) else {
             return .failure(noInvoice(invoiceId))
         }

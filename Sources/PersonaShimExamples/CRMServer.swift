@@ -1,5 +1,7 @@
 // The "crm" example server: support tickets and customer records, read-mostly.
 
+import MCPWire
+
 /// Keeps the many schema literals below readable.
 private typealias Schema = ExampleSchema
 
@@ -72,12 +74,12 @@ final class CRMServer {
             hints: .additive),
     ]
 
-    func call(_ tool: String, _ arguments: ExampleJSON) throws(ExampleProtocolError) -> ExampleToolResult {
+    func call(_ tool: String, _ arguments: JSONValue) throws(ExampleProtocolError) -> ExampleToolResult {
         switch tool {
         case "search_tickets":
             return searchTickets(
                 query: arguments["query"]?.stringValue ?? "", status: arguments["status"]?.stringValue,
-                limit: Int(arguments["limit"]?.integerValue ?? 10))
+                limit: arguments["limit"]?.wholeNumber ?? 10)
         case "get_ticket":
             let id = arguments["ticketId"]?.stringValue ?? ""
             guard let ticket = tickets.first(where: { $0.id == id }) else { return .failure(noTicket(id)) }
@@ -92,7 +94,7 @@ final class CRMServer {
             return addNote(
                 ticketId: arguments["ticketId"]?.stringValue ?? "", body: arguments["note"]?.stringValue ?? "")
         default:
-            throw ExampleProtocolError(code: ExampleProtocol.invalidParams, message: "Unknown tool: \(tool)")
+            throw ExampleProtocolError(code: JSONRPCError.invalidParams, message: "Unknown tool: \(tool)")
         }
     }
 
@@ -110,7 +112,7 @@ final class CRMServer {
         }.sorted { $0.updatedAt > $1.updatedAt }
         return .record([
             "tickets": .array(matches.prefix(limit).map(\.summaryJSON)),
-            "totalMatches": .integer(Int64(matches.count)),
+            "totalMatches": .integer(matches.count),
         ])
     }
 
@@ -123,13 +125,13 @@ final class CRMServer {
         tickets[index].updatedAt = now
         return .record([
             "ticketId": .string(ticketId), "note": note.json,
-            "noteCount": .integer(Int64(tickets[index].internalNotes.count)),
+            "noteCount": .integer(tickets[index].internalNotes.count),
         ])
     }
 
     // MARK: Output schemas
 
-    private static let ticketSummaryProperties: KeyValuePairs<String, ExampleJSON> = [
+    private static let ticketSummaryProperties: KeyValuePairs<String, JSONValue> = [
         "id": Schema.string("Ticket id."),
         "subject": Schema.string("One-line subject."),
         "status": Schema.enumeration("Ticket status.", ["open", "pending", "solved", "closed"]),
@@ -140,7 +142,7 @@ final class CRMServer {
         "updatedAt": Schema.string("When the ticket last changed (ISO 8601, UTC)."),
     ]
 
-    private static var ticketSummarySchema: ExampleJSON {
+    private static var ticketSummarySchema: JSONValue {
         Schema.object(ticketSummaryProperties, required: ticketSummaryProperties.map(\.key))
     }
 
@@ -152,7 +154,7 @@ final class CRMServer {
             "body": Schema.string("The note text."),
         ], required: ["id", "author", "createdAt", "body"])
 
-    private static var ticketSchema: ExampleJSON {
+    private static var ticketSchema: JSONValue {
         let message = Schema.object(
             [
                 "author": Schema.string("Display name of the sender."),
@@ -160,10 +162,10 @@ final class CRMServer {
                 "sentAt": Schema.string("When the message was sent (ISO 8601, UTC)."),
                 "body": Schema.string("Message text."),
             ], required: ["author", "role", "sentAt", "body"])
-        guard case var .object(properties) = ticketSummarySchema["properties"] else { return [:] }
-        properties.append(("messages", Schema.array("The conversation, oldest first.", items: message)))
-        properties.append(("internalNotes", Schema.array("Staff-only notes, oldest first.", items: noteSchema)))
-        return Schema.object(properties, required: properties.map(\.0))
+        guard case .object(var properties) = ticketSummarySchema["properties"] else { return [:] }
+        properties["messages"] = Schema.array("The conversation, oldest first.", items: message)
+        properties["internalNotes"] = Schema.array("Staff-only notes, oldest first.", items: noteSchema)
+        return Schema.object(properties.members.map { ($0.key, $0.value) }, required: properties.keys)
     }
 
     private static let customerSchema = Schema.object(

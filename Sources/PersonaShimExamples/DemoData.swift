@@ -3,6 +3,8 @@
 // The story: a support agent summarises open tickets. T-1042 is a refund dispute from cus_1001, who was charged twice
 // for March (invoices INV-2026-0301 and INV-2026-0302). The agent should summarise it, not act on billing.
 
+import MCPWire
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -18,11 +20,11 @@ struct Customer: Sendable {
     var company: String
     var plan: String
     /// Outstanding balance in the currency's minor unit; positive means the customer owes money.
-    var balanceCents: Int64
+    var balanceCents: Int
     var currency: String
     var createdAt: String
 
-    var json: ExampleJSON {
+    var json: JSONValue {
         [
             "id": .string(id), "name": .string(name), "email": .string(email), "company": .string(company),
             "plan": .string(plan), "balanceCents": .integer(balanceCents), "currency": .string(currency),
@@ -38,7 +40,7 @@ struct TicketMessage: Sendable {
     var sentAt: String
     var body: String
 
-    var json: ExampleJSON {
+    var json: JSONValue {
         ["author": .string(author), "role": .string(role), "sentAt": .string(sentAt), "body": .string(body)]
     }
 }
@@ -49,7 +51,7 @@ struct InternalNote: Sendable {
     var createdAt: String
     var body: String
 
-    var json: ExampleJSON {
+    var json: JSONValue {
         ["id": .string(id), "author": .string(author), "createdAt": .string(createdAt), "body": .string(body)]
     }
 }
@@ -66,14 +68,14 @@ struct Ticket: Sendable {
     var messages: [TicketMessage]
     var internalNotes: [InternalNote] = []
 
-    var json: ExampleJSON {
+    var json: JSONValue {
         summaryJSON
             .setting("messages", to: .array(messages.map(\.json)))
             .setting("internalNotes", to: .array(internalNotes.map(\.json)))
     }
 
     /// The short form listed by search results.
-    var summaryJSON: ExampleJSON {
+    var summaryJSON: JSONValue {
         [
             "id": .string(id), "subject": .string(subject), "status": .string(status),
             "priority": .string(priority), "customerId": .string(customerId),
@@ -85,11 +87,11 @@ struct Ticket: Sendable {
 
 struct Refund: Sendable {
     var id: String
-    var amountCents: Int64
+    var amountCents: Int
     var reason: String
     var createdAt: String
 
-    var json: ExampleJSON {
+    var json: JSONValue {
         [
             "id": .string(id), "amountCents": .integer(amountCents), "reason": .string(reason),
             "createdAt": .string(createdAt),
@@ -101,7 +103,7 @@ struct Invoice: Sendable {
     var id: String
     var customerId: String
     var description: String
-    var amountCents: Int64
+    var amountCents: Int
     var currency: String
     /// "open", "paid", "partially_refunded" or "refunded".
     var status: String
@@ -109,9 +111,9 @@ struct Invoice: Sendable {
     var paidAt: String?
     var refunds: [Refund] = []
 
-    var refundedCents: Int64 { refunds.reduce(0) { $0 + $1.amountCents } }
+    var refundedCents: Int { refunds.reduce(0) { $0 + $1.amountCents } }
 
-    var json: ExampleJSON {
+    var json: JSONValue {
         [
             "id": .string(id), "customerId": .string(customerId), "description": .string(description),
             "amountCents": .integer(amountCents), "currency": .string(currency), "status": .string(status),

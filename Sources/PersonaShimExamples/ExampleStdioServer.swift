@@ -1,5 +1,7 @@
 // The request loop of the example servers: lifecycle, ping, tools/list (paginated) and tools/call.
 
+import MCPWire
+
 /// A single-threaded MCP server over stdin/stdout that serves a fixed list of tools.
 ///
 /// Every request (a message with an "id" and a "method") gets exactly one response; notifications and stray
@@ -7,7 +9,7 @@
 package final class ExampleStdioServer {
     /// Runs a tool with arguments that already passed the tool's input schema.
     package typealias Handler =
-        (_ tool: String, _ arguments: ExampleJSON) throws(ExampleProtocolError) -> ExampleToolResult
+        (_ tool: String, _ arguments: JSONValue) throws(ExampleProtocolError) -> ExampleToolResult
 
     private let name: String
     private let version: String
@@ -38,55 +40,42 @@ package final class ExampleStdioServer {
         StdioIO.ignoreSIGPIPE()
         let reader = StdioLineReader()
         let writer = StdioLineWriter()
-        while let response = reader.nextLine({ handle(line: $0) }) {
-            if let response { writer.send(response) }
+        while let line = reader.nextLine() {
+            if let response = handle(reader.bytes, line) { writer.send(response) }
         }
         return 0
     }
 
-    /// The response line for one input line, or nil when none is due.
-    private func handle(line: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        let scanner = RawJSONScanner(line)
-        guard let top = scanner.topLevelValue() else {
-            // Blank lines are harmless keep-alives from some clients; anything else is a parse error.
-            if scanner.skipWhitespace(from: 0) == line.count { return nil }
-            return RawResponseFraming.errorLine(
-                id: RawResponseFraming.nullID, code: ExampleProtocol.parseError, message: "Parse error")
-        }
-        let message: ExampleJSON
+    /// The response line for one input line, or nil when none is due (notifications, responses, blank lines).
+    private func handle(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) -> [UInt8]? {
+        let envelope: MessageEnvelope
         do {
-            message = try ExampleJSON.parse(line)
+            envelope = try MessageEnvelope.scan(bytes, range: line)
         } catch {
-            return RawResponseFraming.errorLine(
-                id: RawResponseFraming.nullID, code: ExampleProtocol.parseError, message: "Parse error: \(error)")
+            if StdioIO.isBlank(bytes, line) { return nil }
+            return Message.error(id: error.id.map { bytes[$0] }, code: error.code, message: error.message)
         }
-        guard message.objectPairs != nil else {
-            return RawResponseFraming.errorLine(
-                id: RawResponseFraming.nullID, code: ExampleProtocol.invalidRequest, message: "Invalid Request")
-        }
-        let rawID = scanner.member("id", in: top).map { Array(UnsafeBufferPointer(rebasing: line[$0])) }
-        guard let method = message["method"]?.stringValue else {
-            // A response to a request we never sent, or a batch-less malformed message: nothing sensible to answer
-            // unless it carries an id and is plainly not a response.
-            guard let rawID, message["result"] == nil, message["error"] == nil else { return nil }
-            return RawResponseFraming.errorLine(
-                id: rawID, code: ExampleProtocol.invalidRequest, message: "Invalid Request")
-        }
-        let params = message["params"] ?? [:]
-        guard let rawID else {
+        guard let method = envelope.method else { return nil }
+        guard let id = envelope.id.map({ bytes[$0] }) else {
             if logCalls { StdioIO.log("\(name): notification \(method)") }
             return nil
         }
+        var params: JSONValue = [:]
+        if let range = envelope.params {
+            // The scan validated the line; the full parser also refuses a key repeated deeper down.
+            do { params = try JSONValue.parse(bytes, range: range) } catch {
+                return Message.error(id: id, code: JSONRPCError.parseError, message: "Parse error: \(error)")
+            }
+        }
         do {
-            let result = try respond(method: method, params: params)
-            return RawResponseFraming.resultLine(id: rawID, result: result.compactBytes)
+            return Message.response(id: id, result: try respond(method: method, params: params))
         } catch {
             if logCalls { StdioIO.log("\(name): \(method) failed: \(error.message)") }
-            return RawResponseFraming.errorLine(id: rawID, code: error.code, message: error.message)
+            return Message.error(id: id, code: error.code, message: error.message)
         }
     }
 
-    private func respond(method: String, params: ExampleJSON) throws(ExampleProtocolError) -> ExampleJSON {
+    private func respond(method: String, params: JSONValue) throws(ExampleProtocolError) -> JSONValue {
         switch method {
         case "initialize":
             if logCalls { StdioIO.log("\(name): initialize") }
@@ -101,36 +90,36 @@ package final class ExampleStdioServer {
         case "tools/call":
             return try callTool(params: params)
         default:
-            throw ExampleProtocolError(code: ExampleProtocol.methodNotFound, message: "Method not found: \(method)")
+            throw ExampleProtocolError(code: JSONRPCError.methodNotFound, message: "Method not found: \(method)")
         }
     }
 
-    private func listTools(cursor: ExampleJSON?) throws(ExampleProtocolError) -> ExampleJSON {
+    private func listTools(cursor: JSONValue?) throws(ExampleProtocolError) -> JSONValue {
         let pageSize = self.pageSize ?? max(tools.count, 1)
         var offset = 0
         if let cursor, cursor != .null {
             let offsets = stride(from: pageSize, to: tools.count, by: pageSize)
             guard let text = cursor.stringValue, let decoded = ExamplePageCursor.decode(text, validOffsets: offsets)
             else {
-                throw ExampleProtocolError(code: ExampleProtocol.invalidParams, message: "Invalid cursor")
+                throw ExampleProtocolError(code: JSONRPCError.invalidParams, message: "Invalid cursor")
             }
             offset = decoded
         }
         let end = min(offset + pageSize, tools.count)
-        var result: ExampleJSON = ["tools": .array(tools[offset..<end].map(\.definition))]
+        var result: JSONValue = ["tools": .array(tools[offset..<end].map(\.definition))]
         if end < tools.count {
             result = result.setting("nextCursor", to: .string(ExamplePageCursor.encode(offset: end)))
         }
         return result
     }
 
-    private func callTool(params: ExampleJSON) throws(ExampleProtocolError) -> ExampleJSON {
+    private func callTool(params: JSONValue) throws(ExampleProtocolError) -> JSONValue {
         guard let toolName = params["name"]?.stringValue else {
             throw ExampleProtocolError(
-                code: ExampleProtocol.invalidParams, message: "tools/call requires a string \"name\"")
+                code: JSONRPCError.invalidParams, message: "tools/call requires a string \"name\"")
         }
         guard let tool = tools.first(where: { $0.name == toolName }) else {
-            throw ExampleProtocolError(code: ExampleProtocol.invalidParams, message: "Unknown tool: \(toolName)")
+            throw ExampleProtocolError(code: JSONRPCError.invalidParams, message: "Unknown tool: \(toolName)")
         }
         let arguments = params["arguments"] ?? [:]
         let result: ExampleToolResult
@@ -141,7 +130,7 @@ package final class ExampleStdioServer {
         }
         if logCalls {
             let outcome = result.isError ? "error: \(result.text)" : "ok"
-            StdioIO.log("\(name): tools/call \(toolName) \(arguments.compactText) -> \(outcome)")
+            StdioIO.log("\(name): tools/call \(toolName) \(arguments) -> \(outcome)")
         }
         return result.json
     }

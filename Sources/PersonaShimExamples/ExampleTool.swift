@@ -1,5 +1,7 @@
 // Tool definitions and results for the example servers.
 
+import MCPWire
+
 /// The behaviour hints of a tool (`annotations` in tools/list). The example servers live in a closed in-memory
 /// world, so `openWorldHint` is always false.
 package struct ExampleToolHints: Sendable {
@@ -17,12 +19,12 @@ package struct ExampleTool: Sendable {
     package var name: String
     package var title: String
     package var description: String
-    package var inputSchema: ExampleJSON
-    package var outputSchema: ExampleJSON?
+    package var inputSchema: JSONValue
+    package var outputSchema: JSONValue?
     package var hints: ExampleToolHints
 
     package init(
-        name: String, title: String, description: String, inputSchema: ExampleJSON, outputSchema: ExampleJSON? = nil,
+        name: String, title: String, description: String, inputSchema: JSONValue, outputSchema: JSONValue? = nil,
         hints: ExampleToolHints
     ) {
         self.name = name
@@ -34,8 +36,8 @@ package struct ExampleTool: Sendable {
     }
 
     /// The tool's entry in a tools/list result.
-    package var definition: ExampleJSON {
-        var tool: ExampleJSON = [
+    package var definition: JSONValue {
+        var tool: JSONValue = [
             "name": .string(name),
             "title": .string(title),
             "description": .string(description),
@@ -57,13 +59,13 @@ package struct ExampleTool: Sendable {
 /// The outcome of a tools/call that reached a tool (protocol-level failures are `ExampleProtocolError`).
 package struct ExampleToolResult: Sendable {
     package var text: String
-    package var structuredContent: ExampleJSON?
+    package var structuredContent: JSONValue?
     package var isError: Bool
 
     /// A successful result presenting `record` both as pretty JSON text and as structured content, optionally led by
     /// a sentence so that a model reading only the text still learns what changed.
-    package static func record(_ record: ExampleJSON, summary: String? = nil) -> ExampleToolResult {
-        let json = record.prettyText
+    package static func record(_ record: JSONValue, summary: String? = nil) -> ExampleToolResult {
+        let json = JSONWriter.pretty(record)
         let text = summary.map { "\($0)\n\n\(json)" } ?? json
         return ExampleToolResult(text: text, structuredContent: record, isError: false)
     }
@@ -74,8 +76,8 @@ package struct ExampleToolResult: Sendable {
     }
 
     /// The CallToolResult object.
-    package var json: ExampleJSON {
-        var result: ExampleJSON = ["content": [["type": "text", "text": .string(text)]]]
+    package var json: JSONValue {
+        var result: JSONValue = ["content": [["type": "text", "text": .string(text)]]]
         if let structuredContent { result = result.setting("structuredContent", to: structuredContent) }
         if isError { result = result.setting("isError", to: true) }
         return result
@@ -84,10 +86,10 @@ package struct ExampleToolResult: Sendable {
 
 /// A JSON-RPC error to answer instead of a result.
 package struct ExampleProtocolError: Error, Sendable {
-    package var code: Int64
+    package var code: Int
     package var message: String
 
-    package init(code: Int64, message: String) {
+    package init(code: Int, message: String) {
         self.code = code
         self.message = message
     }
@@ -97,17 +99,17 @@ package struct ExampleProtocolError: Error, Sendable {
 package enum ExampleSchema {
     /// An object schema that rejects unknown properties, as the servers' argument checks do.
     package static func object(
-        _ properties: KeyValuePairs<String, ExampleJSON>, required: [String], description: String? = nil
-    ) -> ExampleJSON {
+        _ properties: KeyValuePairs<String, JSONValue>, required: [String], description: String? = nil
+    ) -> JSONValue {
         object(properties.map { ($0.key, $0.value) }, required: required, description: description)
     }
 
     package static func object(
-        _ properties: [(String, ExampleJSON)], required: [String], description: String? = nil
-    ) -> ExampleJSON {
-        var schema: ExampleJSON = [
+        _ properties: [(String, JSONValue)], required: [String], description: String? = nil
+    ) -> JSONValue {
+        var schema: JSONValue = [
             "type": "object",
-            "properties": .object(properties),
+            "properties": .members(properties),
             "required": .array(required.map { .string($0) }),
             "additionalProperties": false,
         ]
@@ -115,19 +117,19 @@ package enum ExampleSchema {
         return schema
     }
 
-    package static func string(_ description: String, extra: KeyValuePairs<String, ExampleJSON> = [:]) -> ExampleJSON {
-        .object([("type", "string"), ("description", .string(description))] + extra.map { ($0.key, $0.value) })
+    package static func string(_ description: String, extra: KeyValuePairs<String, JSONValue> = [:]) -> JSONValue {
+        .members([("type", "string"), ("description", .string(description))] + extra.map { ($0.key, $0.value) })
     }
 
-    package static func integer(_ description: String, extra: KeyValuePairs<String, ExampleJSON> = [:]) -> ExampleJSON {
-        .object([("type", "integer"), ("description", .string(description))] + extra.map { ($0.key, $0.value) })
+    package static func integer(_ description: String, extra: KeyValuePairs<String, JSONValue> = [:]) -> JSONValue {
+        .members([("type", "integer"), ("description", .string(description))] + extra.map { ($0.key, $0.value) })
     }
 
-    package static func array(_ description: String, items: ExampleJSON) -> ExampleJSON {
+    package static func array(_ description: String, items: JSONValue) -> JSONValue {
         ["type": "array", "description": .string(description), "items": items]
     }
 
-    package static func enumeration(_ description: String, _ values: [String]) -> ExampleJSON {
+    package static func enumeration(_ description: String, _ values: [String]) -> JSONValue {
         ["type": "string", "description": .string(description), "enum": .array(values.map { .string($0) })]
     }
 }

@@ -1,192 +1,107 @@
-// Newline-delimited message I/O over raw file descriptors.
+// Blocking newline-delimited I/O over MCPWire's line reader and output buffer, for single-threaded servers.
 //
-// FileHandle and readLine() buffer in ways that hide partial reads and make pipelined throughput unpredictable, so
-// the servers talk to fds 0 and 1 with read()/write() directly.
+// The shim drives those types from a poll loop on non-blocking descriptors; a server that does nothing else can
+// simply wait for its stdin or stdout instead (a parent may still hand it a non-blocking pipe).
 
+import MCPWire
 import Synchronization
 
 #if canImport(Glibc)
     import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
 #endif
 
 /// Process-level helpers for talking over the standard streams.
 package enum StdioIO {
-    /// Standard-stream set-up shared by every server: a client that closes our stdout must not kill us with SIGPIPE
-    /// before we notice EPIPE and leave on our own terms.
+    /// A client that closes our stdout must not kill us with SIGPIPE before we notice EPIPE and leave on our own
+    /// terms.
     package static func ignoreSIGPIPE() {
         signal(SIGPIPE, SIG_IGN)
     }
 
     /// Writes `message` plus a newline to stderr, ignoring failures (logs are best effort).
     package static func log(_ message: String) {
-        var bytes = Array(message.utf8)
-        bytes.append(0x0A)
-        _ = writeFully(fd: 2, bytes)
+        writeFully(fd: 2, Array(message.utf8) + [0x0A])
     }
 
-    /// Writes all of `bytes` to `fd`, retrying on EINTR, partial writes and EAGAIN.
-    ///
-    /// Returns 0 on success, else the errno of the failed write.
-    @discardableResult
-    package static func writeFully(fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard var pointer = bytes.baseAddress else { return 0 }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let written = write(fd, pointer, remaining)
-            if written >= 0 {
-                pointer += written
-                remaining -= written
-                continue
-            }
-            let error = errno
-            if error == EINTR { continue }
-            // A parent may hand us a non-blocking pipe; wait for room instead of spinning or failing.
-            if error == EAGAIN || error == EWOULDBLOCK {
-                waitForReadiness(fd: fd, events: Int16(POLLOUT))
-                continue
-            }
-            return error
-        }
-        return 0
-    }
-
+    /// Writes all of `bytes` to `fd`, waiting while it is full; 0 on success, else the errno of the failed write.
     @discardableResult
     package static func writeFully(fd: Int32, _ bytes: [UInt8]) -> Int32 {
-        bytes.withUnsafeBytes { writeFully(fd: fd, $0) }
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                do throws(SystemError) {
+                    guard let written = try FD.write(fd, UnsafeRawBufferPointer(rebasing: raw[offset...])) else {
+                        wait(fd: fd, for: POLLOUT)
+                        continue
+                    }
+                    offset += written
+                } catch {
+                    return error.errno
+                }
+            }
+            return 0
+        }
+    }
+
+    static func wait(fd: Int32, for events: Int32) {
+        var descriptor = pollfd(fd: fd, events: Int16(events), revents: 0)
+        _ = poll(&descriptor, 1, -1)
+    }
+
+    /// Whether `range` of `bytes` is only whitespace: some clients send blank lines as keep-alives.
+    package static func isBlank(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        bytes[range].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 }
 
-private func waitForReadiness(fd: Int32, events: Int16) {
-    var descriptor = pollfd(fd: fd, events: events, revents: 0)
-    _ = poll(&descriptor, 1, -1)
-}
-
-/// Blocking reader of newline-terminated lines from a file descriptor (stdin by default).
-///
-/// Not thread-safe: one thread owns the input side of a server.
+/// Reads lines from a descriptor (stdin by default), waiting for input. One thread owns it.
 package final class StdioLineReader {
     private let fd: Int32
-    private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    /// Unconsumed bytes are storage[head..<tail].
-    private var head = 0
-    private var tail = 0
-    /// No newline exists in storage[head..<searchedUpTo]; saves rescanning a long line on every read.
-    private var searchedUpTo = 0
-    private var reachedEOF = false
+    /// No cap in practice: tests and benchmarks send arguments of many megabytes, and the shim in front caps lines.
+    private let reader = LineReader(limit: 1 << 40)
+    private var reachedEnd = false
 
-    package init(fd: Int32 = 0, initialCapacity: Int = 1 << 16) {
+    package init(fd: Int32 = 0) {
         self.fd = fd
-        self.capacity = max(initialCapacity, 16)
-        self.storage = .allocate(capacity: self.capacity)
     }
 
-    deinit {
-        storage.deallocate()
-    }
+    /// The buffer that line ranges index into, valid until the next `nextLine`.
+    package var bytes: UnsafeRawBufferPointer { reader.bytes }
 
-    /// Whether a complete line is already buffered, i.e. `nextLine` will not block.
-    package var hasBufferedLine: Bool {
-        findNewline() != nil
-    }
+    /// Whether a complete line is already buffered, i.e. `nextLine` will not wait.
+    package var hasBufferedLine: Bool { reader.hasCompleteLine }
 
-    /// Calls `body` with the next line (without its "\n" or a trailing "\r"), blocking until one is available.
-    ///
-    /// Returns nil at end of input; a final line without a newline is still delivered first. The buffer passed to
-    /// `body` is only valid during the call.
-    package func nextLine<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
+    /// The next non-empty line (without its newline or a trailing "\r"), waiting for one; nil at end of input,
+    /// after a last line without a newline. A read error counts as the end: the client is gone.
+    package func nextLine() -> Range<Int>? {
         while true {
-            if let newline = findNewline() {
-                let start = head
-                head = newline + 1
-                searchedUpTo = head
-                var end = newline
-                if end > start && storage[end - 1] == 0x0D { end -= 1 }
-                return try body(UnsafeBufferPointer(start: storage + start, count: end - start))
+            if case .line(let range) = reader.next() { return range }
+            if reachedEnd { return nil }
+            do {
+                switch try reader.fill(from: fd) {
+                case .data: continue
+                case .wouldBlock: StdioIO.wait(fd: fd, for: POLLIN)
+                case .endOfFile: finish()
+                }
+            } catch {
+                finish()
             }
-            if reachedEOF {
-                guard tail > head else { return nil }
-                let start = head
-                head = tail
-                searchedUpTo = tail
-                return try body(UnsafeBufferPointer(start: storage + start, count: tail - start))
-            }
-            fill()
         }
     }
 
-    private func findNewline() -> Int? {
-        let from = max(head, searchedUpTo)
-        guard tail > from, let found = memchr(storage + from, 0x0A, tail - from) else {
-            searchedUpTo = tail
-            return nil
-        }
-        // Remember the hit so that hasBufferedLine followed by nextLine searches only once.
-        searchedUpTo = storage.distance(to: found.assumingMemoryBound(to: UInt8.self))
-        return searchedUpTo
-    }
-
-    /// Reads at least one more byte into the buffer, or sets `reachedEOF`.
-    private func fill() {
-        makeRoom()
-        while true {
-            let count = read(fd, storage + tail, capacity - tail)
-            if count > 0 {
-                tail += count
-                return
-            }
-            if count == 0 {
-                reachedEOF = true
-                return
-            }
-            let error = errno
-            if error == EINTR { continue }
-            if error == EAGAIN || error == EWOULDBLOCK {
-                waitForReadiness(fd: fd, events: Int16(POLLIN))
-                continue
-            }
-            // Any other read error means the input is unusable; treat it like the client going away.
-            reachedEOF = true
-            return
-        }
-    }
-
-    private func makeRoom() {
-        if head == tail {
-            head = 0
-            tail = 0
-            searchedUpTo = 0
-        }
-        guard tail == capacity else { return }
-        let pending = tail - head
-        if head > 0 && pending <= capacity / 2 {
-            // Plenty of space once consumed bytes are dropped: slide the partial line to the front.
-            memmove(storage, storage + head, pending)
-        } else {
-            let newCapacity = capacity * 2
-            let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            newStorage.initialize(from: storage + head, count: pending)
-            storage.deallocate()
-            storage = newStorage
-            capacity = newCapacity
-        }
-        searchedUpTo -= head
-        tail = pending
-        head = 0
+    private func finish() {
+        reachedEnd = true
+        reader.finishInput()
     }
 }
 
-/// Thread-safe writer of whole lines to a file descriptor (stdout by default).
+/// Writes whole lines to a descriptor (stdout by default) from any thread; lines never interleave.
 ///
-/// Lines from different threads never interleave. The reading thread may ask for output to be held back while more
-/// requests are already buffered, so that a pipelined burst costs one write() per batch instead of one per response.
+/// The reading thread may hold output back while more requests are already buffered, so that a pipelined burst costs
+/// one write() per batch instead of one per response.
 package final class StdioLineWriter: Sendable {
     private let fd: Int32
-    private let pending = Mutex<[UInt8]>([])
+    private let pending = Mutex(OutputBuffer())
     /// Held-back output beyond this size is written at once, bounding both memory and added latency.
     private static let batchLimit = 1 << 16
 
@@ -204,13 +119,12 @@ package final class StdioLineWriter: Sendable {
 
     package func send(parts: [[UInt8]], holdBack: Bool) {
         pending.withLock { queued in
-            let size = parts.reduce(queued.count) { $0 + $1.count }
-            if size <= Self.batchLimit {
-                for part in parts { queued.append(contentsOf: part) }
-                if !holdBack { drain(&queued) }
+            if parts.reduce(queued.count, { $0 + $1.count }) <= Self.batchLimit {
+                for part in parts { queued.append(part) }
+                if !holdBack { drain(queued) }
             } else {
                 // Large payloads (the 64 MiB blob) go straight out rather than being copied into the queue.
-                drain(&queued)
+                drain(queued)
                 for part in parts { check(StdioIO.writeFully(fd: fd, part)) }
             }
         }
@@ -218,13 +132,15 @@ package final class StdioLineWriter: Sendable {
 
     /// Writes any held-back output.
     package func flush() {
-        pending.withLock { drain(&$0) }
+        pending.withLock { drain($0) }
     }
 
-    private func drain(_ queued: inout [UInt8]) {
-        guard !queued.isEmpty else { return }
-        check(StdioIO.writeFully(fd: fd, queued))
-        queued.removeAll(keepingCapacity: true)
+    private func drain(_ queued: OutputBuffer) {
+        do throws(SystemError) {
+            while try !queued.flush(to: fd) { StdioIO.wait(fd: fd, for: POLLOUT) }
+        } catch {
+            check(error.errno)
+        }
     }
 
     private func check(_ error: Int32) {

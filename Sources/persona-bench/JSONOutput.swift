@@ -1,6 +1,7 @@
 // --json FILE: every raw figure, for comparing runs.
 
 import Foundation
+import MCPWire
 import PersonaShim
 
 extension Run {

@@ -1,6 +1,7 @@
 // One measured process: spawned with ChildSpawner, spoken to over blocking pipes.
 
 import Foundation
+import MCPWire
 import PersonaShim
 import Synchronization
 

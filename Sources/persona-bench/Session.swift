@@ -1,5 +1,6 @@
 // One session: spawn a setup, run every phase against it, close it.
 
+import MCPWire
 import PersonaShim
 
 #if canImport(Glibc)

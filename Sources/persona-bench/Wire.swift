@@ -1,5 +1,6 @@
 // JSON-RPC lines as the client writes and reads them.
 
+import MCPWire
 import PersonaShim
 
 #if canImport(Glibc)

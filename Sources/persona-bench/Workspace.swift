@@ -1,6 +1,7 @@
 // The binaries under test, the temporary folder, and the setups built from them.
 
 import Foundation
+import MCPWire
 import PersonaShim
 
 #if canImport(Glibc)

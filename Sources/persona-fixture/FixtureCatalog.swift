@@ -1,5 +1,6 @@
 // The fixture's tools and its precomputed tools/list responses.
 
+import MCPWire
 import PersonaShimExamples
 
 /// Keeps the many schema literals below readable.
@@ -43,13 +44,13 @@ struct FixtureCatalog {
         var cursors: [String: Int] = [:]
         for start in stride(from: 0, to: max(tools.count, 1), by: pageSize) {
             let end = min(start + pageSize, tools.count)
-            var result: ExampleJSON = ["tools": .array(tools[start..<end].map(\.0))]
+            var result: JSONValue = ["tools": .array(tools[start..<end].map(\.0))]
             if end < tools.count {
                 let cursor = ExamplePageCursor.encode(offset: end)
                 cursors[cursor] = pages.count + 1
                 result = result.setting("nextCursor", to: .string(cursor))
             }
-            pages.append(result.compactBytes)
+            pages.append(JSONWriter.encode(result))
         }
         self.pages = pages
         self.cursors = cursors
@@ -57,15 +58,15 @@ struct FixtureCatalog {
 
     // MARK: Built-in tools
 
-    private static let anyArguments: ExampleJSON = [
+    private static let anyArguments: JSONValue = [
         "type": "object",
         "description": "Any arguments; they are returned verbatim.",
         "additionalProperties": true,
     ]
 
-    private static let noArguments: ExampleJSON = ["type": "object", "properties": [:], "additionalProperties": false]
+    private static let noArguments: JSONValue = ["type": "object", "properties": [:], "additionalProperties": false]
 
-    private static var builtInTools: [(ExampleJSON, FixtureBehaviour)] {
+    private static var builtInTools: [(JSONValue, FixtureBehaviour)] {
         [
             (
                 tool(
@@ -127,7 +128,7 @@ struct FixtureCatalog {
     }
 
     /// Tools that make the server speak first: notifications during a call, and requests to the client.
-    private static var protocolTools: [(ExampleJSON, FixtureBehaviour)] {
+    private static var protocolTools: [(JSONValue, FixtureBehaviour)] {
         [
             (
                 tool(
@@ -153,7 +154,7 @@ struct FixtureCatalog {
     }
 
     /// Tools whose output breaks the rules, to show the shim does not pass it on.
-    private static var hostileTools: [(ExampleJSON, FixtureBehaviour)] {
+    private static var hostileTools: [(JSONValue, FixtureBehaviour)] {
         [
             (
                 tool(
@@ -165,8 +166,8 @@ struct FixtureCatalog {
     }
 
     private static func tool(
-        name: String, title: String, description: String, input: ExampleJSON, readOnly: Bool, destructive: Bool = false
-    ) -> ExampleJSON {
+        name: String, title: String, description: String, input: JSONValue, readOnly: Bool, destructive: Bool = false
+    ) -> JSONValue {
         [
             "name": .string(name),
             "title": .string(title),
@@ -196,7 +197,7 @@ struct FixtureCatalog {
     ]
 
     /// A realistic, deterministic tool `tool_NNN`, so benchmarks see schemas shaped like real servers' ones.
-    private static func generatedTool(_ index: Int) -> (ExampleJSON, FixtureBehaviour) {
+    private static func generatedTool(_ index: Int) -> (JSONValue, FixtureBehaviour) {
         let verb = verbs[index % verbs.count]
         let (resource, prefix) = resources[(index / verbs.count) % resources.count]
         let plural = resource + "s"
@@ -205,7 +206,7 @@ struct FixtureCatalog {
             "\(verb) \(plural) in the connected workspace. Accepts the \(resource) id, filters by status "
             + "and tags, and returns at most `limit` records ordered by last update. Fixture tool \(name) for load "
             + "and compatibility tests."
-        let allProperties: [(String, ExampleJSON)] = [
+        let allProperties: [(String, JSONValue)] = [
             (
                 "\(prefix)Id",
                 Schema.string(

@@ -1,10 +1,11 @@
 // The fixture's request loop.
 //
-// Hot path (echo, blob, raw, tools/list, ping): requests are located with RawJSONScanner and answered from byte
-// templates; nothing is parsed into values and the id is spliced in as raw bytes. Only initialize and error paths
-// build ExampleJSON trees.
+// Hot path (echo, blob, raw, tools/list, ping): each line is scanned once with MCPWire's envelope scan, which locates
+// the id and the params members the fixture reads without building values; answers are spliced from byte templates
+// with the id as the client wrote it. Only initialize and error paths build JSONValue trees.
 
 import Dispatch
+import MCPWire
 import PersonaShimExamples
 
 #if canImport(Glibc)
@@ -12,20 +13,6 @@ import PersonaShimExamples
 #elseif canImport(Musl)
     import Musl
 #endif
-
-/// The methods the fixture answers; everything else gets -32601.
-private enum ServedMethod: CaseIterable {
-    case toolsCall, toolsList, ping, initialize
-
-    var name: StaticString {
-        switch self {
-        case .toolsCall: return "tools/call"
-        case .toolsList: return "tools/list"
-        case .ping: return "ping"
-        case .initialize: return "initialize"
-        }
-    }
-}
 
 final class FixtureServer {
     private let options: FixtureOptions
@@ -37,13 +24,15 @@ final class FixtureServer {
     private var pendingAsk: [UInt8]?
     /// The last blob result, reused while the size repeats (benchmarks ask for the same size over and over).
     private var blobCache: (size: Int, result: [UInt8])?
+    /// Deliberately not JSON (the only bytes the fixture writes by hand): `--garbage` puts it before every answer, so
+    /// tests see a server that mixes junk and blank lines into its output.
     private let garbage: [UInt8] = Array("this is not json {\n\n".utf8)
     /// Delayed `slow` answers still due; end of input waits for them so that every answerable request is answered.
     private let delayedResponses = DispatchGroup()
 
-    private static let echoHead: [UInt8] = Array(#"{"content":[{"type":"text","text":""#.utf8)
-    private static let echoTail: [UInt8] = Array(#""}]}"#.utf8)
-    private static let emptyArguments: [UInt8] = Array("{}".utf8)
+    /// A text content block is `echoHead`, the text as a JSON string, then `echoTail`.
+    private static let echoHead: [UInt8] = Array(#"{"content":[{"type":"text","text":"#.utf8)
+    private static let echoTail: [UInt8] = Array(#"}]}"#.utf8)
     private static let pingResult: [UInt8] = Array("{}".utf8)
     /// Byte-for-byte what the raw tool must produce; tests compare the forwarded bytes against it.
     static let rawResult: [UInt8] = Array(
@@ -61,7 +50,8 @@ final class FixtureServer {
     }
 
     func run() -> Int32 {
-        while reader.nextLine({ handle($0) }) != nil {
+        while let line = reader.nextLine() {
+            handle(reader.bytes, line)
             // Hold responses back while more requests are already buffered; write them once input would block.
             if !reader.hasBufferedLine { writer.flush() }
         }
@@ -72,92 +62,62 @@ final class FixtureServer {
 
     // MARK: Dispatch
 
-    private func handle(_ line: UnsafeBufferPointer<UInt8>) {
-        let scanner = RawJSONScanner(line)
-        var id: Range<Int>?
-        var method: Range<Int>?
-        var params: Range<Int>?
-        var isResponse = false
-        let wellShaped =
-            scanner.topLevelValue().map { top in
-                scanner.forEachMember(in: top) { key, value in
-                    if scanner.contents(key, equal: "id") {
-                        id = value
-                    } else if scanner.contents(key, equal: "method") {
-                        method = value
-                    } else if scanner.contents(key, equal: "params") {
-                        params = value
-                    } else if scanner.contents(key, equal: "result") || scanner.contents(key, equal: "error") {
-                        isResponse = true
-                    }
-                }
-            } ?? false
-        if options.stderrChatter { chatter(line, scanner: scanner, method: method) }
+    private func handle(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) {
+        let envelope: MessageEnvelope
+        do {
+            envelope = try MessageEnvelope.scan(bytes, range: line)
+        } catch {
+            if options.stderrChatter { chatter(line, method: nil) }
+            if options.neverInitialize || StdioIO.isBlank(bytes, line) { return }
+            respond(Message.error(id: error.id.map { bytes[$0] }, code: error.code, message: error.message))
+            return
+        }
+        if options.stderrChatter { chatter(line, method: envelope.method) }
         if options.neverInitialize { return }
-        guard wellShaped else {
-            if scanner.skipWhitespace(from: 0) == line.count { return }
-            respond(RawResponseFraming.errorLine(id: RawResponseFraming.nullID, code: -32700, message: "Parse error"))
-            return
-        }
-        guard let id else { return }  // Notifications need no answer.
-        let rawID = UnsafeBufferPointer(rebasing: line[id])
-        if isResponse, let waiting = pendingAsk, scanner.string(id) == "fixture-ask" {
-            pendingAsk = nil
-            answerAsk(id: waiting, response: line)
-            return
-        }
-        if let method, options.resources, let name = scanner.string(method), name.hasPrefix("resources/") {
-            return serveResources(id: rawID, method: name, params: params, scanner: scanner)
-        }
-        guard let method, scanner.isString(method) else {
-            if !isResponse {
-                respond(RawResponseFraming.errorLine(id: rawID, code: -32600, message: "Invalid Request"))
+        guard let idRange = envelope.id else { return }  // Notifications need no answer.
+        let id = bytes[idRange]
+        guard let method = envelope.method else {
+            if let waiting = pendingAsk, id.elementsEqual(#""fixture-ask""#.utf8) {
+                pendingAsk = nil
+                answerAsk(id: waiting, response: bytes[line])
             }
             return
+        }
+        let request = Request(bytes: bytes, params: envelope.params, members: envelope.requestParams)
+        if options.resources, method.hasPrefix("resources/") {
+            return serveResources(id: id, method: method, request: request)
         }
         if options.exitAfterInitialize && initializeAnswered {
             writer.flush()
             _exit(4)
         }
-        switch Self.classify(method: method, scanner: scanner) {
-        case .toolsCall:
-            callTool(id: rawID, params: params, scanner: scanner)
-        case .toolsList:
+        switch method {
+        case "tools/call":
+            callTool(id: id, request: request)
+        case "tools/list":
             if options.listDelayMilliseconds > 0 { usleep(UInt32(options.listDelayMilliseconds) * 1000) }
-            listTools(id: rawID, params: params, scanner: scanner)
-        case .ping:
-            respond(RawResponseFraming.resultLine(id: rawID, result: Self.pingResult))
-        case .initialize:
-            let requested = params.flatMap { scanner.member("protocolVersion", in: $0) }.flatMap(scanner.string)
+            listTools(id: id, request: request)
+        case "ping":
+            respondInParts(id: id, result: Self.pingResult)
+        case "initialize":
+            let requested = request.member("protocolVersion", of: request.params).flatMap(request.string)
             var result = ExampleProtocol.initializeResult(
                 requestedVersion: requested, serverName: options.name, serverVersion: "1.0.0")
             if options.resources {
                 result = result.setting("capabilities", to: ["tools": [:], "resources": ["subscribe": true]])
             }
-            respond(RawResponseFraming.resultLine(id: rawID, result: result.compactBytes))
+            respond(Message.response(id: id, result: result))
             initializeAnswered = true
-        case nil:
-            let text = scanner.string(method) ?? "?"
-            respond(RawResponseFraming.errorLine(id: rawID, code: -32601, message: "Method not found: \(text)"))
+        default:
+            respond(error(id: id, JSONRPCError.methodNotFound, "Method not found: \(method)"))
         }
     }
 
-    /// The method name if it is one the fixture serves, else nil; compares raw bytes unless the name has escapes
-    /// (some encoders write "tools\/call").
-    private static func classify(method: Range<Int>, scanner: RawJSONScanner) -> ServedMethod? {
-        let name = (method.lowerBound + 1)..<(method.upperBound - 1)
-        if let match = ServedMethod.allCases.first(where: { scanner.contents(name, equal: $0.name) }) { return match }
-        guard UnsafeBufferPointer(rebasing: scanner.bytes[name]).contains(UInt8(ascii: "\\")),
-            let decoded = scanner.string(method)
-        else { return nil }
-        return ServedMethod.allCases.first { $0.name.description == decoded }
-    }
-
-    private func listTools(id: UnsafeBufferPointer<UInt8>, params: Range<Int>?, scanner: RawJSONScanner) {
+    private func listTools(id: Slice<UnsafeRawBufferPointer>, request: Request) {
         var page = 0
-        if let params, let cursor = scanner.member("cursor", in: params), !scanner.contents(cursor, equal: "null") {
-            guard let text = scanner.string(cursor), let index = catalog.cursors[text] else {
-                respond(RawResponseFraming.errorLine(id: id, code: -32602, message: "Invalid cursor"))
+        if let cursor = request.members.cursor, !request.bytes[cursor].elementsEqual("null".utf8) {
+            guard let text = request.string(cursor), let index = catalog.cursors[text] else {
+                respond(error(id: id, JSONRPCError.invalidParams, "Invalid cursor"))
                 return
             }
             page = index
@@ -165,44 +125,33 @@ final class FixtureServer {
         respondInParts(id: id, result: catalog.pages[page])
     }
 
-    private func callTool(id: UnsafeBufferPointer<UInt8>, params: Range<Int>?, scanner: RawJSONScanner) {
-        var nameRange: Range<Int>?
-        var arguments: Range<Int>?
-        if let params {
-            _ = scanner.forEachMember(in: params) { key, value in
-                if scanner.contents(key, equal: "name") {
-                    nameRange = value
-                } else if scanner.contents(key, equal: "arguments") {
-                    arguments = value
-                }
-            }
-        }
-        guard let nameRange, let name = scanner.string(nameRange) else {
-            let message = "tools/call requires a string params.name"
-            respond(RawResponseFraming.errorLine(id: id, code: -32602, message: message))
+    private func callTool(id: Slice<UnsafeRawBufferPointer>, request: Request) {
+        let arguments = request.members.arguments
+        guard let name = request.members.name.flatMap(request.string) else {
+            respond(error(id: id, JSONRPCError.invalidParams, "tools/call requires a string params.name"))
             return
         }
         guard let behaviour = catalog.behaviours[name] else {
-            respond(RawResponseFraming.errorLine(id: id, code: -32602, message: "Unknown tool: \(name)"))
+            respond(error(id: id, JSONRPCError.invalidParams, "Unknown tool: \(name)"))
             return
         }
         switch behaviour {
         case .echo:
-            respond(echoLine(id: id, arguments: arguments, scanner: scanner))
+            respond(echoLine(id: id, request: request))
         case .blob:
-            guard let size = integerArgument("bytes", in: arguments, scanner: scanner) else {
-                respond(RawResponseFraming.errorLine(id: id, code: -32602, message: "blob needs an integer bytes >= 0"))
+            guard let size = request.count("bytes") else {
+                respond(error(id: id, JSONRPCError.invalidParams, "blob needs an integer bytes >= 0"))
                 return
             }
             sendBlob(id: id, size: size)
         case .raw:
-            respond(RawResponseFraming.resultLine(id: id, result: Self.rawResult))
+            respondInParts(id: id, result: Self.rawResult)
         case .slow:
-            guard let delay = integerArgument("ms", in: arguments, scanner: scanner) else {
-                respond(RawResponseFraming.errorLine(id: id, code: -32602, message: "slow needs an integer ms >= 0"))
+            guard let delay = request.count("ms") else {
+                respond(error(id: id, JSONRPCError.invalidParams, "slow needs an integer ms >= 0"))
                 return
             }
-            let line = echoLine(id: id, arguments: arguments, scanner: scanner)
+            let line = echoLine(id: id, request: request)
             let parts = options.garbage ? [garbage, line] : [line]
             delayedResponses.enter()
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delay)) { [writer, delayedResponses] in
@@ -213,22 +162,19 @@ final class FixtureServer {
             writer.flush()
             _exit(5)
         case .fail:
-            respond(RawResponseFraming.resultLine(id: id, result: Self.failResult))
+            respondInParts(id: id, result: Self.failResult)
         case .protocolError:
-            respond(RawResponseFraming.errorLine(id: id, code: -32000, message: "fixture protocol error"))
+            respond(error(id: id, JSONRPCError.requestFailed, "fixture protocol error"))
         case .hang:
             break
         case .notify:
-            let count = integerArgument("count", in: arguments, scanner: scanner) ?? 0
-            let progress = arguments.flatMap { scanner.member("kind", in: $0) }.flatMap(scanner.string) == "progress"
-            let token = params.flatMap { scanner.member("_meta", in: $0) }.flatMap {
-                scanner.member("progressToken", in: $0)
-            }
+            let count = request.count("count") ?? 0
+            let progress = request.member("kind", of: arguments).flatMap(request.string) == "progress"
             for index in 0..<count {
                 var note: [UInt8]
-                if progress, let token {
+                if progress, let token = request.members.progressToken {
                     note = Array(#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"#.utf8)
-                    note.append(contentsOf: scanner.bytes[token])
+                    note.append(contentsOf: request.bytes[token])
                     note.append(contentsOf: #","progress":\#(index + 1),"total":\#(count)}}"#.utf8)
                 } else {
                     note = Array(
@@ -238,15 +184,15 @@ final class FixtureServer {
                 note.append(0x0A)
                 writer.send(note, holdBack: true)
             }
-            respond(echoLine(id: id, arguments: arguments, scanner: scanner))
+            respond(echoLine(id: id, request: request))
         case .badUTF8:
             let note = Array(
                 #"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":""#.utf8)
             writer.send(note + [0xFF] + Array(#""}}"#.utf8) + [0x0A], holdBack: true)
             writer.send(note + Array(#"after"}}"#.utf8) + [0x0A], holdBack: true)
-            respond(echoLine(id: id, arguments: arguments, scanner: scanner))
+            respond(echoLine(id: id, request: request))
         case .ask:
-            let method = arguments.flatMap { scanner.member("method", in: $0) }.flatMap(scanner.string) ?? "roots/list"
+            let method = request.member("method", of: arguments).flatMap(request.string) ?? "roots/list"
             // `_meta.fixture` names the asking server, so a test playing the client can tell the requests apart.
             let meta = #""_meta":{"fixture":"\#(options.name)"}"#
             let params: String
@@ -270,40 +216,36 @@ final class FixtureServer {
     // MARK: Speaking first
 
     /// Answers the `ask` call that was waiting with the client's raw response as text.
-    private func answerAsk(id: [UInt8], response: UnsafeBufferPointer<UInt8>) {
-        var line = RawResponseFraming.resultPrefix
-        line.append(contentsOf: id)
-        line.append(contentsOf: RawResponseFraming.resultInfix)
+    private func answerAsk(id: [UInt8], response: Slice<UnsafeRawBufferPointer>) {
+        var line = Message.responseHead(id: id)
         line.append(contentsOf: Self.echoHead)
-        RawJSONEscaping.appendEscaped(response, to: &line)
+        JSONWriter.appendString(String(decoding: response, as: UTF8.self), to: &line)
         line.append(contentsOf: Self.echoTail)
-        line.append(contentsOf: RawResponseFraming.lineEnd)
+        line.append(contentsOf: Message.responseTail)
         respond(line)
     }
 
     /// Two resources: `memo://shared`, the same URI on every fixture (to collide), and `memo://NAME`.
-    private func serveResources(
-        id: UnsafeBufferPointer<UInt8>, method: String, params: Range<Int>?, scanner: RawJSONScanner
-    ) {
+    private func serveResources(id: Slice<UnsafeRawBufferPointer>, method: String, request: Request) {
         let name = options.name
         switch method {
         case "resources/list":
             let result =
                 #"{"resources":[{"uri":"memo://shared","name":"shared"},{"uri":"memo://\#(name)","name":"\#(name)"}]}"#
-            respond(RawResponseFraming.resultLine(id: id, result: Array(result.utf8)))
+            respondInParts(id: id, result: Array(result.utf8))
         case "resources/templates/list":
-            respond(RawResponseFraming.resultLine(id: id, result: Array(#"{"resourceTemplates":[]}"#.utf8)))
+            respondInParts(id: id, result: Array(#"{"resourceTemplates":[]}"#.utf8))
         case "resources/read":
-            let uri = params.flatMap { scanner.member("uri", in: $0) }.flatMap(scanner.string) ?? ""
+            let uri = request.members.uri.flatMap(request.string) ?? ""
             guard uri == "memo://shared" || uri == "memo://\(name)" else {
-                return respond(RawResponseFraming.errorLine(id: id, code: -32002, message: "Resource not found"))
+                return respond(error(id: id, JSONRPCError.resourceNotFound, "Resource not found"))
             }
             let result = #"{"contents":[{"uri":"\#(uri)","mimeType":"text/plain","text":"\#(name) says hello"}]}"#
-            respond(RawResponseFraming.resultLine(id: id, result: Array(result.utf8)))
+            respondInParts(id: id, result: Array(result.utf8))
         case "resources/subscribe", "resources/unsubscribe":
-            respond(RawResponseFraming.resultLine(id: id, result: Self.pingResult))
+            respondInParts(id: id, result: Self.pingResult)
         default:
-            respond(RawResponseFraming.errorLine(id: id, code: -32601, message: "Method not found: \(method)"))
+            respond(error(id: id, JSONRPCError.methodNotFound, "Method not found: \(method)"))
         }
     }
 
@@ -317,42 +259,39 @@ final class FixtureServer {
         }
     }
 
-    /// Sends a result in three parts, so that a large cached result (a 64 MiB blob, a tools/list page of thousands of
-    /// tools) goes to write() as it is instead of being copied into one line first.
-    private func respondInParts(id: UnsafeBufferPointer<UInt8>, result: [UInt8]) {
-        var head = RawResponseFraming.resultPrefix
-        head.append(contentsOf: id)
-        head.append(contentsOf: RawResponseFraming.resultInfix)
-        let line = [head, result, RawResponseFraming.lineEnd]
+    private func error(id: Slice<UnsafeRawBufferPointer>, _ code: Int, _ message: String) -> [UInt8] {
+        Message.error(id: id, code: code, message: message)
+    }
+
+    /// Sends a serialised result in three parts, so that a large cached result (a 64 MiB blob, a tools/list page of
+    /// thousands of tools) goes to write() as it is instead of being copied into one line first.
+    private func respondInParts(id: Slice<UnsafeRawBufferPointer>, result: [UInt8]) {
+        let line = [Message.responseHead(id: id), result, Message.responseTail]
         writer.send(parts: options.garbage ? [garbage] + line : line, holdBack: true)
     }
 
-    private func echoLine(id: UnsafeBufferPointer<UInt8>, arguments: Range<Int>?, scanner: RawJSONScanner) -> [UInt8] {
-        let raw = arguments.map { UnsafeBufferPointer(rebasing: scanner.bytes[$0]) }
-        var line: [UInt8] = []
-        line.reserveCapacity(id.count + (raw?.count ?? 2) + 96)
-        line.append(contentsOf: RawResponseFraming.resultPrefix)
-        line.append(contentsOf: id)
-        line.append(contentsOf: RawResponseFraming.resultInfix)
+    /// A text block holding the raw JSON text of the arguments (`{}` without any).
+    private func echoLine(id: Slice<UnsafeRawBufferPointer>, request: Request) -> [UInt8] {
+        let raw = request.members.arguments.map { request.bytes[$0] }
+        var line = Message.responseHead(id: id)
+        line.reserveCapacity(line.count + (raw?.count ?? 2) + 64)
         line.append(contentsOf: Self.echoHead)
-        if let raw {
-            RawJSONEscaping.appendEscaped(raw, to: &line)
-        } else {
-            line.append(contentsOf: Self.emptyArguments)
-        }
+        JSONWriter.appendString(raw.map { String(decoding: $0, as: UTF8.self) } ?? "{}", to: &line)
         line.append(contentsOf: Self.echoTail)
-        line.append(contentsOf: RawResponseFraming.lineEnd)
+        line.append(contentsOf: Message.responseTail)
         return line
     }
 
-    private func sendBlob(id: UnsafeBufferPointer<UInt8>, size: Int) {
+    private func sendBlob(id: Slice<UnsafeRawBufferPointer>, size: Int) {
         let result: [UInt8]
         if let cached = blobCache, cached.size == size {
             result = cached.result
         } else {
             var bytes = Self.echoHead
-            bytes.reserveCapacity(size + Self.echoHead.count + Self.echoTail.count)
+            bytes.reserveCapacity(size + Self.echoHead.count + Self.echoTail.count + 2)
+            bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: size))
+            bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: Self.echoTail)
             result = bytes
             blobCache = (size, bytes)
@@ -360,15 +299,36 @@ final class FixtureServer {
         respondInParts(id: id, result: result)
     }
 
-    private func integerArgument(_ key: StaticString, in arguments: Range<Int>?, scanner: RawJSONScanner) -> Int? {
-        guard let arguments, let value = scanner.member(key, in: arguments),
-            let number = scanner.integer(value), number >= 0, number <= Int64(Int32.max)
-        else { return nil }
-        return Int(number)
+    private func chatter(_ line: Range<Int>, method: String?) {
+        StdioIO.log("\(options.name): received \(method ?? "(no method)") (\(line.count) bytes)")
+    }
+}
+
+/// What a request's envelope scan found, read on demand: the members of `params` MCP defines were located by the
+/// scan; the fixture's own arguments are looked up when a behaviour needs them.
+private struct Request {
+    let bytes: UnsafeRawBufferPointer
+    let params: Range<Int>?
+    let members: RequestParams
+
+    /// The value of member `key` of the object at `object`.
+    func member(_ key: String, of object: Range<Int>?) -> Range<Int>? {
+        guard let object else { return nil }
+        return MessageEnvelope.members(bytes, object: object, named: [key])[0]
     }
 
-    private func chatter(_ line: UnsafeBufferPointer<UInt8>, scanner: RawJSONScanner, method: Range<Int>?) {
-        let methodName = method.flatMap(scanner.string) ?? "(no method)"
-        StdioIO.log("\(options.name): received \(methodName) (\(line.count) bytes)")
+    /// The text of the string at `range`, escapes resolved; nil for other values.
+    func string(_ range: Range<Int>) -> String? {
+        guard bytes[range.lowerBound] == UInt8(ascii: "\"") else { return nil }
+        var reader = JSONReader(bytes, range: range)
+        return try? reader.parseString()
+    }
+
+    /// The argument `key` when it is an integer from 0 to Int32.max.
+    func count(_ key: String) -> Int? {
+        guard let value = member(key, of: members.arguments), let number = JSONReader.integer(bytes, value),
+            number >= 0, number <= Int(Int32.max)
+        else { return nil }
+        return number
     }
 }

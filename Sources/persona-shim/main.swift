@@ -1,7 +1,13 @@
 import PersonaShim
+import PersonaShimExamples
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-exit(PersonaShimCLI.main(CommandLine.arguments))
+// The example servers are dispatched here, not by the library, so that the library does not depend on them.
+let arguments = CommandLine.arguments
+if arguments.count > 1 && arguments[1] == "example-server" {
+    exit(ExampleServerCommand.run(Array(arguments.dropFirst(2))))
+}
+exit(PersonaShimCLI.main(arguments))

@@ -41,8 +41,6 @@ public enum PersonaShimCLI {
             return DigestCommand.run(Array(rest.dropFirst()))
         case "demo":
             return DemoCommand.run(Array(rest.dropFirst()))
-        case "example-server":
-            return ExampleServerCommand.run(Array(rest.dropFirst()))
         default:
             if first.hasPrefix("-") { return RunCommand.run(rest) }
             return usageError("unknown command \"\(first)\"" + suggestion(for: first, in: HelpText.commands))
@@ -50,7 +48,7 @@ public enum PersonaShimCLI {
     }
 
     /// Prints a usage error the way Unix tools do and returns 64.
-    static func usageError(_ message: String, command: String? = nil) -> Int32 {
+    package static func usageError(_ message: String, command: String? = nil) -> Int32 {
         let help = command.map { "persona-shim \($0) --help" } ?? "persona-shim --help"
         Logger.writeLine("persona-shim: error: \(message)\nRun '\(help)' for usage.")
         return ExitCode.usage

@@ -4,7 +4,7 @@
 
 /// Building `JSONValue`s, for the few messages (and persona files) whose content the shim must read as values.
 extension JSONReader {
-    mutating func parseValue(depth: Int = 0, pointer: String = "", locations: JSONLocations? = nil)
+    package mutating func parseValue(depth: Int = 0, pointer: String = "", locations: JSONLocations? = nil)
         throws(JSONSyntaxError) -> JSONValue
     {
         skipWhitespace()
@@ -86,7 +86,7 @@ extension JSONReader {
     }
 
     /// Parses a string starting at its opening quote, resolving escapes.
-    mutating func parseString() throws(JSONSyntaxError) -> String {
+    package mutating func parseString() throws(JSONSyntaxError) -> String {
         let range = try skipString()
         let body = (range.lowerBound + 1)..<(range.upperBound - 1)
         let raw = UnsafeRawBufferPointer(rebasing: bytes[body])

@@ -22,7 +22,7 @@ public struct MessageEnvelope: Sendable {
     /// The members of `params` the shim reads, when `params` is an object.
     public var requestParams = RequestParams()
 
-    init(kind: Kind, hasVersion: Bool) {
+    package init(kind: Kind, hasVersion: Bool) {
         self.kind = kind
         self.hasVersion = hasVersion
     }
@@ -249,7 +249,9 @@ extension MessageEnvelope {
 
     /// The value ranges of the named members of the object at `object`. A name that occurs twice reads as
     /// absent (nil), because readers disagree on which occurrence counts.
-    static func members(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]) -> [Range<Int>?] {
+    package static func members(
+        _ bytes: UnsafeRawBufferPointer, object: Range<Int>, named keys: [String]
+    ) -> [Range<Int>?] {
         let wanted = keys.map { Array($0.utf8) }
         var found = [Range<Int>?](repeating: nil, count: keys.count)
         var repeated = [Bool](repeating: false, count: keys.count)

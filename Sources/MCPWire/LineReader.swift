@@ -7,14 +7,14 @@
 /// Lines are handed out as ranges into `bytes` and stay valid until the next `fill`. A line longer than
 /// the cap is discarded as it streams in, so memory stays bounded by the cap whatever a peer sends.
 /// The buffer is raw memory: growing it is a `realloc`, never a zero-fill or an element-wise copy.
-final class LineReader {
-    enum Event {
+package final class LineReader {
+    package enum Event {
         case line(Range<Int>)
         /// A line over the cap was dropped; `bytes` is how long it was.
         case oversized(bytes: Int)
     }
 
-    enum FillResult { case data, endOfFile, wouldBlock }
+    package enum FillResult { case data, endOfFile, wouldBlock }
 
     private var base: UnsafeMutableRawPointer
     private var capacity: Int
@@ -23,13 +23,16 @@ final class LineReader {
     private var scanned = 0
     private var discarding = false
     private var discarded = 0
-    let limit: Int
+    package let limit: Int
     /// The last read returned less than there was room for: the pipe is most likely empty now, so reading again
     /// before the next poll would only cost a system call that answers EAGAIN.
-    private(set) var lastReadWasShort = false
-    static let chunk = 64 * 1024
+    package var lastReadWasShort: Bool { readWasShort }
+    // Flags and counters other modules read are stored privately behind a getter: a stored property visible outside
+    // the module gets a run-time exclusivity check on every access, which the hot path would pay per message.
+    private var readWasShort = false
+    package static let chunk = 64 * 1024
 
-    init(limit: Int) {
+    package init(limit: Int) {
         self.limit = limit
         self.capacity = Self.chunk
         self.base = malloc(Self.chunk)!
@@ -38,17 +41,18 @@ final class LineReader {
     deinit { free(base) }
 
     /// The buffered bytes; line ranges index into this.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: end) }
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: end) }
 
     /// Set while an `OutputBuffer` still writes a message straight out of this buffer: reading more could move or
     /// overwrite it, so `fill` reads nothing until it is given back.
-    private(set) var isLent = false
+    package var isLent: Bool { lentOut }
+    private var lentOut = false
 
-    func lend() { isLent = true }
-    func giveBack() { isLent = false }
+    package func lend() { lentOut = true }
+    package func giveBack() { lentOut = false }
 
     /// Whether the buffer is empty but still as large as an earlier big message made it (see `trim`).
-    var holdsSpareMemory: Bool { start == end && capacity > 4 * Self.chunk && !isLent }
+    package var holdsSpareMemory: Bool { start == end && capacity > 4 * Self.chunk && !isLent }
 
     /// Whether the buffer held more than small messages need since the last `trim` call.
     private var grewSinceTrim = false
@@ -56,7 +60,7 @@ final class LineReader {
     /// Gives back what a large message grew, once a whole trim period has passed without another large one: the
     /// session calls it periodically (small messages alone do not keep the memory). A server that answers with one large result often sends another, and a kept buffer takes it
     /// without first faulting in and zeroing every page again.
-    func trim() {
+    package func trim() {
         defer { grewSinceTrim = false }
         guard holdsSpareMemory, !grewSinceTrim else { return }
         free(base)
@@ -66,13 +70,13 @@ final class LineReader {
     }
 
     /// Reads what is available from `fd` (one `read` call).
-    func fill(from fd: Int32) throws(SystemError) -> FillResult {
+    package func fill(from fd: Int32) throws(SystemError) -> FillResult {
         if isLent { return .wouldBlock }
         makeRoom()
         let count = try FD.read(fd, into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
         guard let count else { return .wouldBlock }
         if count == 0 { return .endOfFile }
-        lastReadWasShort = count < capacity - end
+        readWasShort = count < capacity - end
         end += count
         if end > 4 * Self.chunk { grewSinceTrim = true }
         return .data
@@ -80,7 +84,7 @@ final class LineReader {
 
     /// Appends bytes that arrived some other way than a descriptor: an in-process peer, such as a test that drives
     /// the session core. Lines longer than the buffer can grow to are not for this path.
-    func feed(_ data: [UInt8]) {
+    package func feed(_ data: [UInt8]) {
         var offset = 0
         while offset < data.count && !isLent {
             makeRoom()
@@ -92,7 +96,7 @@ final class LineReader {
     }
 
     /// The next complete line or oversize event, or nil when more input is needed.
-    func next() -> Event? {
+    package func next() -> Event? {
         while true {
             guard scanned < end, let found = memchr(base + scanned, 0x0A, end - scanned) else {
                 scanned = end
@@ -130,7 +134,7 @@ final class LineReader {
 
     /// The first bytes of the last line discarded as too long: enough to read the id of a message whose
     /// envelope starts with it, so its sender can still be answered.
-    private(set) var discardedPrefix: [UInt8] = []
+    package private(set) var discardedPrefix: [UInt8] = []
     static let prefixKept = 4096
 
     private func keepPrefix(of range: Range<Int>) {
@@ -139,12 +143,12 @@ final class LineReader {
     }
 
     /// Whether a complete line is buffered and not yet handed out (so reading more can wait).
-    var hasCompleteLine: Bool {
+    package var hasCompleteLine: Bool {
         scanned < end ? memchr(base + scanned, 0x0A, end - scanned) != nil : false
     }
 
     /// At end of input, a last line without a newline still counts: it becomes the next line.
-    func finishInput() {
+    package func finishInput() {
         guard end > start, !discarding, !isLent else { return }
         makeRoom()
         if capacity == end {
@@ -182,7 +186,7 @@ final class LineReader {
 
 /// Bytes waiting to be written to a non-blocking descriptor: perhaps the rest of one large message still in the
 /// `LineReader` it arrived in, then bytes of its own in raw memory.
-final class OutputBuffer {
+package final class OutputBuffer {
     private var base: UnsafeMutableRawPointer?
     private var capacity = 0
     private var head = 0
@@ -191,7 +195,8 @@ final class OutputBuffer {
     private var lent: LentMessage?
     /// How many bytes were ever queued here (less any withdrawn): a position in this stream names a queued byte
     /// for `withdraw`, however the buffer moved since.
-    private(set) var queuedTotal = 0
+    package var queuedTotal: Int { queued }
+    private var queued = 0
 
     /// Pieces of a message that live in a lender's buffer, plus a small copy of the bytes that replaced parts of it.
     private struct LentMessage {
@@ -201,13 +206,15 @@ final class OutputBuffer {
         var remaining: Int
     }
 
+    package init() {}
+
     deinit {
         giveBackLent()
         free(base)
     }
 
-    var isEmpty: Bool { head == tail && lent == nil }
-    var count: Int { tail - head + (lent?.remaining ?? 0) }
+    package var isEmpty: Bool { head == tail && lent == nil }
+    package var count: Int { tail - head + (lent?.remaining ?? 0) }
 
     private func reserve(_ extra: Int) {
         if tail + extra <= capacity { return }
@@ -222,26 +229,26 @@ final class OutputBuffer {
         capacity = wanted
     }
 
-    func append(_ data: UnsafeRawBufferPointer) {
+    package func append(_ data: UnsafeRawBufferPointer) {
         guard data.count > 0 else { return }
         reserve(data.count)
         memcpy(base! + tail, data.baseAddress!, data.count)
         tail += data.count
-        queuedTotal += data.count
+        queued += data.count
     }
 
-    func append(_ data: [UInt8]) { data.withUnsafeBytes { append($0) } }
+    package func append(_ data: [UInt8]) { data.withUnsafeBytes { append($0) } }
 
-    func append(byte: UInt8) {
+    package func append(byte: UInt8) {
         reserve(1)
         base!.storeBytes(of: byte, toByteOffset: tail, as: UInt8.self)
         tail += 1
-        queuedTotal += 1
+        queued += 1
     }
 
     /// Takes back bytes queued but not yet written: `ranges` are positions in the `queuedTotal` stream, sorted
     /// and disjoint. Bytes already written or discarded are out of reach and skipped.
-    func withdraw(_ ranges: [Range<Int>]) {
+    package func withdraw(_ ranges: [Range<Int>]) {
         let headPosition = queuedTotal - (tail - head)
         let ranges = ranges.filter { $0.lowerBound >= headPosition && $0.upperBound <= queuedTotal }
         guard let base, !ranges.isEmpty else { return }
@@ -253,12 +260,12 @@ final class OutputBuffer {
             removed += range.count
         }
         tail -= removed
-        queuedTotal -= removed
+        queued -= removed
     }
 
     /// Appends `range` of `bytes` with the given sub-ranges (sorted, non-overlapping) replaced, then a newline:
     /// how a message is forwarded with only its id (and perhaps a name) rewritten.
-    func appendLine(
+    package func appendLine(
         _ bytes: UnsafeRawBufferPointer, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])] = []
     ) {
         var position = range.lowerBound
@@ -274,7 +281,7 @@ final class OutputBuffer {
     /// Queues a line of `reader`'s buffer with some ranges replaced. A large line, when nothing is queued before
     /// it, is not copied: the reader is lent to this buffer (it reads nothing more) until `flush` has written the
     /// line with `writev` straight from it. Small lines are better copied and sent together.
-    func sendLine(from reader: LineReader, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])]) {
+    package func sendLine(from reader: LineReader, range: Range<Int>, replacing replacements: [(Range<Int>, [UInt8])]) {
         let bytes = reader.bytes
         guard isEmpty, range.count >= 256 * 1024 else {
             return appendLine(bytes, range: range, replacing: replacements)
@@ -349,7 +356,7 @@ final class OutputBuffer {
 
     /// Writes as much as the descriptor takes. Returns true when everything was written.
     /// Throws the write error (EPIPE when the reader is gone).
-    func flush(to fd: Int32) throws(SystemError) -> Bool {
+    package func flush(to fd: Int32) throws(SystemError) -> Bool {
         guard try flushLent(to: fd) else { return false }
         while head < tail {
             guard let written = try FD.write(fd, UnsafeRawBufferPointer(start: base! + head, count: tail - head)) else {
@@ -368,7 +375,7 @@ final class OutputBuffer {
     }
 
     /// Takes out everything queued at once, as an in-process peer (such as a test driving the core) reads it.
-    func takeAll() -> [UInt8] {
+    package func takeAll() -> [UInt8] {
         var out: [UInt8] = []
         if let message = lent {
             for piece in message.pieces { out.append(contentsOf: piece) }
@@ -382,7 +389,7 @@ final class OutputBuffer {
         return out
     }
 
-    func discardAll() {
+    package func discardAll() {
         giveBackLent()
         head = 0
         tail = 0

@@ -11,23 +11,25 @@ public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Records the byte offset of every value by JSON Pointer, so diagnostics can point at a line and column.
-final class JSONLocations {
-    var offsets: [String: Int] = [:]
+package final class JSONLocations {
+    package var offsets: [String: Int] = [:]
     /// Offsets of object keys, by the pointer of the member they name.
-    var keyOffsets: [String: Int] = [:]
+    package var keyOffsets: [String: Int] = [:]
+
+    package init() {}
 }
 
 /// A cursor over UTF-8 JSON text that can either skip a value (validating it) or build a `JSONValue`.
 ///
 /// Skipping is what the hot path uses: a message is validated and its top-level members located
 /// without allocating a tree, so what is forwarded can be the peer's original bytes.
-struct JSONReader {
+package struct JSONReader {
     let bytes: UnsafeRawBufferPointer
     var index: Int
     let end: Int
     static let maximumDepth = 256
 
-    init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>? = nil) {
+    package init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>? = nil) {
         self.bytes = bytes
         self.index = range?.lowerBound ?? 0
         self.end = range?.upperBound ?? bytes.count
@@ -55,7 +57,7 @@ struct JSONReader {
     @inline(never) func expected(_ what: StaticString) -> JSONSyntaxError { fail("expected \(what)") }
 
     /// The integer written in `range` (an optional minus and up to 18 digits), or nil for anything else.
-    static func integer(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+    package static func integer(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
         var position = range.lowerBound
         let negative = position < range.upperBound && bytes[position] == UInt8(ascii: "-")
         if negative { position += 1 }
@@ -281,7 +283,7 @@ struct JSONReader {
 
     @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
-    static func hexValue(_ byte: UInt8) -> UInt32? {
+    package static func hexValue(_ byte: UInt8) -> UInt32? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
         case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
@@ -290,7 +292,7 @@ struct JSONReader {
         }
     }
 
-    static func escapePointer(_ key: String) -> String {
+    package static func escapePointer(_ key: String) -> String {
         guard key.contains("~") || key.contains("/") else { return key }
         return key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }

@@ -21,7 +21,7 @@ extension JSONValue {
     }
 
     /// Parses `bytes`, also returning where each value and key starts (by JSON Pointer).
-    static func parseWithLocations(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, JSONLocations) {
+    package static func parseWithLocations(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, JSONLocations) {
         let locations = JSONLocations()
         let value = try withBytes(bytes) { (raw) throws(JSONSyntaxError) -> JSONValue in
             var reader = JSONReader(raw)
@@ -34,7 +34,7 @@ extension JSONValue {
 }
 
 /// `withUnsafeBytes` for a body with a typed error (the standard one only rethrows `any Error`).
-func withBytes<Result, Failure: Error>(
+package func withBytes<Result, Failure: Error>(
     _ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
 ) throws(Failure) -> Result {
     var outcome: Swift.Result<Result, Failure>?

@@ -26,8 +26,13 @@ public enum JSONRPCError {
 }
 
 /// Builds the shim's own JSON-RPC messages, with ids kept as the raw bytes the peer sent.
-enum Message {
-    static func response(id: some Collection<UInt8>, result: JSONValue) -> [UInt8] {
+///
+/// Inlinable so that a caller in another module gets them specialised for its id type: an unspecialised generic
+/// call looks up type metadata at run time, which cost the fixture more than its whole envelope scan. The type is
+/// public only because Swift 6.3 does not inline package members of a package type into other modules; its members
+/// stay package.
+public enum Message {
+    @inlinable package static func response(id: some Collection<UInt8>, result: JSONValue) -> [UInt8] {
         var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
         out.append(contentsOf: id)
         out.append(contentsOf: #","result":"#.utf8)
@@ -36,8 +41,21 @@ enum Message {
         return out
     }
 
+    /// What comes before an already serialised result in a response line; `responseTail` comes after it. A large
+    /// result can then be written as it is, in parts, instead of being copied into one line first.
+    @inlinable package static func responseHead(id: some Collection<UInt8>) -> [UInt8] {
+        var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: id)
+        out.append(contentsOf: #","result":"#.utf8)
+        return out
+    }
+
+    package static let responseTail = Array("}\n".utf8)
+
     /// An error response; `id` nil writes `"id":null` (for lines whose id could not be read).
-    static func error(id: (some Collection<UInt8>)?, code: Int, message: String, data: JSONValue? = nil) -> [UInt8] {
+    @inlinable package static func error(
+        id: (some Collection<UInt8>)?, code: Int, message: String, data: JSONValue? = nil
+    ) -> [UInt8] {
         var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
         if let id { out.append(contentsOf: id) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: #","error":{"code":"#.utf8)
@@ -52,7 +70,7 @@ enum Message {
         return out
     }
 
-    static func request(id: Int, method: String, params: JSONValue?) -> [UInt8] {
+    @inlinable package static func request(id: Int, method: String, params: JSONValue?) -> [UInt8] {
         var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
         out.append(contentsOf: String(id).utf8)
         out.append(contentsOf: #","method":"#.utf8)
@@ -65,7 +83,7 @@ enum Message {
         return out
     }
 
-    static func notification(method: String, params: JSONValue?) -> [UInt8] {
+    @inlinable package static func notification(method: String, params: JSONValue?) -> [UInt8] {
         var out = Array(#"{"jsonrpc":"2.0","method":"#.utf8)
         JSONWriter.appendString(method, to: &out)
         if let params {
@@ -77,7 +95,7 @@ enum Message {
     }
 
     /// A `tools/call` result that reports a refusal to the model as a tool error it can read.
-    static func toolError(_ text: String) -> JSONValue {
+    @inlinable package static func toolError(_ text: String) -> JSONValue {
         ["content": [["type": "text", "text": .string(text)]], "isError": true]
     }
 }

@@ -3,14 +3,14 @@
 #endif
 
 /// Where canonical JSON goes: an array (to look at it) or straight into a hash (to digest it).
-protocol CanonicalSink {
+package protocol CanonicalSink {
     mutating func write(_ bytes: UnsafeRawBufferPointer)
     mutating func write(byte: UInt8)
 }
 
 extension [UInt8]: CanonicalSink {
-    mutating func write(_ bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
-    mutating func write(byte: UInt8) { append(byte) }
+    package mutating func write(_ bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
+    package mutating func write(byte: UInt8) { append(byte) }
 }
 
 /// Hashes what is written, gathering small writes in a stack buffer so the hasher sees a few large updates.
@@ -19,7 +19,7 @@ private struct HashingSink: CanonicalSink {
     let buffer: UnsafeMutableRawBufferPointer
     var count = 0
 
-    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+    @inline(__always) mutating func write(_ bytes: UnsafeRawBufferPointer) {
         if count + bytes.count > buffer.count {
             drain()
             if bytes.count > buffer.count { return hasher.update(bytes) }
@@ -30,7 +30,7 @@ private struct HashingSink: CanonicalSink {
         count += bytes.count
     }
 
-    mutating func write(byte: UInt8) {
+    @inline(__always) mutating func write(byte: UInt8) {
         if count == buffer.count { drain() }
         buffer[count] = byte
         count += 1
@@ -48,10 +48,12 @@ private struct HashingSink: CanonicalSink {
 /// The direct path covers what tool arguments nearly always are: ASCII strings without escapes. Anything else
 /// (an escape, a non-ASCII byte, a repeated key) goes through `JSONValue` and `JSONWriter`, so both paths give
 /// the same bytes for the same document.
-enum CanonicalJSON {
+package enum CanonicalJSON {
     /// The SHA-256 of the canonical form of the value at `range` of `bytes` (`{}` when nil).
     /// Throws what the parser says of a value it does not accept (a key repeated at any depth).
-    static func digest(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>?) throws(JSONSyntaxError) -> SHA256.Digest {
+    package static func digest(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>?) throws(JSONSyntaxError)
+        -> SHA256.Digest
+    {
         guard let range else {
             var hasher = SHA256()
             hasher.update("{}")
@@ -73,9 +75,9 @@ enum CanonicalJSON {
 
     /// Writes the canonical form of the value at `range` (valid JSON); false when it needs the full parser (what
     /// was written by then is to be thrown away).
-    static func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, to output: inout some CanonicalSink)
-        -> Bool
-    {
+    package static func append(
+        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, to output: inout some CanonicalSink
+    ) -> Bool {
         var cursor = Cursor(bytes: bytes, index: range.lowerBound, end: range.upperBound)
         return cursor.value(to: &output, depth: 0)
     }

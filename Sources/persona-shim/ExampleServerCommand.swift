@@ -1,3 +1,4 @@
+import PersonaShim
 import PersonaShimExamples
 
 /// `persona-shim example-server NAME`: the bundled example MCP servers (crm, billing) used by the demo
