@@ -67,10 +67,15 @@ enum RunCommand {
             logger.error(problem)
             return PersonaShimCLI.ExitCode.dataError
         }
-        let configuration = ShimConfiguration(
+        var configuration = ShimConfiguration(
             persona: persona, auditPath: auditPath, selfExecutable: PersonaShimCLI.selfExecutable,
             environment: NestingDepth.forChildren(ProcessEnvironment.current()), logger: logger,
             version: PersonaShimCLI.version)
+        if persona.callPolicy.limits.contains(where: \.acrossSessions) {
+            // Counts shared by every session of this persona on the machine, under the user's state directory.
+            configuration.sharedLimits = FileLimitStore(
+                directory: FileLimitStore.defaultDirectory(ProcessEnvironment.current()), persona: persona.name)
+        }
         logger.debug("persona \(persona.name), \(persona.servers.count) servers, audit \(auditPath)")
         return ShimSession(configuration: configuration).run()
     }
