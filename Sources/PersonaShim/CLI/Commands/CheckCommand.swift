@@ -6,32 +6,14 @@
 /// would, with the same server options as `run` so that a persona written for a wrapped server can be checked.
 enum CheckCommand {
     static func run(_ arguments: [String]) -> Int32 {
-        let parsed: ParsedArguments
-        do {
-            parsed = try ParsedArguments(arguments, options: ServerOptions.optionNames, flags: ["-h", "--help"])
-        } catch {
-            guard case .message(let message) = error else { return 64 }
-            return PersonaShimCLI.usageError(message, command: "check")
+        let given: PersonaArguments
+        switch PersonaArguments.parse(
+            arguments, command: "check", flags: [], help: HelpText.check, what: "to check")
+        {
+        case .ready(let ready): given = ready
+        case .exit(let code): return code
         }
-        if parsed.flags.contains("-h") || parsed.flags.contains("--help") {
-            print(HelpText.check)
-            return PersonaShimCLI.ExitCode.success
-        }
-        guard parsed.positional.count == 1, let path = parsed.positional.first else {
-            let given = parsed.positional.map { "\"\($0)\"" }.joined(separator: ", ")
-            return PersonaShimCLI.usageError(
-                parsed.positional.isEmpty
-                    ? "missing the persona FILE to check"
-                    : "check takes one persona FILE, but was given \(parsed.positional.count): \(given)",
-                command: "check")
-        }
-        let serverOptions: ServerOptions
-        do {
-            serverOptions = try ServerOptions(parsed)
-        } catch {
-            guard case .message(let message) = error else { return 64 }
-            return PersonaShimCLI.usageError(message, command: "check")
-        }
+        let (path, serverOptions) = (given.path, given.serverOptions)
         var diagnostics = serverOptions.diagnostics
         if let note = serverOptions.derivedNameNote { diagnostics.append(Diagnostic(.note, note, file: path)) }
         let result = PersonaLoader.load(

@@ -7,33 +7,14 @@
 /// shim builds, so a verdict here is the verdict `run` gives.
 enum ToolsCommand {
     static func run(_ arguments: [String]) -> Int32 {
-        let parsed: ParsedArguments
-        do {
-            parsed = try ParsedArguments(
-                arguments, options: ServerOptions.optionNames, flags: ["--json", "-h", "--help"])
-        } catch {
-            guard case .message(let message) = error else { return 64 }
-            return PersonaShimCLI.usageError(message, command: "tools")
+        let given: PersonaArguments
+        switch PersonaArguments.parse(
+            arguments, command: "tools", flags: ["--json"], help: HelpText.tools, what: "whose tools to list")
+        {
+        case .ready(let ready): given = ready
+        case .exit(let code): return code
         }
-        if parsed.flags.contains("-h") || parsed.flags.contains("--help") {
-            print(HelpText.tools)
-            return PersonaShimCLI.ExitCode.success
-        }
-        guard parsed.positional.count == 1, let path = parsed.positional.first else {
-            let given = parsed.positional.map { "\"\($0)\"" }.joined(separator: ", ")
-            return PersonaShimCLI.usageError(
-                parsed.positional.isEmpty
-                    ? "missing the persona FILE whose tools to list"
-                    : "tools takes one persona FILE, but was given \(parsed.positional.count): \(given)",
-                command: "tools")
-        }
-        let serverOptions: ServerOptions
-        do {
-            serverOptions = try ServerOptions(parsed)
-        } catch {
-            guard case .message(let message) = error else { return 64 }
-            return PersonaShimCLI.usageError(message, command: "tools")
-        }
+        let (parsed, path, serverOptions) = (given.parsed, given.path, given.serverOptions)
         serverOptions.diagnostics.forEach { Logger.writeLine($0.description) }
         if serverOptions.diagnostics.hasErrors { return PersonaShimCLI.ExitCode.dataError }
         if let note = serverOptions.derivedNameNote { Logger.writeLine("persona-shim: " + note) }
