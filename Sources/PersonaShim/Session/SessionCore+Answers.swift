@@ -209,13 +209,10 @@ extension SessionCore {
         switch request {
         case .forward(let forwarded):
             routes.finish(id)
-            recordOutcome(forwarded, outcome: "malformed_response")
-            sendToAgent(
-                Message.error(
-                    id: forwarded.agentID, code: JSONRPCError.internalError,
-                    message:
-                        "The server \(server.name) sent a malformed answer to \(forwarded.exposedName) (\(reason)); persona-shim did not pass it on"
-                ))
+            failForward(
+                forwarded, outcome: "malformed_response", code: JSONRPCError.internalError,
+                "The server \(server.name) sent a malformed answer to \(forwarded.exposedName) (\(reason)); persona-shim did not pass it on"
+            )
         case .initialize:
             routes.pending[id] = nil
             serverFailed(server, reason: "answered initialize with a malformed message (\(reason))", restartable: false)

@@ -178,6 +178,12 @@ extension SessionCore {
         if server.forwardsSinceFlush == Self.releaseGroup { fullGroups.append(target.server) }
     }
 
+    /// Ends a forwarded request without its server's answer: the outcome on file, and one error for the agent.
+    func failForward(_ request: ForwardedRequest, outcome: String, code: Int, _ message: String) {
+        recordOutcome(request, outcome: outcome)
+        sendToAgent(Message.error(id: request.agentID, code: code, message: message))
+    }
+
     func refuseParams(_ request: AgentRequest, _ message: String) {
         sendToAgent(Message.error(id: request.id, code: JSONRPCError.invalidParams, message: message))
     }

@@ -231,11 +231,9 @@ extension SessionCore {
             switch request {
             case .forward(let forwarded):
                 routes.finish(id)
-                recordOutcome(forwarded, outcome: outcome)
-                sendToAgent(
-                    Message.error(
-                        id: forwarded.agentID, code: JSONRPCError.requestFailed,
-                        message: "\(message) before answering; the request may or may not have taken effect"))
+                failForward(
+                    forwarded, outcome: outcome, code: JSONRPCError.requestFailed,
+                    "\(message) before answering; the request may or may not have taken effect")
             case .fanOutPage(let fanOutID, let index, _):
                 routes.pending[id] = nil
                 routes.fanOuts[fanOutID]?.waiting.remove(index)

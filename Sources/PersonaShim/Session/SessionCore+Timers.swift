@@ -43,13 +43,10 @@ extension SessionCore {
 
     /// A forwarded request ran out of time: the agent hears so, and the server is told to stop working on it.
     private func timeOut(_ id: Int, _ request: ForwardedRequest) {
-        recordOutcome(request, outcome: "timeout")
-        sendToAgent(
-            Message.error(
-                id: request.agentID, code: JSONRPCError.requestTimeout,
-                message:
-                    "The server \(servers[request.server].name) did not answer \(request.exposedName) within \(formatSeconds(persona.timeouts.callSeconds)) seconds; the request was cancelled"
-            ))
+        failForward(
+            request, outcome: "timeout", code: JSONRPCError.requestTimeout,
+            "The server \(servers[request.server].name) did not answer \(request.exposedName) within \(formatSeconds(persona.timeouts.callSeconds)) seconds; the request was cancelled"
+        )
         servers[request.server].input.append(
             Message.notification(
                 method: "notifications/cancelled",
