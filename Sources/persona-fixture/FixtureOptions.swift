@@ -46,7 +46,8 @@ struct FixtureOptions {
           --resources                offer resources: memo://shared and memo://NAME (same URI on every fixture)
           --hostile-tools            also offer bad_utf8 (writes a line that is not valid UTF-8)
           --ignore-eof               keep running after stdin closes (only a signal stops it)
-          --misbehaving-tools        also offer malformed, elicit_url, sample_with_tools and flood_list_changed
+          --misbehaving-tools        also offer malformed, elicit_url, require_url_elicitation, sample_with_tools
+                                     and flood_list_changed
 
         persona-fixture reap PIDFILE COMMAND [ARG...]
           runs COMMAND as a child subreaper would (PR_SET_CHILD_SUBREAPER), writes its pid to PIDFILE, reaps every
