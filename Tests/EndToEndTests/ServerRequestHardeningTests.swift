@@ -67,6 +67,73 @@ extension EndToEnd {
             #expect(try fixtureSaw(reply.response)["result"]?["action"] == "accept")
         }
 
+        @Test func twoServersUsingTheSameElicitationIdStayApart() throws {
+            let shim = try ShimProcess(
+                servers: [("a", fixture(["--misbehaving-tools"])), ("b", fixture(["--misbehaving-tools"]))],
+                allow: ["*__elicit_url"])
+            try shim.initialize(capabilities: #"{"elicitation":{"url":{}}}"#)
+            // Both servers start an elicitation with the id "fixture-url-elicitation"; the agent answers b first.
+            var asks: [String: JSONValue] = [:]
+            for server in ["a", "b"] {
+                try shim.client.send(
+                    #"{"jsonrpc":"2.0","id":"call-\#(server)","method":"tools/call","params":{"name":"\#(server)__elicit_url","arguments":{}}}"#
+                )
+                while asks[server] == nil, let message = shim.client.readMessage(timeout: 30) {
+                    if message["method"] == "elicitation/create" { asks[server] = message }
+                }
+            }
+            let idA = try #require(asks["a"]?["params"]?["elicitationId"])
+            let idB = try #require(asks["b"]?["params"]?["elicitationId"])
+            #expect(idA != idB, "the agent must be able to tell the two elicitations apart")
+            var completions: [JSONValue] = []
+            for server in ["b", "a"] {
+                try shim.client.send(
+                    .object(
+                        JSONObject([
+                            ("jsonrpc", "2.0"), ("id", asks[server]!["id"]!), ("result", ["action": "accept"]),
+                        ])))
+                while let message = shim.client.readMessage(timeout: 30) {
+                    if message["method"] == "notifications/elicitation/complete" { completions.append(message) }
+                    if message["id"] == .string("call-\(server)") { break }
+                }
+            }
+            // Each server's completion of its own elicitation, under the id the agent knows it by.
+            #expect(completions.map { $0["params"]?["elicitationId"] } == [idB, idA])
+        }
+
+        @Test func anElicitationRequiredErrorSaysWhichServerAsksAndItsCompletionFollows() throws {
+            let shim = try ShimProcess(
+                servers: [("a", fixture(["--misbehaving-tools"])), ("b", fixture(["--misbehaving-tools"]))],
+                allow: ["*__elicit_url", "*__require_url_elicitation"])
+            try shim.initialize(capabilities: #"{"elicitation":{"url":{}}}"#)
+            // b holds an open elicitation under the id a is about to use.
+            try shim.client.send(
+                #"{"jsonrpc":"2.0","id":"call-b","method":"tools/call","params":{"name":"b__elicit_url","arguments":{}}}"#
+            )
+            var ask: JSONValue?
+            while ask == nil, let message = shim.client.readMessage(timeout: 30) {
+                if message["method"] == "elicitation/create" { ask = message }
+            }
+            let idB = try #require(ask?["params"]?["elicitationId"])
+            let reply = try shim.callAnswering("a__require_url_elicitation") { _ in [:] }
+            let error = try #require(reply.response?["error"], "\(String(describing: reply.response))")
+            #expect(error["code"] == -32042)
+            let elicitation = try #require(error["data"]?["elicitations"]?[0])
+            #expect(elicitation["message"] == #"[server "a" asks] persona-shim: approve this in your browser"#)
+            #expect(elicitation["url"] == "https://example.com/consent")
+            let idA = try #require(elicitation["elicitationId"])
+            #expect(idA != idB)
+            // a completes its elicitation right after the error; then the agent answers b, which completes its own.
+            var completions: [JSONValue] = []
+            let answer = JSONObject([("jsonrpc", "2.0"), ("id", ask!["id"]!), ("result", ["action": "accept"])])
+            try shim.client.send(.object(answer))
+            while let message = shim.client.readMessage(timeout: 30) {
+                if message["method"] == "notifications/elicitation/complete" { completions.append(message) }
+                if message["id"] == "call-b" { break }
+            }
+            #expect(completions.map { $0["params"]?["elicitationId"] } == [idA, idB])
+        }
+
         @Test(arguments: [
             (#"{"elicitation":{}}"#, "2025-11-25", "did not declare URL-mode elicitation"),
             (#"{"elicitation":{"form":{},"url":{}}}"#, "2025-06-18", "needs protocol revision 2025-11-25"),

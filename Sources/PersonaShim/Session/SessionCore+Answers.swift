@@ -71,17 +71,20 @@ extension SessionCore {
         let raw = reader.bytes
         var outcome = "ok"
         var errorCode: [UInt8]?
+        var requiredElicitations: [UInt8]?
         if let error = envelope.error {
             outcome = "protocol_error"
             errorCode = MessageEnvelope.members(raw, object: error, named: ["code"])[0].map { Array(raw[$0]) }
             if let errorCode, errorCode.elementsEqual("-32042".utf8) {
-                noteRequiredElicitations(server, raw, error: error)
+                requiredElicitations = requiredElicitationsError(
+                    server, raw, error: error, agentID: request.agentID)
             }
         } else if envelope.resultIsError {
             outcome = "tool_error"
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)
         if request.subject == .tool, calls != nil { callAnswered(failed: outcome != "ok") }
+        if let requiredElicitations { return sendToAgent(requiredElicitations) }
         if request.subject == .resource, let errorCode,
             errorCode.elementsEqual(String(JSONRPCError.resourceNotFound).utf8)
         {
