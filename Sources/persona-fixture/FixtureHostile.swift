@@ -17,8 +17,10 @@ final class FixtureHostile {
     static let foreignElicitation = "never-started-elicitation"
 
     /// Answers as `malformed` can get them wrong; each keeps its id first, so the shim can tell which call it was for.
+    /// The last is no answer but a malformed request of the server's own that happens to use the call's id.
     static let malformedKinds = [
         "no_jsonrpc", "jsonrpc_1_0", "result_and_error", "error_code_not_integer", "error_without_message", "not_json",
+        "request_without_jsonrpc",
     ]
 
     init(writer: StdioLineWriter) {
@@ -146,6 +148,7 @@ final class FixtureHostile {
                 #"{"jsonrpc":"2.0","id":\#(id),"result":\#(result),"error":{"code":-32000,"message":"both"}}"#
             case "error_code_not_integer": #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":"oops","message":5}}"#
             case "error_without_message": #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32000}}"#
+            case "request_without_jsonrpc": #"{"id":\#(id),"method":"ping"}"#
             default: #"{"jsonrpc":"2.0","id":\#(id),"result":{"content":[oops, this is not JSON"#
             }
         return Array(line.utf8)
