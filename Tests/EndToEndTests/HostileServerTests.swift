@@ -59,6 +59,19 @@ extension EndToEnd {
             #expect(outcomes.first?["outcome"] == "malformed_response")
         }
 
+        @Test func aMalformedRequestFromTheServerSettlesNoCallOfTheShims() throws {
+            // Server and shim number their requests each on their own: the fixture's malformed ping uses the id of
+            // the call it then answers properly.
+            let shim = try ShimProcess(
+                servers: [("fx", misbehaving(["--stderr-chatter"]))], allow: ["fx__malformed"])
+            try shim.initialize()
+            let reply = shim.call("fx__malformed", ["kind": "request_without_jsonrpc"], id: "call")
+            #expect(reply?["result"]?["content"]?[0]?["text"] == "second answer", "\(String(describing: reply))")
+            #expect(shim.auditRecords().filter { $0["event"] == "call.outcome" }.map { $0["outcome"] } == ["ok"])
+            // The ping itself is answered with an error: the fixture reports a message without a method.
+            #expect(eventually { shim.client.standardError.contains("fixture: received (no method)") })
+        }
+
         /// 900 stays within the notification burst, so only coalescing bounds the listings; 5000 goes beyond it.
         @Test(arguments: [900, 5000])
         func aListChangedFloodCausesOnlyAHandfulOfListings(_ count: Int) throws {

@@ -19,10 +19,16 @@ extension SessionCore {
             logger.warning(
                 "[\(server.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
             let id = error.id ?? MessageEnvelope.salvageID(raw, range: range)
+            if MessageEnvelope.salvageHasMethod(raw, range: range) {
+                return refuseMalformedRequest(server, id: id.map { Array(raw[$0]) }, reason: error.message)
+            }
             return malformedAnswer(server, id: id.flatMap { JSONReader.integer(raw, $0) }, reason: error.message)
         }
         if let fault = Self.fault(in: envelope, raw) {
             logger.warning("[\(server.name)] dropped a malformed message: \(fault)")
+            guard envelope.kind == .response else {
+                return refuseMalformedRequest(server, id: envelope.id.map { Array(raw[$0]) }, reason: fault)
+            }
             return malformedAnswer(server, id: envelope.id.flatMap { JSONReader.integer(raw, $0) }, reason: fault)
         }
         switch envelope.kind {
@@ -235,6 +241,16 @@ extension SessionCore {
         }
     }
 
+    /// A request or notification of the server's that cannot be used. Its id is from the server's own numbering, so it
+    /// settles nothing the shim asked even when the numbers match; a request hears why, as JSON-RPC asks.
+    private func refuseMalformedRequest(_ server: Server, id: [UInt8]?, reason: String) {
+        guard let id else { return }
+        server.input.append(
+            Message.error(
+                id: id, code: JSONRPCError.invalidRequest,
+                message: "Invalid Request: persona-shim could not use this request (\(reason))"))
+    }
+
     /// Server `index` sent a line longer than the shim accepts; it was discarded as it streamed in, keeping only
     /// its first bytes. The request it answered fails now rather than at its timeout; if its id cannot be read,
     /// the server is restarted, which fails every request it holds (one of them was owed that answer).
@@ -242,9 +258,14 @@ extension SessionCore {
         let server = servers[index]
         let reason = "its message of \(bytes) bytes exceeds the limit of \(configuration.serverLineLimit) bytes"
         logger.warning("[\(server.name)] discarded a message: \(reason)")
-        let id = prefix.withUnsafeBytes { raw in
-            MessageEnvelope.salvageID(raw, range: 0..<raw.count).flatMap { JSONReader.integer(raw, $0) }
+        let (id, idBytes, meantAsRequest) = prefix.withUnsafeBytes { raw in
+            let range = MessageEnvelope.salvageID(raw, range: 0..<raw.count)
+            return (
+                range.flatMap { JSONReader.integer(raw, $0) }, range.map { Array(raw[$0]) },
+                MessageEnvelope.salvageHasMethod(raw, range: 0..<raw.count)
+            )
         }
+        if meantAsRequest { return refuseMalformedRequest(server, id: idBytes, reason: reason) }
         if let id, routes.pending[id] != nil {
             return malformedAnswer(server, id: id, reason: reason)
         }
