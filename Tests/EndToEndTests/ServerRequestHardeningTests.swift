@@ -176,6 +176,18 @@ extension EndToEnd {
             }
         }
 
+        @Test func aFormElicitationNeverReachesAnAgentThatDeclaredOnlyURLMode() throws {
+            let shim = try ShimProcess(servers: [("fx", fixture(["--protocol-tools"]))], allow: ["fx__ask"])
+            try shim.initialize(capabilities: #"{"elicitation":{"url":{}}}"#)
+            let reply = try shim.callAnswering("fx__ask", ["method": "elicitation/create"]) { _ in
+                ["action": "accept", "content": ["name": "x"]]
+            }
+            #expect(reply.requests.isEmpty, "\(reply.requests)")
+            let saw = try fixtureSaw(reply.response)
+            #expect(saw["error"]?["code"] == -32602)
+            #expect(saw["error"]?["message"]?.stringValue?.contains("form-mode elicitation") == true, "\(saw)")
+        }
+
         @Test func aFormElicitationSaysWhichServerAsks() throws {
             let shim = try ShimProcess(servers: [("crm", fixture(["--protocol-tools"]))], allow: ["crm__ask"])
             try shim.initialize(capabilities: #"{"elicitation":{}}"#)

@@ -86,6 +86,12 @@ extension SessionCore {
             }
             return agentCapabilities["elicitation"]?["url"] == nil
                 ? #"it did not declare URL-mode elicitation ("elicitation": {"url": {}})"# : nil
+        case "elicitation/create":
+            // An empty "elicitation" object means form mode, for clients older than the modes; naming modes
+            // without "form" rules it out.
+            let declared = agentCapabilities["elicitation"]?.objectValue ?? JSONObject()
+            return declared.isEmpty || declared["form"] != nil
+                ? nil : #"it did not declare form-mode elicitation ("elicitation": {"form": {}})"#
         case "sampling/createMessage" where params["tools"] != nil:
             return agentCapabilities["sampling"]?["tools"] == nil
                 ? #"it did not declare tool use in sampling ("sampling": {"tools": {}})"# : nil
