@@ -9,6 +9,8 @@ private typealias Schema = ExampleSchema
 /// What a fixture tool does when called.
 enum FixtureBehaviour {
     case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask, badUTF8
+    /// One of FixtureHostile's tools, which tells them apart by name.
+    case misbehave
 }
 
 /// All tools of one fixture instance, with tools/list result bytes built once at startup.
@@ -24,6 +26,7 @@ struct FixtureCatalog {
         var tools = Self.builtInTools
         if options.protocolTools { tools += Self.protocolTools }
         if options.hostileTools { tools += Self.hostileTools }
+        if options.misbehavingTools { tools += FixtureHostile.tools }
         tools += (0..<options.generatedToolCount).map { Self.generatedTool($0) }
         tools += options.extraToolNames.map { name in
             (

@@ -21,6 +21,7 @@ struct FixtureOptions {
     var resources = false
     var hostileTools = false
     var ignoreEOF = false
+    var misbehavingTools = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -45,6 +46,8 @@ struct FixtureOptions {
           --resources                offer resources: memo://shared and memo://NAME (same URI on every fixture)
           --hostile-tools            also offer bad_utf8 (writes a line that is not valid UTF-8)
           --ignore-eof               keep running after stdin closes (only a signal stops it)
+          --misbehaving-tools        also offer malformed, elicit_url, require_url_elicitation, sample_with_tools
+                                     and flood_list_changed
 
         persona-fixture reap PIDFILE COMMAND [ARG...]
           runs COMMAND as a child subreaper would (PR_SET_CHILD_SUBREAPER), writes its pid to PIDFILE, reaps every
@@ -91,6 +94,7 @@ struct FixtureOptions {
                 case "--resources": options.resources = true
                 case "--hostile-tools": options.hostileTools = true
                 case "--ignore-eof": options.ignoreEOF = true
+                case "--misbehaving-tools": options.misbehavingTools = true
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }

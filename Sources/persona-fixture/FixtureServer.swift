@@ -22,6 +22,7 @@ final class FixtureServer {
     private var initializeAnswered = false
     /// The id of the `ask` call waiting for the client's answer.
     private var pendingAsk: [UInt8]?
+    private lazy var hostile = FixtureHostile(writer: writer)
     /// The last blob result, reused while the size repeats (benchmarks ask for the same size over and over).
     private var blobCache: (size: Int, result: [UInt8])?
     /// Deliberately not JSON (the only bytes the fixture writes by hand): `--garbage` puts it before every answer, so
@@ -77,6 +78,7 @@ final class FixtureServer {
         guard let idRange = envelope.id else { return }  // Notifications need no answer.
         let id = bytes[idRange]
         guard let method = envelope.method else {
+            if hostile.takeAnswer(id: id, response: bytes[line]) { return }
             if let waiting = pendingAsk, id.elementsEqual(#""fixture-ask""#.utf8) {
                 pendingAsk = nil
                 answerAsk(id: waiting, response: bytes[line])
@@ -167,6 +169,9 @@ final class FixtureServer {
             respond(error(id: id, JSONRPCError.requestFailed, "fixture protocol error"))
         case .hang:
             break
+        case .misbehave:
+            hostile.call(
+                name, id: Array(id), arguments: arguments.flatMap { try? JSONValue.parse(request.bytes, range: $0) })
         case .notify:
             let count = request.count("count") ?? 0
             let progress = request.member("kind", of: arguments).flatMap(request.string) == "progress"

@@ -218,6 +218,24 @@ extension MessageEnvelope {
         }
     }
 
+    /// Whether the members before the first fault of a line that is not a valid message include a `method`: then it
+    /// was meant as a request or a notification, and an id in it is the sender's own, not that of a request it answers.
+    public static func salvageHasMethod(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) -> Bool {
+        var found = false
+        var reader = JSONReader(bytes, range: range)
+        reader.skipWhitespace()
+        guard reader.peek() == UInt8(ascii: "{") else { return false }
+        try? reader.scanObject { (key, reader) throws(JSONSyntaxError) in
+            guard JSONReader.equals(key, "method") else {
+                _ = try reader.skipValue(depth: 1)
+                return
+            }
+            found = true
+            throw JSONSyntaxError(offset: 0, message: "found")
+        }
+        return found
+    }
+
     /// The id of a line that is not a valid message, when it can still be read: the members before the first
     /// fault are read in order, so an id written before a broken part is found (servers write it first).
     public static func salvageID(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) -> Range<Int>? {

@@ -13,9 +13,8 @@ struct RoutingTable {
     var progressRoutes: [Int: ProgressRoute] = [:]
     /// Aggregated lists waiting for servers' pages, by their own id.
     var fanOuts: [Int: FanOut] = [:]
-    /// URL-mode elicitations a server started (or said it requires), by their id: only that server may say one
-    /// is complete.
-    var urlElicitations: [String: Int] = [:]
+    /// URL-mode elicitations a server started (or said it requires): only that server may say one is complete.
+    var urlElicitations = URLElicitations()
     /// Forwarded requests' deadlines, in the order they were made (every call has the same timeout, so this is
     /// also deadline order); entries before `callTimeoutHead` are done.
     private var callTimeouts: [(deadline: UInt64, id: Int)] = []

@@ -19,10 +19,16 @@ extension SessionCore {
             logger.warning(
                 "[\(server.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
             let id = error.id ?? MessageEnvelope.salvageID(raw, range: range)
+            if MessageEnvelope.salvageHasMethod(raw, range: range) {
+                return refuseMalformedRequest(server, id: id.map { Array(raw[$0]) }, reason: error.message)
+            }
             return malformedAnswer(server, id: id.flatMap { JSONReader.integer(raw, $0) }, reason: error.message)
         }
         if let fault = Self.fault(in: envelope, raw) {
             logger.warning("[\(server.name)] dropped a malformed message: \(fault)")
+            guard envelope.kind == .response else {
+                return refuseMalformedRequest(server, id: envelope.id.map { Array(raw[$0]) }, reason: fault)
+            }
             return malformedAnswer(server, id: envelope.id.flatMap { JSONReader.integer(raw, $0) }, reason: fault)
         }
         switch envelope.kind {
@@ -71,17 +77,20 @@ extension SessionCore {
         let raw = reader.bytes
         var outcome = "ok"
         var errorCode: [UInt8]?
+        var requiredElicitations: [UInt8]?
         if let error = envelope.error {
             outcome = "protocol_error"
             errorCode = MessageEnvelope.members(raw, object: error, named: ["code"])[0].map { Array(raw[$0]) }
             if let errorCode, errorCode.elementsEqual("-32042".utf8) {
-                noteRequiredElicitations(server, raw, error: error)
+                requiredElicitations = requiredElicitationsError(
+                    server, raw, error: error, agentID: request.agentID)
             }
         } else if envelope.resultIsError {
             outcome = "tool_error"
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)
         if request.subject == .tool, calls != nil { callAnswered(failed: outcome != "ok") }
+        if let requiredElicitations { return sendToAgent(requiredElicitations) }
         if request.subject == .resource, let errorCode,
             errorCode.elementsEqual(String(JSONRPCError.resourceNotFound).utf8)
         {
@@ -229,6 +238,16 @@ extension SessionCore {
         }
     }
 
+    /// A request or notification of the server's that cannot be used. Its id is from the server's own numbering, so it
+    /// settles nothing the shim asked even when the numbers match; a request hears why, as JSON-RPC asks.
+    private func refuseMalformedRequest(_ server: Server, id: [UInt8]?, reason: String) {
+        guard let id else { return }
+        server.input.append(
+            Message.error(
+                id: id, code: JSONRPCError.invalidRequest,
+                message: "Invalid Request: persona-shim could not use this request (\(reason))"))
+    }
+
     /// Server `index` sent a line longer than the shim accepts; it was discarded as it streamed in, keeping only
     /// its first bytes. The request it answered fails now rather than at its timeout; if its id cannot be read,
     /// the server is restarted, which fails every request it holds (one of them was owed that answer).
@@ -236,9 +255,14 @@ extension SessionCore {
         let server = servers[index]
         let reason = "its message of \(bytes) bytes exceeds the limit of \(configuration.serverLineLimit) bytes"
         logger.warning("[\(server.name)] discarded a message: \(reason)")
-        let id = prefix.withUnsafeBytes { raw in
-            MessageEnvelope.salvageID(raw, range: 0..<raw.count).flatMap { JSONReader.integer(raw, $0) }
+        let (id, idBytes, meantAsRequest) = prefix.withUnsafeBytes { raw in
+            let range = MessageEnvelope.salvageID(raw, range: 0..<raw.count)
+            return (
+                range.flatMap { JSONReader.integer(raw, $0) }, range.map { Array(raw[$0]) },
+                MessageEnvelope.salvageHasMethod(raw, range: 0..<raw.count)
+            )
         }
+        if meantAsRequest { return refuseMalformedRequest(server, id: idBytes, reason: reason) }
         if let id, routes.pending[id] != nil {
             return malformedAnswer(server, id: id, reason: reason)
         }

@@ -4,16 +4,17 @@ extension SessionCore {
         _ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>
     ) {
         guard agentInitialized else { return }
-        guard server.notificationBudget.admit(now: now) else {
-            if server.notificationBudget.dropped == 1 {
-                logger.warning(
-                    "[\(server.name)] sends more than \(NotificationBudget.perSecond) notifications a second; dropping what is over the bound"
-                )
-            }
-            return
+        let admitted = server.notificationBudget.admit(now: now)
+        switch server.notificationBudget.takeReport(now: now) {
+        case .started?:
+            logger.warning(
+                "[\(server.name)] sends more than \(NotificationBudget.perSecond) notifications a second; dropping what is over the bound"
+            )
+        case .dropped(let count)?:
+            logger.warning("[\(server.name)] dropped \(count) notifications over the bound")
+        case nil: break
         }
-        let dropped = server.notificationBudget.takeDropped()
-        if dropped > 0 { logger.warning("[\(server.name)] dropped \(dropped) notifications over the bound") }
+        guard admitted else { return }
         switch envelope.method! {
         case "notifications/progress":
             guard let params = envelope.params,

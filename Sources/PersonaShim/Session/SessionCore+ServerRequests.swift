@@ -61,14 +61,19 @@ extension SessionCore {
         guard method == "elicitation/create" else {
             return agentOutput.appendLine(raw, range: range, replacing: [(idRange, JSONWriter.integerText(shimID))])
         }
-        // A person reads an elicitation: it says which server asks, so no server can pass for the shim or another
-        // server. A URL-mode one is remembered, so its completion can follow it.
-        let message = params["message"]?.stringValue ?? ""
-        params["message"] = .string("[server \"\(server.name)\" asks] " + message)
-        if params["mode"]?.stringValue == "url", let elicitation = params["elicitationId"]?.stringValue {
-            routes.urlElicitations[elicitation] = server.index
+        sendToAgent(Message.request(id: shimID, method: method, params: markElicitation(params, of: server)))
+    }
+
+    /// A person reads an elicitation: it says which server asks, so no server can pass for the shim or another
+    /// server. A URL-mode one is remembered, so its completion can follow it.
+    private func markElicitation(_ elicitation: JSONObject, of server: Server) -> JSONValue {
+        var elicitation = elicitation
+        let message = elicitation["message"]?.stringValue ?? ""
+        elicitation["message"] = .string("[server \"\(server.name)\" asks] " + message)
+        if elicitation["mode"]?.stringValue == "url", let id = elicitation["elicitationId"]?.stringValue {
+            elicitation["elicitationId"] = .string(routes.urlElicitations.expose(id, server: server.index))
         }
-        sendToAgent(Message.request(id: shimID, method: method, params: .object(params)))
+        return .object(elicitation)
     }
 
     /// What the client would need for this request but did not declare (the spec forbids sending it then).
@@ -81,6 +86,12 @@ extension SessionCore {
             }
             return agentCapabilities["elicitation"]?["url"] == nil
                 ? #"it did not declare URL-mode elicitation ("elicitation": {"url": {}})"# : nil
+        case "elicitation/create":
+            // An empty "elicitation" object means form mode, for clients older than the modes; naming modes
+            // without "form" rules it out.
+            let declared = agentCapabilities["elicitation"]?.objectValue ?? JSONObject()
+            return declared.isEmpty || declared["form"] != nil
+                ? nil : #"it did not declare form-mode elicitation ("elicitation": {"form": {}})"#
         case "sampling/createMessage" where params["tools"] != nil:
             return agentCapabilities["sampling"]?["tools"] == nil
                 ? #"it did not declare tool use in sampling ("sampling": {"tools": {}})"# : nil
@@ -105,24 +116,30 @@ extension SessionCore {
         guard let params = envelope.params,
             let idRange = MessageEnvelope.members(raw, object: params, named: ["elicitationId"])[0],
             case .string(let elicitation)? = try? JSONValue.parse(raw, range: idRange),
-            routes.urlElicitations[elicitation] == server.index
+            let exposed = routes.urlElicitations.complete(elicitation, server: server.index)
         else {
             return logger.debug("[\(server.name)] dropped the completion of an elicitation it did not start")
         }
-        routes.urlElicitations[elicitation] = nil
         sendToAgent(
             Message.notification(
                 method: "notifications/elicitation/complete",
-                params: .object(JSONObject([("elicitationId", .string(elicitation))]))))
+                params: .object(JSONObject([("elicitationId", .string(exposed))]))))
     }
 
-    /// A `URLElicitationRequiredError` (-32042) names elicitations the server will complete later: remember them.
-    func noteRequiredElicitations(_ server: Server, _ raw: UnsafeRawBufferPointer, error: Range<Int>) {
-        guard let value = try? JSONValue.parse(raw, range: error),
-            case .array(let elicitations)? = value["data"]?["elicitations"]
-        else { return }
-        for case .string(let elicitation)? in elicitations.map({ $0["elicitationId"] }) {
-            routes.urlElicitations[elicitation] = server.index
-        }
+    /// A `URLElicitationRequiredError` (-32042) names elicitations for a person to open, which the server completes
+    /// later: the agent gets them marked and remembered like the ones a server requests. Nil when the error names
+    /// none, and the server's bytes can go as they are.
+    func requiredElicitationsError(
+        _ server: Server, _ raw: UnsafeRawBufferPointer, error: Range<Int>, agentID: [UInt8]
+    ) -> [UInt8]? {
+        guard case .object(var object)? = try? JSONValue.parse(raw, range: error),
+            case .object(var data)? = object["data"], case .array(let elicitations)? = data["elicitations"]
+        else { return nil }
+        data["elicitations"] = .array(
+            elicitations.map { item in item.objectValue.map { markElicitation($0, of: server) } ?? item })
+        object["data"] = .object(data)
+        return Message.error(
+            id: agentID, code: object["code"]?.intValue ?? -32042, message: object["message"]?.stringValue ?? "",
+            data: object["data"])
     }
 }
