@@ -113,7 +113,7 @@ extension SessionCore {
 
     /// A server says a URL-mode elicitation finished: passed on only for an elicitation that server started.
     func elicitationCompleted(_ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
-        guard let params = envelope.params,
+        guard agentCapabilities["elicitation"]?["url"] != nil, let params = envelope.params,
             let idRange = MessageEnvelope.members(raw, object: params, named: ["elicitationId"])[0],
             case .string(let elicitation)? = try? JSONValue.parse(raw, range: idRange),
             let exposed = routes.urlElicitations.complete(elicitation, server: server.index)

@@ -245,6 +245,7 @@ extension SessionCore {
         for (id, request) in routes.agentBound where request.server == server.index {
             routes.agentBound[id] = nil
         }
+        routes.urlElicitations.forget(server: server.index)
         if server.phase == .listing || server.phase == .initializing { server.listsPending = 0 }
     }
 

@@ -20,6 +20,9 @@ public final class StdioClient {
     /// Starts `command` with exactly `environment`. With `drainStandardError` false nobody reads the child's
     /// stderr (to test a parent that ignores it).
     public init(_ command: ChildCommand, environment: [String: String], drainStandardError: Bool = true) throws {
+        // A child that dies mid-conversation must be an EPIPE for this client, not the death of the whole process
+        // driving it (a test run, the demo).
+        signal(SIGPIPE, SIG_IGN)
         var command = command
         if let resolved = ExecutableResolver.resolve(
             command.executable, searchPath: environment["PATH"] ?? "/usr/bin:/bin",

@@ -27,3 +27,22 @@ import Testing
         #expect(elicitations.complete("e1", server: 1) == suffixed)
     }
 }
+
+extension URLElicitationsTests {
+    @Test func aServerThatGoesAwayTakesItsOpenElicitationsWithIt() {
+        var table = URLElicitations()
+        #expect(table.expose("e", server: 0) == "e")
+        #expect(table.expose("f", server: 1) == "f")
+        table.forget(server: 0)
+        #expect(table.complete("e", server: 0) == nil)
+        #expect(table.complete("f", server: 1) == "f")
+    }
+
+    @Test func theTableIsBounded() {
+        var table = URLElicitations()
+        for index in 0..<URLElicitations.limit { _ = table.expose("e\(index)", server: 0) }
+        #expect(table.expose("one-too-many", server: 0) == "one-too-many")
+        #expect(table.complete("one-too-many", server: 0) == nil, "past the bound, nothing is remembered")
+        #expect(table.complete("e0", server: 0) == "e0")
+    }
+}
