@@ -1,13 +1,7 @@
 // Process-level helpers: pid files and the grandchild used to test process-group cleanup.
 
-import CPersonaShim
 import PersonaShimExamples
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Platform
 
 /// Writes `pid` as decimal text to `path`; logs and returns false on failure.
 func writePIDFile(_ path: String, pid: pid_t) -> Bool {
@@ -41,7 +35,7 @@ func spawnGrandchild() -> pid_t? {
 /// COMMAND and reaps it, so a process that is still listed in /proc after COMMAND is killed is truly left over (not a
 /// zombie waiting for a reaper), and it exits only once no descendant is left at all.
 func reapDescendants(pidFile: String, command: [String]) -> Int32 {
-    guard ps_set_child_subreaper() == 0 else {
+    guard OS.becomeChildSubreaper() == 0 else {
         StdioIO.log("persona-fixture: prctl(PR_SET_CHILD_SUBREAPER) failed: errno \(errno)")
         return 70
     }

@@ -5,7 +5,7 @@
 // input it closes the child's stdin; when the child's output ends it waits for the child and exits with its status
 // (128 + N when signal N killed it). Whatever the relay costs is what any stdio proxy costs at the very least.
 
-import Glibc
+import Platform
 
 /// Bytes moved per read(); a pipe rarely holds more.
 let chunkSize = 64 * 1024
