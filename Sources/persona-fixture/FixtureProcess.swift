@@ -23,7 +23,7 @@ func spawnGrandchild() -> pid_t? {
     let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+    let status = posix_spawn(&pid, "/bin/sh", nil, nil, argv, OS.environment)
     guard status == 0 else {
         StdioIO.log("persona-fixture: posix_spawn /bin/sh failed: errno \(status)")
         return nil
@@ -42,7 +42,7 @@ func reapDescendants(pidFile: String, command: [String]) -> Int32 {
     let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var child: pid_t = 0
-    let status = posix_spawn(&child, command[0], nil, nil, argv, environ)
+    let status = posix_spawn(&child, command[0], nil, nil, argv, OS.environment)
     guard status == 0 else {
         StdioIO.log("persona-fixture: cannot start \(command[0]): errno \(status)")
         return 127

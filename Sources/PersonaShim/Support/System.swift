@@ -27,7 +27,7 @@ public enum ProcessEnvironment {
     /// A copy of `environ` as a dictionary.
     public static func current() -> [String: String] {
         var result: [String: String] = [:]
-        var pointer = environ
+        var pointer = OS.environment!
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             if let equals = text.firstIndex(of: "=") {

@@ -11,6 +11,10 @@ public enum OS {
         return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The process environment as the C library keeps it (`environ`, which Darwin's headers do not declare: a port
+    /// returns `_NSGetEnviron().pointee`).
+    public static var environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>! { environ }
+
     /// A pipe whose two ends get `flags` (O_CLOEXEC, O_NONBLOCK) atomically, as pipe2(2). `fds` holds two ints.
     /// Returns 0 or -1 with errno set.
     public static func makePipe(_ fds: UnsafeMutablePointer<Int32>, flags: Int32) -> Int32 {
