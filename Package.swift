@@ -12,20 +12,22 @@ let package = Package(
         .library(name: "PersonaShim", targets: ["PersonaShim"]),
     ],
     targets: [
-        .target(name: "CPersonaShim"),
-        // SystemError names errno values with a C helper, so the line reader's read and write errors read as before.
-        .target(name: "MCPWire", dependencies: ["CPersonaShim"]),
-        .target(name: "PersonaShimExamples", dependencies: ["MCPWire"]),
-        .target(name: "PersonaShim", dependencies: ["CPersonaShim", "MCPWire"]),
+        // Everything that differs between operating systems, so that a port is this one folder's work: the C library
+        // and the C shim re-exported, and the Linux-only calls behind Swift names.
+        .target(name: "CPersonaShim", path: "Sources/Platform/CPersonaShim"),
+        .target(name: "Platform", dependencies: ["CPersonaShim"], path: "Sources/Platform/Swift"),
+        .target(name: "MCPWire", dependencies: ["Platform"]),
+        .target(name: "PersonaShimExamples", dependencies: ["MCPWire", "Platform"]),
+        .target(name: "PersonaShim", dependencies: ["MCPWire", "Platform"]),
         .executableTarget(
             name: "persona-shim", dependencies: ["PersonaShim", "PersonaShimExamples"], linkerSettings: staticStdlib),
         .executableTarget(
-            name: "persona-fixture", dependencies: ["CPersonaShim", "MCPWire", "PersonaShimExamples"], linkerSettings: staticStdlib),
-        .executableTarget(name: "persona-relay", linkerSettings: staticStdlib),
+            name: "persona-fixture", dependencies: ["MCPWire", "PersonaShimExamples", "Platform"], linkerSettings: staticStdlib),
+        .executableTarget(name: "persona-relay", dependencies: ["Platform"], linkerSettings: staticStdlib),
         // The benchmark runs the three executables built next to it; depending on them makes `swift run` build them.
         .executableTarget(
             name: "persona-bench",
-            dependencies: ["MCPWire", "PersonaShim", "persona-shim", "persona-fixture", "persona-relay"]),
+            dependencies: ["MCPWire", "PersonaShim", "Platform", "persona-shim", "persona-fixture", "persona-relay"]),
         .testTarget(name: "PersonaShimTests", dependencies: ["PersonaShim"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PersonaShim"]),
     ],

@@ -1,5 +1,4 @@
-import CPersonaShim
-import Glibc
+import Platform
 
 /// A failed system call.
 public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -17,7 +16,7 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// E.g. "write failed: Broken pipe (EPIPE)."
     public var description: String {
         let reason = String(cString: strerror(errno))
-        let name = ps_errno_name(errno).map { String(cString: $0) } ?? "errno \(errno)"
+        let name = OS.errnoName(errno) ?? "errno \(errno)"
         return "\(call) failed: \(reason) (\(name))."
     }
 }
@@ -40,7 +39,7 @@ public enum FD {
     /// descriptor another thread has just been given.
     public static func close(_ fd: Int32) {
         guard fd >= 0 else { return }
-        _ = Glibc.close(fd)
+        _ = Platform.close(fd)
     }
 
     /// One read(2) into the buffer: returns bytes read, 0 on EOF, nil on EAGAIN; retries EINTR; throws on other
@@ -49,7 +48,7 @@ public enum FD {
     /// An empty buffer also reads 0, so pass a non-empty one.
     public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
         while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            let count = Platform.read(fd, buffer.baseAddress, buffer.count)
             if count >= 0 {
                 return count
             }
@@ -67,7 +66,7 @@ public enum FD {
     /// EPIPE arrives as an error only once SIGPIPE is ignored, which `SignalPipe.install()` does.
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int? {
         while true {
-            let count = Glibc.write(fd, bytes.baseAddress, bytes.count)
+            let count = Platform.write(fd, bytes.baseAddress, bytes.count)
             if count >= 0 {
                 return count
             }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Splits a byte stream into newline-delimited messages, with a cap on the length of one line.
 ///

@@ -4,14 +4,7 @@
 // for March (invoices INV-2026-0301 and INV-2026-0302). The agent should summarise it, not act on billing.
 
 import MCPWire
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Platform
 
 struct Customer: Sendable {
     var id: String

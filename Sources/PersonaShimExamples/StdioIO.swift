@@ -4,11 +4,8 @@
 // simply wait for its stdin or stdout instead (a parent may still hand it a non-blocking pipe).
 
 import MCPWire
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Process-level helpers for talking over the standard streams.
 package enum StdioIO {

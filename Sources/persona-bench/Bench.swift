@@ -2,10 +2,7 @@
 
 import Foundation
 import PersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Runs the benchmark as the options ask and returns the exit code: 0, or 1 when something functionally failed.
 enum Bench {

@@ -1,6 +1,6 @@
 // The client's reading side: blocking read() and memchr, nothing else.
 
-import Glibc
+import Platform
 
 /// Splits what a blocking descriptor delivers into newline-terminated lines, in one buffer that grows for long
 /// lines (an 8 MiB tool result arrives as one line).

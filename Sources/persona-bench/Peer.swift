@@ -3,11 +3,8 @@
 import Foundation
 import MCPWire
 import PersonaShim
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Something that did not work: a process that would not start, a request left unanswered, an error answer.
 struct BenchFailure: Error, CustomStringConvertible {

@@ -1,8 +1,6 @@
 // Tables, bars and the closing summary.
 
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// A limit that one setup's median must meet, against another setup's median or an absolute value.
 struct Bar {

@@ -1,5 +1,7 @@
 // The two extra sections: audit durability (append vs fsync) and memory flatness over many calls.
 
+import Platform
+
 /// RSS samples of the shim over a long run of calls.
 struct FlatnessResult {
     /// One sample: calls made so far, current RSS and peak RSS in kB.
@@ -42,8 +44,8 @@ enum Sections {
             let pid = session.peer.pid
             result.samples.append(
                 FlatnessResult.Sample(
-                    calls: made, rss: ProcStats.statusKilobytes(pid, "VmRSS") ?? 0,
-                    peak: ProcStats.statusKilobytes(pid, "VmHWM") ?? 0))
+                    calls: made, rss: ProcessStats.statusKilobytes(pid, "VmRSS") ?? 0,
+                    peak: ProcessStats.statusKilobytes(pid, "VmHWM") ?? 0))
             progress("  \(made) calls: RSS \(result.samples.last!.rss) kB")
         }
         result.seconds = Double(monotonicNanoseconds() - started) / 1e9

@@ -2,10 +2,7 @@
 
 import MCPWire
 import PersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// How much each phase of a session does.
 struct Plan {
@@ -123,7 +120,7 @@ struct Session {
             try peer.send(line)
             _ = try answer(to: id, what: "tools/call")
         }
-        let cpuBefore = ProcStats.cpuNanoseconds(peer.pid)
+        let cpuBefore = ProcessStats.cpuNanoseconds(peer.pid)
         var samples = [UInt64](repeating: 0, count: plan.calls)
         for index in 0..<plan.calls {
             let id = takeID()
@@ -133,7 +130,7 @@ struct Session {
             _ = try answer(to: id, what: "tools/call")
             samples[index] = monotonicNanoseconds() - started
         }
-        if let cpuBefore, let cpuAfter = ProcStats.cpuNanoseconds(peer.pid), plan.calls > 0 {
+        if let cpuBefore, let cpuAfter = ProcessStats.cpuNanoseconds(peer.pid), plan.calls > 0 {
             result.values[.cpuPerCall] = Double(cpuAfter - cpuBefore) / 1e3 / Double(plan.calls)
         }
         samples.sort()
@@ -192,7 +189,7 @@ struct Session {
     }
 
     private mutating func sampleMemory(_ metric: Metric, field: String = "VmHWM") {
-        if let kilobytes = ProcStats.statusKilobytes(peer.pid, field) {
+        if let kilobytes = ProcessStats.statusKilobytes(peer.pid, field) {
             result.values[metric] = Double(kilobytes)
         }
     }

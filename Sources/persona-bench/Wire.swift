@@ -2,10 +2,7 @@
 
 import MCPWire
 import PersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// A tools/call request with everything but the id prebuilt, so that each call costs one small copy.
 struct CallTemplate: Sendable {

@@ -3,10 +3,7 @@
 import Foundation
 import MCPWire
 import PersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// One way of putting fixture servers behind a pipe, and what the client calls through it.
 struct Setup {
@@ -59,11 +56,9 @@ final class Workspace {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    /// The folder holding this executable, from /proc/self/exe.
+    /// The folder holding this executable.
     private static func ownFolder() -> String {
-        var buffer = [CChar](repeating: 0, count: 4097)
-        let count = readlink("/proc/self/exe", &buffer, 4096)
-        let path = String(decoding: buffer[..<max(0, count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let path = OS.executablePath() ?? ""
         return URL(fileURLWithPath: path).deletingLastPathComponent().path
     }
 

@@ -3,8 +3,6 @@
 // `swift run -c release persona-bench` (see `--help`). Reports medians over interleaved rounds, ratios against the
 // relay and the performance bars; `--smoke` proves everything runs without judging speed.
 
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 exit(Bench.main(CommandLine.arguments))

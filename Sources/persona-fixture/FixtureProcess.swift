@@ -1,13 +1,7 @@
 // Process-level helpers: pid files and the grandchild used to test process-group cleanup.
 
-import CPersonaShim
 import PersonaShimExamples
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Platform
 
 /// Writes `pid` as decimal text to `path`; logs and returns false on failure.
 func writePIDFile(_ path: String, pid: pid_t) -> Bool {
@@ -29,7 +23,7 @@ func spawnGrandchild() -> pid_t? {
     let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+    let status = posix_spawn(&pid, "/bin/sh", nil, nil, argv, OS.environment)
     guard status == 0 else {
         StdioIO.log("persona-fixture: posix_spawn /bin/sh failed: errno \(status)")
         return nil
@@ -41,14 +35,14 @@ func spawnGrandchild() -> pid_t? {
 /// COMMAND and reaps it, so a process that is still listed in /proc after COMMAND is killed is truly left over (not a
 /// zombie waiting for a reaper), and it exits only once no descendant is left at all.
 func reapDescendants(pidFile: String, command: [String]) -> Int32 {
-    guard ps_set_child_subreaper() == 0 else {
+    guard OS.becomeChildSubreaper() == 0 else {
         StdioIO.log("persona-fixture: prctl(PR_SET_CHILD_SUBREAPER) failed: errno \(errno)")
         return 70
     }
     let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var child: pid_t = 0
-    let status = posix_spawn(&child, command[0], nil, nil, argv, environ)
+    let status = posix_spawn(&child, command[0], nil, nil, argv, OS.environment)
     guard status == 0 else {
         StdioIO.log("persona-fixture: cannot start \(command[0]): errno \(status)")
         return 127

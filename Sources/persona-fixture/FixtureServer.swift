@@ -7,12 +7,7 @@
 import Dispatch
 import MCPWire
 import PersonaShimExamples
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Platform
 
 final class FixtureServer {
     private let options: FixtureOptions

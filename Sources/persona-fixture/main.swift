@@ -4,12 +4,7 @@
 // (and, with --garbage, deliberate junk).
 
 import PersonaShimExamples
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Platform
 
 if CommandLine.arguments.count > 3 && CommandLine.arguments[1] == "reap" {
     exit(reapDescendants(pidFile: CommandLine.arguments[2], command: Array(CommandLine.arguments.dropFirst(3))))

@@ -5,7 +5,7 @@
 // input it closes the child's stdin; when the child's output ends it waits for the child and exits with its status
 // (128 + N when signal N killed it). Whatever the relay costs is what any stdio proxy costs at the very least.
 
-import Glibc
+import Platform
 
 /// Bytes moved per read(); a pipe rarely holds more.
 let chunkSize = 64 * 1024
@@ -91,7 +91,7 @@ posix_spawn_file_actions_adddup2(&actions, toChild.read, 0)
 posix_spawn_file_actions_adddup2(&actions, fromChild.write, 1)
 let argv: [UnsafeMutablePointer<CChar>?] = arguments.dropFirst().map { strdup($0) } + [nil]
 var child: pid_t = 0
-let spawnStatus = posix_spawnp(&child, argv[0]!, &actions, nil, argv, environ)
+let spawnStatus = posix_spawnp(&child, argv[0]!, &actions, nil, argv, OS.environment)
 guard spawnStatus == 0 else {
     complain("persona-relay: cannot start \(arguments[1]): \(String(cString: strerror(spawnStatus)))")
     exit(127)

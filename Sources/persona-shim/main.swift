@@ -1,9 +1,6 @@
 import PersonaShim
 import PersonaShimExamples
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 // The example servers are dispatched here, not by the library, so that the library does not depend on them.
 let arguments = CommandLine.arguments

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Where canonical JSON goes: an array (to look at it) or straight into a hash (to digest it).
 package protocol CanonicalSink {

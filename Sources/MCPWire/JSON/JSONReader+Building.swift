@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Building `JSONValue`s, for the few messages (and persona files) whose content the shim must read as values.
 extension JSONReader {

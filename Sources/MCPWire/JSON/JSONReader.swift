@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// A JSON syntax error at a byte offset of the input.
 public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// The fields of one audit record, appended straight into raw memory: an append is a capacity check and a copy.
 ///

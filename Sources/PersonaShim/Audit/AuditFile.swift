@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// The audit trail's file: only a regular file, opened without ever blocking, and appended to so that every
 /// record the shim reports as written is a whole line of its own, even after a write that failed part-way.
@@ -21,7 +19,7 @@ final class AuditFile {
     deinit { close() }
 
     func close() {
-        if descriptor >= 0 { Glibc.close(descriptor) }
+        if descriptor >= 0 { Platform.close(descriptor) }
         descriptor = -1
     }
 
@@ -45,10 +43,10 @@ final class AuditFile {
         // is for checking the last byte; a file the shim may only write to is appended to without that check.
         let flags = O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY
         var readable = true
-        var fd = Glibc.open(path, O_RDWR | flags, 0o600)
+        var fd = Platform.open(path, O_RDWR | flags, 0o600)
         if fd < 0 && errno == EACCES {
             readable = false
-            fd = Glibc.open(path, O_WRONLY | flags, 0o600)
+            fd = Platform.open(path, O_WRONLY | flags, 0o600)
         }
         guard fd >= 0 else {
             let code = errno
@@ -60,11 +58,11 @@ final class AuditFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let code = errno
-            Glibc.close(fd)
+            Platform.close(fd)
             throw AuditError(path: path, reason: "fstat failed: " + String(cString: strerror(code)))
         }
         guard Self.isRegular(info) else {
-            Glibc.close(fd)
+            Platform.close(fd)
             throw AuditError(path: path, reason: "it is \(Self.kind(info)), not a regular file")
         }
         let status = fcntl(fd, F_GETFL)
@@ -87,7 +85,7 @@ final class AuditFile {
 
     /// `fdatasync`, for personas that ask for durability.
     func sync() throws(AuditError) {
-        if fdatasync(descriptor) != 0 {
+        if OS.syncData(descriptor) != 0 {
             throw AuditError(path: path, reason: "fsync failed: " + String(cString: strerror(errno)))
         }
     }
@@ -95,7 +93,7 @@ final class AuditFile {
     private func writeAll(_ base: UnsafeRawPointer, count: Int) -> (written: Int, failure: Int32?) {
         var offset = 0
         while offset < count {
-            let result = Glibc.write(descriptor, base + offset, count - offset)
+            let result = Platform.write(descriptor, base + offset, count - offset)
             if result < 0 {
                 if errno == EINTR { continue }
                 return (offset, errno)

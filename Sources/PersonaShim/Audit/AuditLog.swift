@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Why an audit record could not be written.
 public struct AuditError: Error, Sendable, CustomStringConvertible {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// The command line: `main.swift` hands over the arguments and exits with what this returns.
 public enum PersonaShimCLI {
@@ -60,10 +58,7 @@ public enum PersonaShimCLI {
 
     /// The path of this very binary.
     static var selfExecutable: String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if count > 0 { return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return CommandLine.arguments[0]
+        OS.executablePath() ?? CommandLine.arguments[0]
     }
 }
 

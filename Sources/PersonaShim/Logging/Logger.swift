@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Writes whole lines to stderr; stdout belongs to the protocol.
 public struct Logger: Sendable {

@@ -1,8 +1,5 @@
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Stderr without ever blocking the shim: whole lines are queued (bounded) and written as stderr accepts them.
 ///
@@ -64,7 +61,7 @@ final class StandardErrorSink: Sendable {
             guard poll(&descriptor, 1, 0) > 0, descriptor.revents & Int16(POLLOUT) != 0 else { break }
             let chunk = min(state.buffer.count - written, Int(PIPE_BUF))
             let result = state.buffer.withUnsafeBytes { raw in
-                Glibc.write(2, raw.baseAddress! + written, chunk)
+                Platform.write(2, raw.baseAddress! + written, chunk)
             }
             if result > 0 {
                 written += result

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// What a client configuration file is read against: this binary (to recognise entries that would start it
 /// again), the environment and folders its `${...}` variables expand to.

@@ -1,4 +1,4 @@
-import Glibc
+import Platform
 
 /// What to run: the shape of an MCP client's `mcpServers` entry.
 public struct ChildCommand: Sendable, Equatable {

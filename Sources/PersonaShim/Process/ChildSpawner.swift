@@ -1,5 +1,4 @@
-import CPersonaShim
-import Glibc
+import Platform
 
 /// Starts children with pipes for their standard streams.
 public enum ChildSpawner {
@@ -35,8 +34,8 @@ public enum ChildSpawner {
         var ends: [Int32] = []
         for _ in 0..<3 {
             var pair: [Int32] = [-1, -1]
-            guard ps_pipe2(&pair, O_CLOEXEC) == 0 else {
-                let code = Glibc.errno
+            guard OS.makePipe(&pair, flags: O_CLOEXEC) == 0 else {
+                let code = Platform.errno
                 ends.forEach(FD.close)
                 throw SpawnError(executable: command.executable, errno: code)
             }

@@ -1,4 +1,4 @@
-import Glibc
+import Platform
 
 /// Finds the file a command names, the way `execvp` would.
 public enum ExecutableResolver {

@@ -1,5 +1,4 @@
-import CPersonaShim
-import Glibc
+import Platform
 
 /// How a child ended.
 public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
@@ -20,8 +19,8 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
         case .exited(let code):
             return "exited with code \(code)"
         case .signaled(let signal):
-            guard let abbrev = ps_signal_abbrev(signal) else { return "was killed by signal \(signal)" }
-            return "was killed by signal \(signal) (SIG\(String(cString: abbrev)))"
+            guard let abbrev = OS.signalName(signal) else { return "was killed by signal \(signal)" }
+            return "was killed by signal \(signal) (SIG\(abbrev))"
         }
     }
 

@@ -1,5 +1,4 @@
-import CPersonaShim
-import Glibc
+import Platform
 
 /// The process that stops the servers' process groups when the shim is gone, even killed with SIGKILL (which no
 /// handler sees and no parent-death signal carries beyond direct children). See `ps_guardian_start`.
@@ -22,7 +21,7 @@ public final class Guardian {
     public static func start(grace: Double) throws(SystemError) -> Guardian {
         var fd: Int32 = -1
         var pid: pid_t = 0
-        let code = ps_guardian_start(Int32(min(max(grace, 0), 60) * 1000), &fd, &pid)
+        let code = OS.startGuardian(graceMilliseconds: Int32(min(max(grace, 0), 60) * 1000), writeFD: &fd, pid: &pid)
         guard code == 0 else { throw SystemError(call: "fork (the guardian)", errno: code) }
         return Guardian(pid: pid, writeFD: fd)
     }
@@ -47,7 +46,7 @@ public final class Guardian {
         guard writeFD >= 0, failure == nil else { return }
         var value = message
         // 4 bytes to a pipe are written whole or not at all; the guardian drains it continuously.
-        while Glibc.write(writeFD, &value, 4) < 0 {
+        while Platform.write(writeFD, &value, 4) < 0 {
             if errno == EINTR { continue }
             failure = SystemError(call: "write (to the guardian)", errno: errno)
             return

@@ -1,4 +1,4 @@
-import Glibc
+import Platform
 
 /// Signals a child together with everything it started: children lead their own process group (pgid == pid).
 public enum ProcessGroup {

@@ -1,5 +1,4 @@
-import CPersonaShim
-import Glibc
+import Platform
 
 /// The process groups of the servers the shim started (each server leads its own), from spawn until no process is
 /// left in them: signalled only while they are certainly the shim's, stopped when their leader is gone, and handed
@@ -39,7 +38,7 @@ final class ServerGroups {
     func started(_ pid: pid_t) {
         guard pid > 1 else { return }
         startGuardian()
-        groups[pid] = Group(pidfd: ps_pidfd_open(pid))
+        groups[pid] = Group(pidfd: OS.openProcessHandle(pid))
         guardian?.watch(pid)
         reportGuardianFailure()
     }
@@ -48,7 +47,7 @@ final class ServerGroups {
     /// while the unreaped leader pins its number or members remain.
     func signal(_ pid: pid_t, _ signal: Int32) {
         guard var group = groups[pid] else { return }
-        if !group.leaderReaped, group.pidfd >= 0, ps_pidfd_send_signal(group.pidfd, signal) != 0, errno == ESRCH {
+        if !group.leaderReaped, group.pidfd >= 0, OS.signalProcessHandle(group.pidfd, signal) != 0, errno == ESRCH {
             // ESRCH from a pidfd means reaped (a zombie still takes signals), here by someone else: from now on
             // only remaining members keep the number from being reused.
             group.pidfd = closing(group.pidfd)
@@ -136,7 +135,7 @@ final class ServerGroups {
     /// Collects exited children the shim did not start itself but adopted as a subreaper; leaves `known` ones.
     func reapOrphans(known: [pid_t]) {
         let mine = known + (guardian.map { [$0.pid] } ?? [])
-        _ = mine.withUnsafeBufferPointer { ps_reap_orphans($0.baseAddress, Int32($0.count)) }
+        OS.reapOrphans(known: mine)
     }
 
     private var hasLeftovers: Bool { groups.values.contains { $0.leaderReaped } }
@@ -156,7 +155,7 @@ final class ServerGroups {
         guard !guardianTried else { return }
         guardianTried = true
         // Orphaned grandchildren are then reparented to the shim, which reaps them: no zombie keeps a group alive.
-        if ps_set_child_subreaper() != 0 {
+        if OS.becomeChildSubreaper() != 0 {
             log(
                 "cannot become a child subreaper (\(SystemError(call: "prctl", errno: errno))); processes a server leaves behind are reaped by init instead, which may leave zombies."
             )

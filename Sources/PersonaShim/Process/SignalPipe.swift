@@ -1,5 +1,4 @@
-import CPersonaShim
-import Glibc
+import Platform
 import Synchronization
 
 /// SIGINT/SIGTERM/SIGHUP/SIGCHLD delivered as bytes on a non-blocking pipe the event loop polls. Also ignores
@@ -26,7 +25,7 @@ public final class SignalPipe: Sendable {
             }
             // Non-blocking on both ends: the handler must never block, and drain() must stop when empty.
             var fds: [Int32] = [-1, -1]
-            guard ps_pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
+            guard OS.makePipe(&fds, flags: O_CLOEXEC | O_NONBLOCK) == 0 else {
                 throw SystemError(call: "pipe2", errno: errno)
             }
             let code = ps_signal_pipe_install(fds[1])
@@ -46,7 +45,7 @@ public final class SignalPipe: Sendable {
         var signals: [Int32] = []
         var buffer = [UInt8](repeating: 0, count: 256)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(readFD, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { Platform.read(readFD, $0.baseAddress, $0.count) }
             if count > 0 {
                 signals += buffer[..<count].map { Int32($0) }
             } else if count < 0 && errno == EINTR {

@@ -1,4 +1,4 @@
-import Glibc
+import Platform
 
 /// Why a child could not be started, phrased for the person who wrote the server's config entry.
 public struct SpawnError: Error, Sendable, CustomStringConvertible {

@@ -1,8 +1,4 @@
-import CPersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// One running server process as the shell holds it: its pid (which is also its process group), its pipes, the
 /// readers over its output, and, once it is being taken down, its teardown plan.
@@ -38,8 +34,8 @@ final class ServerProcess {
         self.stderrFD = spawned.stderr
         self.stdout = LineReader(limit: lineLimit)
         // Larger pipes move a big result in fewer wake-ups; failure (an old kernel, a lower limit) is harmless.
-        _ = ps_set_pipe_size(spawned.stdout, 1 << 20)
-        _ = ps_set_pipe_size(spawned.stdin, 1 << 20)
+        OS.setPipeCapacity(spawned.stdout, bytes: 1 << 20)
+        OS.setPipeCapacity(spawned.stdin, bytes: 1 << 20)
     }
 
     var isRunning: Bool { exitStatus == nil }

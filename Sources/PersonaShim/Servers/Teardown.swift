@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// The one way a server process is taken down, for shutdown and restarts alike (and, later, a server removed on
 /// reload): its stdin is closed and it gets `grace` to leave; then its whole process group gets SIGTERM and

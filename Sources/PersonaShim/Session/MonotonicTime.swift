@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Monotonic time in nanoseconds.
 func monotonicNow() -> UInt64 {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Messages from the agent: dispatch, the handshake, notifications, and answers to requests the shim relayed.
 extension SessionCore {

@@ -1,8 +1,4 @@
-import CPersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Messages from servers, and their answers to what the agent asked.
 extension SessionCore {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Everything a session needs that is decided before it starts.
 public struct ShimConfiguration: Sendable {

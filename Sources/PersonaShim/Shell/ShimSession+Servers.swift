@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// The servers' side of the shell: their processes, reading their output into the core, writing the core's
 /// requests to them, and carrying out what the core asks (start, stop, restart).

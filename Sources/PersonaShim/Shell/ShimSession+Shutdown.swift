@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Orderly exit: answer what is owed, then take every server down, however stubborn.
 extension ShimSession {

@@ -1,8 +1,4 @@
-import CPersonaShim
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// One agent connection's I/O shell: it alone touches descriptors, `poll(2)`, signals, processes and the clock,
 /// and drives the protocol core (`SessionCore`) with what happens: it reads the agent's and the servers' lines
@@ -65,7 +61,7 @@ public final class ShimSession {
             return 70
         }
         for fd in [agentInputFD, agentOutputFD] {
-            _ = ps_set_pipe_size(fd, 1 << 20)  // Only pipes take it; a terminal or file just says no.
+            OS.setPipeCapacity(fd, bytes: 1 << 20)  // Only pipes take it; a terminal or file just says no.
             let flags = fcntl(fd, F_GETFL)
             if flags >= 0 {
                 savedFlags[fd] = flags

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// Starts one MCP server, shakes hands the way the shim does and lists its tools, then lets it go:
 /// what `persona-shim tools` shows a persona's owner without an agent.

@@ -1,8 +1,5 @@
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A minimal MCP client over a child's stdin/stdout: what the demo plays the agent with, and what the
 /// end-to-end tests drive the real binary with.

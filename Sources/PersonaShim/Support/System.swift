@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 // The few operating-system services the shim needs, straight from the C library. The shim deliberately does not
 // link Foundation: its shared libraries would double the shim's memory and lengthen every start.
@@ -29,7 +27,7 @@ public enum ProcessEnvironment {
     /// A copy of `environ` as a dictionary.
     public static func current() -> [String: String] {
         var result: [String: String] = [:]
-        var pointer = environ
+        var pointer = OS.environment!
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             if let equals = text.firstIndex(of: "=") {
@@ -102,7 +100,7 @@ public enum Files {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { Platform.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
                 return nil
@@ -126,7 +124,7 @@ public enum Files {
         return bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let written = Platform.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     return false

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// `persona-shim check FILE [--servers FILE] [--name NAME] [-- COMMAND ARGS...]`: validate a persona like a compiler
 /// would, with the same server options as `run` so that a persona written for a wrapped server can be checked.

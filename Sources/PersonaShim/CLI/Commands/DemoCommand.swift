@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// `persona-shim demo`: the canonical case, played by a scripted agent against the real shim binary.
 enum DemoCommand {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// `persona-shim digest 'JSON'`: the `argsDigest` an audit record carries for a call with these arguments, so a
 /// record can be matched to a call without the audit trail holding the arguments themselves.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// `persona-shim run`: the shim itself.
 enum RunCommand {

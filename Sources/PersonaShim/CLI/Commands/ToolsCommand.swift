@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// `persona-shim tools PERSONA [--servers FILE] [--name NAME] [-- COMMAND ARGS...] [--json]`: what a persona
 /// exposes, without an agent. It starts the servers, lists their tools and judges each with the same catalog the

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// What a path resolver needs to know about one path, without following a final symbolic link.
 public enum FileSystemEntry: Sendable, Equatable {

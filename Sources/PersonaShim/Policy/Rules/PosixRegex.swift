@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// A `pattern` compiled once when the persona loads, with the C library's POSIX extended regular expressions.
 ///

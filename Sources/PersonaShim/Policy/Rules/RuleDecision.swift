@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// What one per-call rule concluded. Combining is order-free: deny beats ask, ask beats allow, and between two
 /// decisions of the same kind the one whose rule name sorts first is reported, so shuffling rules never changes

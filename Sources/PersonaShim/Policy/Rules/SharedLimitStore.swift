@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Platform
 
 /// What a shared store concluded about one more call under a limit counted across sessions.
 public enum SharedLimitOutcome: Sendable, Equatable {
