@@ -8,7 +8,7 @@ private typealias Schema = ExampleSchema
 
 /// What a fixture tool does when called.
 enum FixtureBehaviour {
-    case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask, badUTF8
+    case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask, badUTF8, readFile
 }
 
 /// All tools of one fixture instance, with tools/list result bytes built once at startup.
@@ -24,6 +24,7 @@ struct FixtureCatalog {
         var tools = Self.builtInTools
         if options.protocolTools { tools += Self.protocolTools }
         if options.hostileTools { tools += Self.hostileTools }
+        if options.policyTools { tools += FixturePolicyTools.tools }
         tools += (0..<options.generatedToolCount).map { Self.generatedTool($0) }
         tools += options.extraToolNames.map { name in
             (

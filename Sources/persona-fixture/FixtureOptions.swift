@@ -21,6 +21,8 @@ struct FixtureOptions {
     var resources = false
     var hostileTools = false
     var ignoreEOF = false
+    var recordPath: String?
+    var policyTools = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -45,6 +47,8 @@ struct FixtureOptions {
           --resources                offer resources: memo://shared and memo://NAME (same URI on every fixture)
           --hostile-tools            also offer bad_utf8 (writes a line that is not valid UTF-8)
           --ignore-eof               keep running after stdin closes (only a signal stops it)
+          --record FILE              append every line received to FILE, byte for byte, before handling it
+          --policy-tools             also offer read_file, fetch_url, read_customer, post_url, refund, unhinted, dirty
 
         persona-fixture reap PIDFILE COMMAND [ARG...]
           runs COMMAND as a child subreaper would (PR_SET_CHILD_SUBREAPER), writes its pid to PIDFILE, reaps every
@@ -91,6 +95,8 @@ struct FixtureOptions {
                 case "--resources": options.resources = true
                 case "--hostile-tools": options.hostileTools = true
                 case "--ignore-eof": options.ignoreEOF = true
+                case "--record": options.recordPath = try value(for: option)
+                case "--policy-tools": options.policyTools = true
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }
