@@ -117,6 +117,31 @@ extension EndToEnd {
             }
         }
 
+        /// A relative path means what it means to the server: relative to the server's working directory.
+        @Test func relativePathsResolveAgainstTheServersWorkingDirectory() throws {
+            let files = Self.projectTree()
+            let root = files.path
+            let recording = Recording()
+            let path = recording.path
+            let server: JSONValue = [
+                "command": .string(Binaries.fixture), "args": ["--policy-tools", "--record", .string(path)],
+                "cwd": .string(root + "/project/docs"),
+            ]
+            let shim = try ShimProcess(
+                servers: [("fx", server)], allow: ["fx__read_file"], extra: [("rules", try Self.rules(root: root))])
+            try shim.initialize()
+            #expect(resultText(shim.call("fx__read_file", ["path": "a.txt"], id: 1)) != nil)
+            #expect(resultText(shim.call("fx__read_file", ["path": "./../docs/a.txt"], id: 2)) != nil)
+            for (id, path) in ["../../outside/x.txt", "../link/x.txt", "../secret/key", "../../project_evil/x.txt"]
+                .enumerated()
+            {
+                let sentence = refusal(shim.call("fx__read_file", ["path": .string(path)], id: .integer(id + 3)))
+                #expect(
+                    sentence?.hasSuffix("(rule project-files).") == true, "\(path): \(String(describing: sentence))")
+            }
+            #expect(recording.calls().count == 2)
+        }
+
         @Test func aRepeatedKeyIsRefusedSoTheServerCannotReadAnotherValue() throws {
             let recording = Recording()
             let shim = try ShimProcess(
