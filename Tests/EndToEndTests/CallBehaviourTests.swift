@@ -56,13 +56,14 @@ extension EndToEnd {
                 servers: [("fx", recording.server())], allow: ["fx__echo", "fx__read_file"],
                 extra: [("behaviour", try json(#"{"probes": 2, "coolDown": "5m"}"#))])
             try shim.initialize()
+            #expect(resultText(shim.call("fx__echo", ["n": 0], id: "before")) != nil)
             for guess in ["fx__cat", "fx__read_files", "fx__crash"] {
                 #expect(shim.call(guess, id: .string(guess))?["error"]?["message"] == .string("Unknown tool: \(guess)"))
             }
             let sentence = try #require(refusal(shim.call("fx__echo", ["n": 1], id: "after")))
             #expect(sentence.contains("3 calls were made to tools this persona does not offer"), "\(sentence)")
             #expect(sentence.contains("calls are refused for 5m"), "\(sentence)")
-            #expect(recording.calls().isEmpty)
+            #expect(recording.calls().count == 1)
             let drift = try #require(shim.auditRecords().first { $0["event"] == "drift" })
             #expect(drift["drift"] == "probes")
             #expect(drift["tool"] == "fx__crash")
@@ -130,7 +131,8 @@ extension EndToEnd {
             let asked = try #require(refusal(asking.call("fx__post_url", ["url": "https://partner.example/"], id: 2)))
             #expect(asked.contains("needs approval") && asked.contains("Approval is not available"), "\(asked)")
             #expect(asking.decisions().last?["taint"] == ["untrusted-input:web__echo"])
-            #expect(second.calls().isEmpty)
+            #expect(resultText(asking.call("fx__echo", ["n": 1], id: 3)) != nil)
+            #expect(second.calls().count == 1)
         }
 
         @Test func annotationOverridesAreWhatTheAgentSeesAndReadOnlyHidesTheRest() throws {
@@ -170,7 +172,8 @@ extension EndToEnd {
                     "code": -32602, "message": "Unknown tool: fx__unhinted",
                 ])
             #expect(strict.decisions().last?["rule"] == "readOnly")
-            #expect(recording.calls().isEmpty)
+            #expect(resultText(strict.call("fx__read_file", ["path": "/"], id: 2)) != nil)
+            #expect(recording.calls().count == 1)
         }
 
         @Test func hiddenCharactersAreCleanedFromToolTextAndTheCleaningIsAudited() throws {

@@ -151,7 +151,14 @@ extension EndToEnd {
             let line = rawCall(id: "dup", "fx__refund", #"{"amount":5,"amount":5000}"#)
             let response = try #require(shim.callRaw(line, id: "dup"))
             #expect(response["error"]?["code"] == -32602)
-            #expect(recording.calls().isEmpty)
+            // The same call without the repeated key goes through: the recording does see what arrives.
+            let single = rawCall(id: "single", "fx__refund", #"{"amount":5}"#)
+            #expect(resultText(shim.callRaw(single, id: "single")) == #"{"amount":5}"#)
+            let received = recording.calls()
+            #expect(received.count == 1)
+            if let first = received.first {
+                expectForwardedUnchanged(sent: single, received: first, exposedName: "fx__refund", tool: "refund")
+            }
         }
 
         @Test func monitorModeLetsRefusedCallsThroughAndRecordsThemAsNotEnforced() throws {
