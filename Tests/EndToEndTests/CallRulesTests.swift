@@ -142,6 +142,41 @@ extension EndToEnd {
             #expect(recording.calls().count == 2)
         }
 
+        /// `check` reports every mistake in the per-call sections at once, each at its line and column; a wrong
+        /// decision does not hide the mistakes in the conditions beside it.
+        @Test func checkReportsEveryMistakeInTheRulesAtItsLineAndColumn() throws {
+            let scratch = Scratch()
+            let path = scratch.write(
+                "p.json",
+                #"""
+                {
+                  "persona": "p",
+                  "purpose": "Checks rules.",
+                  "owner": "o",
+                  "reviewBy": "2099-01-01",
+                  "servers": {"fx": {"command": "fx"}},
+                  "tools": {"allow": ["fx__*"]},
+                  "rules": [
+                    {"id": "cap", "tools": ["fx__refund"], "when": {"amount": {"maximum": "100"}}, "decision": "maybe"}
+                  ],
+                  "limits": [{"id": "rate", "calls": 10, "per": "1w"}],
+                  "labels": {"tools": {"fx__fetch": ["Untrusted Input"]}},
+                  "mode": "monitor"
+                }
+                """#)
+            let result = try runShim(["check", path])
+            #expect(result.status == .exited(1))
+            for line in [
+                #"9:96: error: "decision" must be "deny" or "ask", not "maybe""#,
+                #"9:75: error: "maximum" must be a number, not a string (write the number without quotes)"#,
+                #"11:49: error: "per" must be a whole number and a unit, s, m, h or d"#,
+                #"12:38: error: label "Untrusted Input" may use only lower-case letters, digits and '-'"#,
+            ] {
+                #expect(result.stderr.contains(path + ":" + line), "\(result.stderr)")
+            }
+            #expect(result.stderr.contains("4 errors") || result.stdout.contains("4 errors"))
+        }
+
         @Test func aRepeatedKeyIsRefusedSoTheServerCannotReadAnotherValue() throws {
             let recording = Recording()
             let shim = try ShimProcess(
