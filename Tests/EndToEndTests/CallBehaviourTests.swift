@@ -90,6 +90,42 @@ extension EndToEnd {
             #expect(second.auditRecords().first { $0["event"] == "drift" }?["drift"] == "repeats")
         }
 
+        /// In monitor mode a breach is recorded as drift, and the calls it would refuse go through, marked as
+        /// not enforced.
+        @Test func monitorModeRecordsDriftWithoutStoppingTheAgent() throws {
+            let recording = Recording()
+            let shim = try ShimProcess(
+                servers: [("fx", recording.server())], allow: ["fx__read_file", "fx__echo"],
+                extra: [("mode", "monitor"), ("behaviour", try json(#"{"failures": 1}"#))])
+            try shim.initialize()
+            for id in 0..<2 {
+                let sentence = refusal(shim.call("fx__read_file", ["path": "/no/such/file"], id: .integer(id)))
+                #expect(sentence?.hasPrefix("No such file") == true, "\(String(describing: sentence))")
+            }
+            #expect(resultText(shim.call("fx__echo", ["n": 1], id: 2)) == #"{"n":1}"#)
+            #expect(recording.calls().count == 3)
+            let records = shim.auditRecords()
+            #expect(records.filter { $0["event"] == "drift" }.map { $0["drift"] } == ["failures"])
+            let last = try #require(records.last { $0["event"] == "call.decision" })
+            #expect(last["decision"] == "deny" && last["enforced"] == false)
+            #expect(last["rule"] == "behaviour.failures")
+        }
+
+        /// A cool-down ends: calls are judged afresh once it has passed.
+        @Test func callsAreAcceptedAgainAfterTheCoolDown() throws {
+            let recording = Recording()
+            let shim = try ShimProcess(
+                servers: [("fx", recording.server())], allow: ["fx__echo"],
+                extra: [("behaviour", try json(#"{"probes": 0, "coolDown": "1s"}"#))])
+            try shim.initialize()
+            #expect(shim.call("fx__nope", id: 1)?["error"]?["code"] == -32602)
+            #expect(refusal(shim.call("fx__echo", ["n": 1], id: 2))?.contains("calls are refused for 1s") == true)
+            // Waits out the cool-down (nothing here is timed: only "after it", however long after).
+            usleep(1_200_000)
+            #expect(resultText(shim.call("fx__echo", ["n": 2], id: 3)) == #"{"n":2}"#)
+            #expect(recording.calls().count == 1)
+        }
+
         @Test func afterReadingPrivateDataAnEgressToolIsRefusedAndTheTaintIsAudited() throws {
             let recording = Recording()
             let labels =

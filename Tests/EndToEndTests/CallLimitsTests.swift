@@ -93,6 +93,24 @@ extension EndToEnd {
             #expect(recording.calls().count == 1)
         }
 
+        @Test func aServerLimitCountsOnlyThatServersTools() throws {
+            let recording = Recording()
+            let shim = try ShimProcess(
+                servers: [("fx", recording.server()), ("other", fixture(["--policy-tools"]))],
+                allow: ["fx__echo", "fx__refund", "other__echo"],
+                extra: [("limits", try json(#"[{"id": "fx-rate", "servers": ["fx"], "calls": 2, "per": "1m"}]"#))])
+            try shim.initialize()
+            #expect(resultText(shim.call("fx__echo", ["n": 1], id: 1)) != nil)
+            #expect(resultText(shim.call("fx__refund", ["amount": 1], id: 2)) != nil)
+            for id in 3...5 {
+                #expect(resultText(shim.call("other__echo", ["n": .integer(id)], id: .integer(id))) != nil)
+            }
+            let sentence = try #require(refusal(shim.call("fx__echo", ["n": 6], id: 6)))
+            #expect(sentence.contains("Limit \"fx-rate\" (2 calls per 1m to server fx)"), "\(sentence)")
+            #expect(sentence.contains("the next call will be allowed in "), "\(sentence)")
+            #expect(recording.calls().count == 2)
+        }
+
         static let nightly =
             #"[{"id": "nightly refunds", "tools": ["fx__refund"], "calls": 3, "per": "1d", "acrossSessions": true}]"#
 
