@@ -66,7 +66,7 @@ struct Run {
         if !options.only.isEmpty {
             setups = setups.filter { options.only.contains($0.id) }
             guard !setups.isEmpty else {
-                throw BenchFailure("--only matched none of direct, relay, shim, shim3, shim5")
+                throw BenchFailure("--only matched none of direct, relay, shim, rules, shim3, shim5")
             }
         }
         printHeader()
@@ -90,6 +90,9 @@ struct Run {
         print(
             "fixture: persona-fixture --tools \(Workspace.tools) (48 tools); shim persona: allow fx*__*, deny "
                 + "fx*__crash fx*__hang fx*__tool_03*, write-ahead audit; ratios are medians over rounds vs relay")
+        print(
+            "shim + rules: the same persona plus an argument rule on the echo tool, a rate limit and a budget too "
+                + "high to reach, behaviour and flow rules, annotation overrides, a tool whose text is cleaned")
         if options.smoke { print("smoke mode: timings are not meaningful") }
     }
 

@@ -64,7 +64,7 @@ final class Workspace {
 
     // MARK: Setups
 
-    /// direct, relay, shim, shim ×3, shim ×5 (1000 tools): the main comparison, in this order.
+    /// direct, relay, shim, shim + rules, shim ×3, shim ×5 (1000 tools): the main comparison, in this order.
     func mainSetups() throws(BenchFailure) -> [Setup] {
         let fixtureArguments = ["--tools", String(Self.tools)]
         return [
@@ -75,6 +75,7 @@ final class Workspace {
                 id: "relay", label: "relay", executable: relay, arguments: [fixture] + fixtureArguments,
                 echoTools: ["echo"], blobTool: "blob", expectedTools: 8 + Self.tools, listOnly: false, auditPath: nil),
             try shimSetup(id: "shim", label: "shim", servers: 1, tools: Self.tools),
+            try shimSetup(id: "rules", label: "shim + rules", servers: 1, tools: Self.tools, callRules: true),
             try shimSetup(id: "shim3", label: "shim ×3", servers: 3, tools: Self.tools),
             try shimSetup(
                 id: "shim5", label: "shim ×5 (1000 tools)", servers: 5, tools: Self.manyTools, listOnly: true),
@@ -83,20 +84,24 @@ final class Workspace {
 
     /// The shim over `servers` fixtures named fx1, fx2, ... under the benchmark persona.
     func shimSetup(
-        id: String, label: String, servers: Int, tools: Int, listOnly: Bool = false, fsync: Bool = false
+        id: String, label: String, servers: Int, tools: Int, listOnly: Bool = false, fsync: Bool = false,
+        callRules: Bool = false
     ) throws(BenchFailure) -> Setup {
         let names = (1...servers).map { "fx\($0)" }
         let auditPath = folder + "/audit-\(id).jsonl"
         let personaPath = folder + "/persona-\(id).json"
+        let fixtureOptions = callRules ? ["--policy-tools"] : []
         let persona = personaJSON(
-            servers: names.map { ($0, ["--name", $0, "--tools", String(tools)]) }, auditPath: auditPath, fsync: fsync)
+            servers: names.map { ($0, ["--name", $0, "--tools", String(tools)] + fixtureOptions) },
+            auditPath: auditPath, fsync: fsync, extra: callRules ? Self.callRules : [])
         guard FileManager.default.createFile(atPath: personaPath, contents: Data(persona.utf8)) else {
             throw BenchFailure("cannot write \(personaPath)")
         }
         return Setup(
             id: id, label: label, executable: shim, arguments: ["run", "--persona", personaPath],
             echoTools: names.map { $0 + "__echo" }, blobTool: "fx1__blob",
-            expectedTools: servers * Self.exposedTools(generated: tools), listOnly: listOnly, auditPath: auditPath)
+            expectedTools: servers * (Self.exposedTools(generated: tools) + (callRules ? Self.policyTools : 0)),
+            listOnly: listOnly, auditPath: auditPath)
     }
 
     /// Tools the persona leaves visible on one fixture: all but crash, hang and tool_03*.
@@ -107,27 +112,30 @@ final class Workspace {
 
     /// A persona with allow and deny patterns, write-ahead audit into the temporary folder, and a short call timeout
     /// (an answer the shim drops must not stall the run for its default five minutes).
-    private func personaJSON(servers: [(String, [String])], auditPath: String, fsync: Bool) -> String {
+    private func personaJSON(
+        servers: [(String, [String])], auditPath: String, fsync: Bool, extra: [(String, JSONValue)]
+    ) -> String {
         let serverEntries = servers.map { name, arguments -> (key: String, value: JSONValue) in
             (name, ["command": .string(fixture), "args": .array(arguments.map(JSONValue.string))])
         }
         let persona: JSONValue = .object(
-            JSONObject([
-                ("persona", "bench"),
-                ("purpose", "Measures persona-shim against a plain relay."),
-                ("owner", "bench@example.com"),
-                ("reviewBy", "2099-01-01"),
-                ("servers", .object(JSONObject(serverEntries))),
-                (
-                    "tools",
-                    [
-                        "allow": ["fx*__*"],
-                        "deny": ["fx*__crash", "fx*__hang", "fx*__tool_03*"],
-                    ]
-                ),
-                ("audit", ["path": .string(auditPath), "fsync": .bool(fsync)]),
-                ("timeouts", ["callSeconds": 5]),
-            ]))
+            JSONObject(
+                [
+                    ("persona", "bench"),
+                    ("purpose", "Measures persona-shim against a plain relay."),
+                    ("owner", "bench@example.com"),
+                    ("reviewBy", "2099-01-01"),
+                    ("servers", .object(JSONObject(serverEntries))),
+                    (
+                        "tools",
+                        [
+                            "allow": ["fx*__*"],
+                            "deny": ["fx*__crash", "fx*__hang", "fx*__tool_03*"],
+                        ]
+                    ),
+                    ("audit", ["path": .string(auditPath), "fsync": .bool(fsync)]),
+                    ("timeouts", ["callSeconds": 5]),
+                ] + extra.map { (key: $0.0, value: $0.1) }))
         return JSONWriter.string(persona)
     }
 }

@@ -8,7 +8,7 @@ private typealias Schema = ExampleSchema
 
 /// What a fixture tool does when called.
 enum FixtureBehaviour {
-    case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask, badUTF8
+    case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask, badUTF8, readFile
     /// One of FixtureHostile's tools, which tells them apart by name.
     case misbehave
 }
@@ -27,6 +27,7 @@ struct FixtureCatalog {
         if options.protocolTools { tools += Self.protocolTools }
         if options.hostileTools { tools += Self.hostileTools }
         if options.misbehavingTools { tools += FixtureHostile.tools }
+        if options.policyTools { tools += FixturePolicyTools.tools }
         tools += (0..<options.generatedToolCount).map { Self.generatedTool($0) }
         tools += options.extraToolNames.map { name in
             (

@@ -22,6 +22,8 @@ struct FixtureOptions {
     var hostileTools = false
     var ignoreEOF = false
     var misbehavingTools = false
+    var recordPath: String?
+    var policyTools = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -48,6 +50,8 @@ struct FixtureOptions {
           --ignore-eof               keep running after stdin closes (only a signal stops it)
           --misbehaving-tools        also offer malformed, elicit_url, require_url_elicitation, sample_with_tools
                                      and flood_list_changed
+          --record FILE              append every line received to FILE, byte for byte, before handling it
+          --policy-tools             also offer read_file, fetch_url, read_customer, post_url, refund, unhinted, dirty
 
         persona-fixture reap PIDFILE COMMAND [ARG...]
           runs COMMAND as a child subreaper would (PR_SET_CHILD_SUBREAPER), writes its pid to PIDFILE, reaps every
@@ -95,6 +99,8 @@ struct FixtureOptions {
                 case "--hostile-tools": options.hostileTools = true
                 case "--ignore-eof": options.ignoreEOF = true
                 case "--misbehaving-tools": options.misbehavingTools = true
+                case "--record": options.recordPath = try value(for: option)
+                case "--policy-tools": options.policyTools = true
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }

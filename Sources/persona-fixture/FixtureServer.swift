@@ -25,6 +25,7 @@ final class FixtureServer {
     private let garbage: [UInt8] = Array("this is not json {\n\n".utf8)
     /// Delayed `slow` answers still due; end of input waits for them so that every answerable request is answered.
     private let delayedResponses = DispatchGroup()
+    private let recorder: FixtureRecorder?
 
     /// A text content block is `echoHead`, the text as a JSON string, then `echoTail`.
     private static let echoHead: [UInt8] = Array(#"{"content":[{"type":"text","text":"#.utf8)
@@ -43,10 +44,12 @@ final class FixtureServer {
     init(options: FixtureOptions) {
         self.options = options
         self.catalog = FixtureCatalog(options: options)
+        self.recorder = options.recordPath.map(FixtureRecorder.init(path:))
     }
 
     func run() -> Int32 {
         while let line = reader.nextLine() {
+            recorder?.record(reader.bytes, line)
             handle(reader.bytes, line)
             // Hold responses back while more requests are already buffered; write them once input would block.
             if !reader.hasBufferedLine { writer.flush() }
@@ -160,6 +163,13 @@ final class FixtureServer {
             _exit(5)
         case .fail:
             respondInParts(id: id, result: Self.failResult)
+        case .readFile:
+            let path = request.member("path", of: arguments).flatMap(request.string)
+            if let failure = FixturePolicyTools.missingFileResult(path: path) {
+                respondInParts(id: id, result: failure)
+            } else {
+                respond(echoLine(id: id, request: request))
+            }
         case .protocolError:
             respond(error(id: id, JSONRPCError.requestFailed, "fixture protocol error"))
         case .hang:

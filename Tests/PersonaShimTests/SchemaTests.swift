@@ -42,13 +42,61 @@ import Testing
          "tools": {"allow": ["crm__*"], "deny": []}, "resources": {"allow": []}, "prompts": {"deny": []},
          "serverRequests": {"sampling": false, "elicitation": true, "roots": true},
          "audit": {"path": "a.jsonl", "fsync": true}, "timeouts": {"initializeSeconds": 5, "callSeconds": 0.5},
-         "transport": {"maxAgentMessageBytes": 65536, "maxServerMessageBytes": 1048576}}
+         "transport": {"maxAgentMessageBytes": 65536, "maxServerMessageBytes": 1048576},
+         "rules": [
+           {"id": "big-refunds", "tools": ["crm__refund"], "when": {"/amount": {"exclusiveMinimum": 100}},
+            "decision": "ask", "reason": "Refunds above 100 need a person"},
+           {"id": "amounts", "tools": ["crm__refund"],
+            "require": {"/amount": {"type": ["number", "integer"], "minimum": 0, "maximum": 1000, "exclusiveMaximum": 1e4}}},
+           {"id": "currencies", "tools": ["crm__*"],
+            "require": {"currency": {"enum": ["EUR", "USD"], "ifPresent": true},
+                        "note": {"minLength": 0, "maxLength": 200, "pattern": "^[a-z ]*$", "not": {"const": "x"}, "ifPresent": true}}},
+           {"id": "files", "tools": ["crm__read"],
+            "require": {"/options": {"type": "object", "required": ["path"]},
+                        "/options/path": {"under": ["~/project"], "notUnder": ["~/project/.git"]}}},
+           {"id": "partners", "tools": ["crm__post"],
+            "require": {"url": {"hosts": {"allow": ["*.partner.example"], "deny": ["127.0.0.1"]}}}},
+           {"tools": ["crm__*"], "strictArguments": true}
+         ],
+         "limits": [
+           {"id": "refunds-per-day", "tools": ["crm__refund"], "calls": 20, "per": "1d", "acrossSessions": true},
+           {"id": "crm-rate", "servers": ["crm"], "calls": 10, "per": "10s"},
+           {"calls": 500, "acrossSessions": false}
+         ],
+         "behaviour": {"repeats": {"max": 3, "within": "1m"}, "failures": 5, "probes": 0, "coolDown": "5m"},
+         "labels": {"tools": {"crm__fetch": ["untrusted-input"], "crm__post": ["egress"]},
+                    "servers": {"crm": ["private-data", "team-1"]}},
+         "flows": [{"id": "no-exfiltration", "from": ["untrusted-input", "private-data"], "to": ["egress"], "decision": "ask"}],
+         "annotations": {"crm__get_*": {"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false}},
+         "readOnly": false}
         """#
 
     @Test func aPersonaUsingEveryKeyIsAcceptedByBoth() throws {
         #expect(validator.errors(try JSONValue(parsing: Self.valid)) == [])
         let loaded = PersonaLoader.decode(bytes: Array(Self.valid.utf8), path: "/p/p.json", now: now)
         #expect(!loaded.diagnostics.hasErrors, "\(loaded.diagnostics)")
+    }
+
+    /// Each replaces one piece of the valid persona with another form both must accept.
+    @Test(arguments: [
+        (#""mode": "enforce""#, #""mode": "monitor""#),
+        (#""per": "10s""#, #""per": "366d""#),
+        (#""per": "10s""#, #""per": "31622400s""#),
+        (#""per": "10s""#, #""per": "000000001h""#),
+        (#""per": "10s""#, #""per": "527040m""#),
+        (#""type": ["number", "integer"]"#, #""type": "integer""#),
+        (#""/options/path": {"#, #""/options/~0~1path": {"#),
+        (#""/options/path": {"#, #""path/with~2tilde": {"#),
+        (#""decision": "ask", "reason""#, #""reason""#),
+        (#""calls": 500, "acrossSessions": false"#, #""calls": 100000"#),
+        (#""readOnly": false"#, #""readOnly": true"#),
+    ])
+    func aVariantIsAcceptedByBoth(_ original: String, _ replacement: String) throws {
+        #expect(Self.valid.contains(original))
+        let text = Self.valid.replacingOccurrences(of: original, with: replacement)
+        #expect(validator.errors(try JSONValue(parsing: text)) == [], "the schema refuses \(replacement)")
+        let loaded = PersonaLoader.decode(bytes: Array(text.utf8), path: "/p/p.json", now: now)
+        #expect(!loaded.diagnostics.hasErrors, "the decoder refuses \(replacement): \(loaded.diagnostics)")
     }
 
     /// Each replaces one piece of the valid persona.
@@ -77,6 +125,70 @@ import Testing
         (#""maxServerMessageBytes": 1048576"#, #""maxServerMessageBytes": 1500.5"#),
         (#""maxServerMessageBytes": 1048576"#, #""maxServerMessageBytes": 2147483648"#),
         (#""mode": "enforce","#, #""mode": "enforce", "tols": {},"#),
+        // Argument rules.
+        (#""decision": "ask", "reason""#, #""decision": "maybe", "reason""#),
+        (#""reason": "Refunds above 100 need a person""#, #""reason": "Refunds above 100 need a person", "note": 1"#),
+        (#""strictArguments": true}"#, #""strictArguments": false}"#),
+        (#""strictArguments": true}"#, #""strictArguments": true, "when": {"a": {"type": "string"}}}"#),
+        (#""strictArguments": true}"#, #""strictArguments": true, "decision": "deny"}"#),
+        (#"{"tools": ["crm__*"], "strictArguments": true}"#, #"{"tools": ["crm__*"]}"#),
+        (#"{"id": "files", "tools": ["crm__read"],"#, #"{"id": "files","#),
+        (#""tools": ["crm__read"]"#, #""tools": []"#),
+        (#""require": {"/options""#, #""when": {"x": {"const": 1}}, "require": {"/options""#),
+        (#"{"id": "files", "#, #"{"id": "files", "decision": "deny", "#),
+        (#""when": {"/amount": {"exclusiveMinimum": 100}}"#, #""when": {}"#),
+        (#""exclusiveMinimum": 100}"#, #""exclusiveMinimum": 100, "format": "email"}"#),
+        (#""exclusiveMinimum": 100}"#, #""exclusiveMinimum": "100"}"#),
+        (#""minimum": 0,"#, #""minimum": true,"#),
+        (#""type": ["number", "integer"]"#, #""type": ["decimal"]"#),
+        (#""type": ["number", "integer"]"#, #""type": "int""#),
+        (#""enum": ["EUR", "USD"]"#, #""enum": []"#),
+        (#""enum": ["EUR", "USD"]"#, #""enum": "EUR""#),
+        (#""minLength": 0"#, #""minLength": -1"#),
+        (#""maxLength": 200"#, #""maxLength": 2.5"#),
+        (#""pattern": "^[a-z ]*$""#, #""pattern": ["^[a-z ]*$"]"#),
+        (#""not": {"const": "x"}"#, #""not": {}"#),
+        (#""not": {"const": "x"}"#, #""not": {"const": "x", "ifPresent": true}"#),
+        (#""USD"], "ifPresent": true"#, #""USD"], "ifPresent": "yes""#),
+        (#""required": ["path"]"#, #""required": "path""#),
+        (#""/options/path": {"#, #""/options/~2path": {"#),
+        (#""under": ["~/project"]"#, #""under": "~/project""#),
+        (#""deny": ["127.0.0.1"]}"#, #""deny": ["127.0.0.1"], "block": []}"#),
+        (#""deny": ["127.0.0.1"]}"#, #""deny": "127.0.0.1"}"#),
+        // Limits.
+        (#"{"calls": 500, "acrossSessions": false}"#, #"{"acrossSessions": false}"#),
+        (#""calls": 500, "acrossSessions": false"#, #""calls": 500, "acrossSessions": true"#),
+        (#""calls": 500"#, #""calls": 0"#),
+        (#""calls": 500"#, #""calls": 100001"#),
+        (#""calls": 20,"#, #""calls": 2.5,"#),
+        (#""servers": ["crm"], "calls": 10"#, #""servers": ["crm"], "tools": ["crm__*"], "calls": 10"#),
+        (#""servers": ["crm"], "calls": 10"#, #""servers": "crm", "calls": 10"#),
+        (#""per": "10s""#, #""per": "10 s""#),
+        (#""per": "10s""#, #""per": "1w""#),
+        (#""per": "10s""#, #""per": "0s""#),
+        (#""per": "10s""#, #""per": "367d""#),
+        (#""per": "10s""#, #""per": "8785h""#),
+        (#""per": "10s""#, #""per": "527041m""#),
+        (#""per": "10s""#, #""per": "31622401s""#),
+        (#""per": "10s""#, #""per": "0000000001s""#),
+        (#""acrossSessions": true}"#, #""acrossSessions": 1}"#),
+        // Behaviour, labels, flows, annotations, readOnly.
+        (#""probes": 0,"#, #""probes": 0, "drift": 1,"#),
+        (#""probes": 0,"#, #""probes": -1,"#),
+        (#""failures": 5"#, #""failures": 0"#),
+        (#"{"max": 3, "within": "1m"}"#, #"{"max": 3}"#),
+        (#"{"max": 3, "within": "1m"}"#, #"{"max": 3, "within": "1m", "per": "1m"}"#),
+        (#""coolDown": "5m""#, #""coolDown": "5 minutes""#),
+        (#""team-1""#, #""Team 1""#),
+        (#""labels": {"tools""#, #""labels": {"prompts": {}, "tools""#),
+        (#""crm__post": ["egress"]}"#, #""crm__post": "egress"}"#),
+        (#""to": ["egress"], "#, ""),
+        (#""from": ["untrusted-input", "private-data"]"#, #""from": []"#),
+        (#""decision": "ask"}]"#, #""decision": "allow"}]"#),
+        (#""decision": "ask"}]"#, #""decision": "ask", "via": "x"}]"#),
+        (#""openWorldHint": false}"#, #""openWorldHint": false, "safeHint": true}"#),
+        (#""readOnlyHint": true, "destructiveHint""#, #""readOnlyHint": "yes", "destructiveHint""#),
+        (#""readOnly": false"#, #""readOnly": "no""#),
     ])
     func aBrokenPersonaIsRejectedByBoth(_ original: String, _ replacement: String) throws {
         #expect(Self.valid.contains(original))

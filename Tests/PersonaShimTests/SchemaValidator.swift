@@ -71,6 +71,18 @@ struct SchemaValidator {
                 for key in (argument.arrayValue ?? []).compactMap(\.stringValue) where object[key] == nil {
                     found.append("\(pointer): missing required \"\(key)\"")
                 }
+            case "minItems":
+                if let array = value.arrayValue, let minimum = argument.intValue, array.count < minimum {
+                    found.append("\(pointer): fewer than \(minimum) items")
+                }
+            case "minProperties":
+                if let object = value.objectValue, let minimum = argument.intValue, object.members.count < minimum {
+                    found.append("\(pointer): fewer than \(minimum) members")
+                }
+            case "not":
+                var scratch: [String] = []
+                validate(value, argument, at: pointer, into: &scratch)
+                if scratch.isEmpty { found.append("\(pointer): matches a schema it must not match") }
             case "properties", "additionalProperties", "propertyNames":
                 continue
             case "items":

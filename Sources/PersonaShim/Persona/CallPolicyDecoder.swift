@@ -69,12 +69,13 @@ enum CallPolicyDecoder {
         case (.some, nil):
             conditionsKey = "when"
             let decision = decoder.string(object, "decision", at: pointer) ?? "deny"
-            guard let verdict = RuleVerdict(rawValue: decision) else {
+            let verdict = RuleVerdict(rawValue: decision)
+            if verdict == nil {
+                // Reported, and the conditions still decoded below, so `check` shows their mistakes too.
                 decoder.error(
                     at: pointer + "/decision", "\"decision\" must be \"deny\" or \"ask\", not \"\(decision)\"")
-                return nil
             }
-            kind = .when(verdict)
+            kind = .when(verdict ?? .deny)
         case (nil, .some):
             conditionsKey = "require"
             if object["decision"] != nil {

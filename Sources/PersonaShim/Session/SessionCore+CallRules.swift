@@ -7,19 +7,18 @@ extension SessionCore {
     func judgeCall(
         _ request: AgentRequest, _ toolPolicy: ToolCallPolicy, server: Int, argsDigest: SHA256.Digest?
     ) -> CallJudgement {
-        guard var session = calls else { return CallJudgement(decision: .allow) }
+        guard calls != nil else { return CallJudgement(decision: .allow) }
         guard let argsDigest else {
             // Tool calls always have one; without it no rule can be evaluated, so the call is refused.
             return CallJudgement(
                 decision: .deny(rule: "arguments", reason: "The call's arguments could not be read."))
         }
-        calls = nil  // Mutated in place below, not copied: the session holds the limits' and history's arrays.
-        defer { calls = session }
         let arguments =
             toolPolicy.readsArguments ? request.value(request.params.arguments) ?? .object(JSONObject()) : .null
         let facts = CallFacts(
             arguments: arguments, argumentsDigest: argsDigest, paths: paths[server])
-        let judgement = session.judge(
+        // Through `!`, in place: a copy of the session would retain (and then release) each of its arrays.
+        let judgement = calls!.judge(
             facts, tool: toolPolicy, now: MonotonicInstant(nanoseconds: Int64(now)), wallClock: wallClock())
         if let drift = judgement.drift { recordDrift(drift, tool: toolPolicy.tool) }
         return judgement

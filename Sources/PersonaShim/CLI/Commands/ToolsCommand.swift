@@ -24,6 +24,9 @@ enum ToolsCommand {
             return PersonaShimCLI.ExitCode.dataError
         }
         CheckCommand.patternDiagnostics(persona, file: path).forEach { Logger.writeLine($0.description) }
+        // A server that exits before reading the handshake must be reported as failed, not end this command:
+        // without this, writing `initialize` into its closed pipe kills the process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let environment = ProcessEnvironment.current()
         let outcomes = persona.servers.map { server in
             ServerProbe.listTools(

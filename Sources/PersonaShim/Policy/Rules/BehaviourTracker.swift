@@ -45,8 +45,12 @@ public struct DriftEvent: Sendable, Equatable {
 /// and every answer (`observeOutcome`). `check` refuses while a breach is in force.
 public struct BehaviourTracker: Sendable {
     public let policy: BehaviourPolicy
-    /// Recent calls, oldest first, within the repeat window.
-    private var recent: [(tool: String, digest: SHA256.Digest, time: Int64)] = []
+    /// Recent calls, oldest first, within the repeat window, from `oldest` on (a queue: the calls before it have
+    /// left and are dropped in bulk), and how often each is among them. Counting rather than scanning keeps a
+    /// call's cost the same however many calls the window remembers.
+    private var recent: [(call: RememberedCall, time: Int64)] = []
+    private var oldest = 0
+    private var counts: [RememberedCall: Int] = [:]
     private var failuresInRow = 0
     private var probes = 0
     public private(set) var breach: DriftEvent?
@@ -61,7 +65,7 @@ public struct BehaviourTracker: Sendable {
         guard let breach else { return .allow }
         if let until = breach.until, now >= until {
             self.breach = nil
-            (recent, failuresInRow, probes) = ([], 0, 0)
+            (recent, oldest, counts, failuresInRow, probes) = ([], 0, [:], 0, 0)
             return .allow
         }
         return .deny(rule: "behaviour.\(breach.kind)", reason: breach.reason)
@@ -73,18 +77,26 @@ public struct BehaviourTracker: Sendable {
     {
         guard let (maximum, window) = policy.repeats else { return nil }
         let horizon = now.nanoseconds - window.nanoseconds
-        if let keep = recent.firstIndex(where: { $0.time > horizon }) {
-            recent.removeFirst(keep)
-        } else {
-            recent.removeAll(keepingCapacity: true)
+        while oldest < recent.count, recent[oldest].time <= horizon { forgetOldest() }
+        let call = RememberedCall(tool: tool, digest: argumentsDigest)
+        let same = counts[call] ?? 0
+        if recent.count - oldest >= Self.maximumRemembered { forgetOldest() }
+        if oldest >= Self.maximumRemembered {
+            recent.removeFirst(oldest)
+            oldest = 0
         }
-        let same = recent.reduce(0) { $0 + ($1.tool == tool && $1.digest == argumentsDigest ? 1 : 0) }
-        if recent.count >= Self.maximumRemembered { recent.removeFirst() }
-        recent.append((tool, argumentsDigest, now.nanoseconds))
+        recent.append((call, now.nanoseconds))
+        counts[call, default: 0] += 1
         guard same + 1 > maximum else { return nil }
         return trip(
             "repeats", "the same call to \(tool) was made \(same + 1) times within \(window) (at most \(maximum))",
             now: now)
+    }
+
+    private mutating func forgetOldest() {
+        let call = recent[oldest].call
+        oldest += 1
+        if let count = counts[call], count > 1 { counts[call] = count - 1 } else { counts[call] = nil }
     }
 
     /// A call to a tool that does not exist or is hidden.
@@ -124,5 +136,25 @@ public struct BehaviourTracker: Sendable {
         // An earlier, longer breach stays in force.
         if breach == nil || breach?.until != nil { breach = event }
         return event
+    }
+}
+
+/// A call as the repeat rule compares calls: its tool and the digest of its canonical arguments.
+struct RememberedCall: Hashable, Sendable {
+    let tool: String
+    let digest: SHA256.Digest
+
+    static func == (lhs: RememberedCall, rhs: RememberedCall) -> Bool {
+        // Word by word: `Digest.==` compares bytes through a generic buffer, which showed up in profiles.
+        let (a, b) = (lhs.digest.words, rhs.digest.words)
+        return a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && a.4 == b.4 && a.5 == b.5 && a.6 == b.6
+            && a.7 == b.7 && lhs.tool == rhs.tool
+    }
+
+    func hash(into hasher: inout Hasher) {
+        // The digest is already uniformly spread: two of its words are as good a hash as all of them.
+        hasher.combine(digest.words.0)
+        hasher.combine(digest.words.1)
+        hasher.combine(tool)
     }
 }
