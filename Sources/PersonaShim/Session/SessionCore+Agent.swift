@@ -53,8 +53,12 @@ extension SessionCore {
     private func handleAgentRequest(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
         let id = raw[envelope.id!]
         let method = envelope.method!
+        if method == "server/discover" { return answerDiscover(raw, envelope) }
         if method == "initialize" { return handleInitialize(raw, envelope) }
         if method == "ping" { return sendToAgent(Message.response(id: id, result: [:])) }
+        if agentEra == .modern || carriesModernVersion(raw, envelope) {
+            guard admitModernRequest(raw, envelope, method: method) else { return }
+        }
         let (served, needsServers) = Self.serves(method)
         guard served else {
             return sendToAgent(
@@ -86,7 +90,13 @@ extension SessionCore {
             var response = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
             response.append(contentsOf: id)
             response.append(contentsOf: #","result":"#.utf8)
-            response.append(contentsOf: method == "tools/list" ? toolsListResult : promptsListResult)
+            let list = method == "tools/list" ? toolsListResult : promptsListResult
+            if agentEra == .modern {
+                response.append(contentsOf: Self.modernListHead)
+                response.append(contentsOf: list.dropFirst())
+            } else {
+                response.append(contentsOf: list)
+            }
             response.append(contentsOf: "}\n".utf8)
             sendToAgent(response)
         case "tools/call": handleToolCall(request)
@@ -159,6 +169,15 @@ extension SessionCore {
 
     private func handleInitialize(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
         let id = Array(raw[envelope.id!])
+        guard agentEra != .modern else {
+            sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidRequest,
+                    message:
+                        "Invalid Request: this session speaks \(agentProtocolVersion), which has no handshake, so initialize is refused. Start a new session to speak a handshake revision."
+                ))
+            return
+        }
         guard !agentInitialized else {
             sendToAgent(
                 Message.error(
@@ -178,6 +197,7 @@ extension SessionCore {
             audit.agent = AgentIdentity(name: "unknown", version: nil, source: "none")
         }
         agentInitialized = true
+        agentEra = .legacy
         pendingInitializeID = id
         startSession()
         answerInitializeIfReady()
@@ -205,15 +225,8 @@ extension SessionCore {
         let result: JSONValue = [
             "protocolVersion": .string(agentProtocolVersion),
             "capabilities": .object(capabilities),
-            "serverInfo": .object(
-                downgrade.definition(
-                    JSONObject([
-                        ("name", "persona-shim"), ("title", .string("persona-shim: \(persona.name)")),
-                        ("version", .string(configuration.version)),
-                    ]))),
-            "instructions": .string(
-                "Tools here are limited to the persona \"\(persona.name)\": \(persona.purpose) "
-                    + "Calls outside this job are refused."),
+            "serverInfo": .object(downgrade.definition(shimInfo)),
+            "instructions": .string(instructions),
         ]
         sendToAgent(Message.response(id: id, result: result))
     }

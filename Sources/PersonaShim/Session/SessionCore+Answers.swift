@@ -116,10 +116,20 @@ extension SessionCore {
                     code: JSONRPCError.requestFailed)
             }
         }
+        if agentEra == .modern, request.method == "resources/read", let resultRange = envelope.result {
+            rewritten = (rewritten ?? (try? JSONValue.parse(raw, range: resultRange))).map(ModernResult.cacheHinted)
+        }
         if let rewritten {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else if !agentGone {
-            agentOutput.sendLine(from: reader, range: range, replacing: [(idRange, request.agentID)])
+            var replacements = [(idRange, request.agentID)]
+            if agentEra == .modern, let result = envelope.result,
+                let marking = ModernResult.marking(raw, result: result)
+            {
+                replacements.append(marking)
+                replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
+            }
+            agentOutput.sendLine(from: reader, range: range, replacing: replacements)
         }
     }
 

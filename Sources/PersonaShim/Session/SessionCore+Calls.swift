@@ -158,7 +158,10 @@ extension SessionCore {
             let token = routes.allocateID()
             progressToken = token
             agentToken = Array(request.raw[tokenRange])
-            replacements.append((tokenRange, JSONWriter.integerText(token)))
+            if agentEra != .modern { replacements.append((tokenRange, JSONWriter.integerText(token))) }
+        }
+        if agentEra == .modern, let metaRange = request.params.meta {
+            replacements.append((metaRange, serverMeta(request, progressToken: progressToken)))
         }
         replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
         let forwarded = ForwardedRequest(

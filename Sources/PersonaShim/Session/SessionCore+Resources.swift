@@ -79,7 +79,15 @@ extension SessionCore {
                 merged.append(.object(item))
             }
         }
-        sendToAgent(Message.response(id: fanOut.agentID, result: .object(JSONObject([(fanOut.key, .array(merged))]))))
+        var result = JSONObject([(fanOut.key, .array(merged))])
+        if agentEra == .modern {
+            // Filtered by the persona: private to it.
+            result = JSONObject([
+                ("resultType", "complete"), (fanOut.key, .array(merged)),
+                ("ttlMs", .integer(Self.listTTLMilliseconds)), ("cacheScope", "private"),
+            ])
+        }
+        sendToAgent(Message.response(id: fanOut.agentID, result: .object(result)))
     }
 
     // MARK: completion/complete

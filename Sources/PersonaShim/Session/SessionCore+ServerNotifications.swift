@@ -23,6 +23,9 @@ extension SessionCore {
             else { return }  // Unknown token, or progress after the final answer: some clients drop the connection.
             agentOutput.appendLine(raw, range: range, replacing: [(tokenRange, route.agentToken)])
         case "notifications/message":
+            // The stateless revisions send a request's log lines only when it asked for them, per request; the
+            // shim does not ask, so none reach a modern agent.
+            guard agentEra != .modern else { return }
             forwardLogMessage(server, raw, envelope)
         case "notifications/elicitation/complete":
             elicitationCompleted(server, raw, envelope)
@@ -87,7 +90,9 @@ extension SessionCore {
 
     func flushListChanges() {
         listChangeDeadline = nil
-        guard agentInitialized else { return pendingListChanges.removeAll() }
+        // A modern agent hears of changes only on a subscriptions/listen stream, which the shim does not serve
+        // yet: it relies on the lists' ttlMs.
+        guard agentInitialized, agentEra != .modern else { return pendingListChanges.removeAll() }
         for list in pendingListChanges.sorted() {
             sendToAgent(Message.notification(method: "notifications/\(list)/list_changed", params: nil))
         }

@@ -47,7 +47,7 @@ extension SessionCore {
         let id = routes.allocateID()
         routes.pending[id] = .initialize(server: index)
         let params: JSONValue = [
-            "protocolVersion": .string(agentProtocolVersion),
+            "protocolVersion": .string(handshakeVersion),
             "capabilities": .object(serverClientCapabilities),
             "clientInfo": ["name": "persona-shim", "version": .string(configuration.version)],
         ]

@@ -25,6 +25,8 @@ final class SessionCore {
 
     var agentGone = false
     var agentInitialized = false
+    /// Set by the agent's first `initialize` (legacy) or first stateless request (modern); see `ProtocolEra`.
+    var agentEra: ProtocolEra?
     var agentProtocolVersion = MCPProtocol.latestVersion
     var downgrade = VersionDowngrade(version: MCPProtocol.latestVersion)
     /// The agent's declared client capabilities (sampling, elicitation, roots).
@@ -111,7 +113,7 @@ final class SessionCore {
 
     func sendToAgent(_ bytes: [UInt8]) {
         guard !agentGone else { return }
-        agentOutput.append(bytes)
+        agentOutput.append(agentEra == .modern ? ModernResult.mark(bytes) : bytes)
     }
 
     /// The bytes for server `index`, made safe to write: the audit records of every forward among them are

@@ -1,0 +1,173 @@
+/// The two eras of MCP, as the specification names them: `legacy` revisions open a session with `initialize`
+/// (2025-11-25 and earlier); `modern` ones (2026-07-28) carry the protocol version and the client's capabilities in
+/// every request's `_meta` and have no handshake.
+enum ProtocolEra: String, Sendable {
+    case legacy
+    case modern
+}
+
+/// The agent's era. One agent speaks one era per session: its first `initialize` makes the session legacy, its first
+/// valid request carrying `io.modelcontextprotocol/protocolVersion` makes it modern, and from then on a request of
+/// the other era is refused (-32600) rather than guessed at. `server/discover` is answered in either era and decides
+/// nothing: it reads nothing from the session and changes nothing in it.
+extension SessionCore {
+    /// Methods the shim serves to a modern agent; the rest of what it serves (`logging/setLevel`,
+    /// `resources/subscribe`, `resources/unsubscribe`, `ping`) is gone from 2026-07-28.
+    static func servesModern(_ method: String) -> Bool {
+        switch method {
+        case "tools/call", "tools/list", "prompts/list", "prompts/get", "resources/list", "resources/templates/list",
+            "resources/read", "completion/complete":
+            true
+        default: false
+        }
+    }
+
+    /// How long a modern agent may keep a list the shim answered. The lists change only when a server's own list
+    /// changes (or a server restarts), and a modern agent hears of no change, so the hint is short.
+    static let listTTLMilliseconds = 10_000
+
+    /// The revision the shim offers legacy servers during their handshake: the agent's own for a legacy agent, the
+    /// newest handshake revision for a modern one.
+    var handshakeVersion: String { agentEra == .modern ? MCPProtocol.latestVersion : agentProtocolVersion }
+
+    /// Whether `envelope`'s `_meta` carries `io.modelcontextprotocol/protocolVersion`. Only requests that have a
+    /// `_meta` pay for the look.
+    func carriesModernVersion(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) -> Bool {
+        guard let meta = envelope.requestParams.meta, raw[meta.lowerBound] == UInt8(ascii: "{") else { return false }
+        return MessageEnvelope.members(raw, object: meta, named: [MCPProtocol.protocolVersionKey])[0] != nil
+    }
+
+    /// Checks a request of a modern agent (or the first one, which makes the session modern). Returns false when
+    /// the request was answered here with an error.
+    func admitModernRequest(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, method: String) -> Bool {
+        let id = Array(raw[envelope.id!])
+        guard agentEra != .legacy else {
+            sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidRequest,
+                    message:
+                        "Invalid Request: this session began with initialize, so it speaks the handshake revision \(agentProtocolVersion); a request carrying \(MCPProtocol.protocolVersionKey) belongs to the stateless revisions and is refused. Start a new session to speak \(MCPProtocol.latestModernVersion)."
+                ))
+            return false
+        }
+        guard let meta = validModernMeta(raw, envelope, id: id) else { return false }
+        noteClientInfo(meta[MCPProtocol.clientInfoKey])
+        if agentEra == nil {
+            agentEra = .modern
+            agentProtocolVersion = meta[MCPProtocol.protocolVersionKey]?.stringValue ?? MCPProtocol.latestModernVersion
+            downgrade = VersionDowngrade(version: agentProtocolVersion)
+            agentInitialized = true
+            logger.debug("the agent speaks \(agentProtocolVersion) (stateless); the session starts without a handshake")
+            startSession()
+        }
+        guard Self.servesModern(method) else {
+            sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.methodNotFound,
+                    message: "Method not found: \(method) (persona-shim does not serve it in \(agentProtocolVersion))"))
+            return false
+        }
+        return true
+    }
+
+    /// The request's `_meta` when it says a stateless revision the shim speaks and declares the client's
+    /// capabilities; otherwise the agent is answered (-32602 for a missing field, -32022 for another revision) and
+    /// the result is nil.
+    func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: [UInt8]) -> JSONObject? {
+        let meta = envelope.requestParams.meta.flatMap { try? JSONValue.parse(raw, range: $0) }?.objectValue
+        guard case .string(let version)? = meta?[MCPProtocol.protocolVersionKey] else {
+            sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidParams,
+                    message:
+                        "Invalid params: this session speaks \(MCPProtocol.latestModernVersion), so every request must carry the protocol version as a string in _meta \"\(MCPProtocol.protocolVersionKey)\"."
+                ))
+            return nil
+        }
+        guard MCPProtocol.modernVersions.contains(version) else {
+            let hint =
+                MCPProtocol.supportedVersions.contains(version)
+                ? " \(version) is a handshake revision: send initialize, without this _meta, to use it."
+                : ""
+            sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.unsupportedProtocolVersion,
+                    message:
+                        "Unsupported protocol version: persona-shim serves requests of \(MCPProtocol.modernVersions.joined(separator: ", ")) without a handshake.\(hint)",
+                    data: [
+                        "supported": .array(MCPProtocol.modernVersions.map(JSONValue.string)),
+                        "requested": .string(version),
+                    ]))
+            return nil
+        }
+        guard case .object? = meta?[MCPProtocol.clientCapabilitiesKey] else {
+            sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidParams,
+                    message:
+                        "Invalid params: every \(version) request must declare the client's capabilities as an object in _meta \"\(MCPProtocol.clientCapabilitiesKey)\"."
+                ))
+            return nil
+        }
+        return meta
+    }
+
+    /// Self-reported, per request in the stateless revisions: recorded as the agent's claim, never used for a
+    /// decision. A request without it is recorded as from an unknown agent.
+    func noteClientInfo(_ clientInfo: JSONValue?) {
+        let identity =
+            if let clientInfo, let name = clientInfo["name"]?.stringValue {
+                AgentIdentity(name: name, version: clientInfo["version"]?.stringValue, source: "clientInfo")
+            } else {
+                AgentIdentity(name: "unknown", version: nil, source: "none")
+            }
+        if audit.agent != identity { audit.agent = identity }
+    }
+
+    /// Answers `server/discover` in either era: every revision the shim speaks, and what it can offer under this
+    /// persona. The answer depends only on the persona, so it is the same before and after the servers start.
+    func answerDiscover(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
+        let id = Array(raw[envelope.id!])
+        guard validModernMeta(raw, envelope, id: id) != nil else { return }
+        var capabilities = JSONObject([("tools", [:])])
+        if !persona.prompts.allow.isEmpty { capabilities["prompts"] = [:] }
+        if !persona.resources.allow.isEmpty { capabilities["resources"] = [:] }
+        capabilities["completions"] = [:]
+        let result = JSONObject([
+            ("resultType", "complete"),
+            ("supportedVersions", .array(MCPProtocol.allVersions.map(JSONValue.string))),
+            ("capabilities", .object(capabilities)),
+            ("_meta", [MCPProtocol.serverInfoKey: .object(shimInfo)]),
+            ("instructions", .string(instructions)),
+            // What the persona allows is private to it: another persona's agent must not reuse this answer.
+            ("ttlMs", .integer(Self.listTTLMilliseconds)),
+            ("cacheScope", "private"),
+        ])
+        sendToAgent(Message.response(id: id, result: .object(result)))
+    }
+
+    var shimInfo: JSONObject {
+        JSONObject([
+            ("name", "persona-shim"), ("title", .string("persona-shim: \(persona.name)")),
+            ("version", .string(configuration.version)),
+        ])
+    }
+
+    var instructions: String {
+        "Tools here are limited to the persona \"\(persona.name)\": \(persona.purpose) Calls outside this job are refused."
+    }
+
+    /// A modern agent's `_meta` as a server gets it: without the keys the specification reserves (the agent's
+    /// version, capabilities and identity are not the server's business: the shim is its client), and with the
+    /// shim's progress token in place of the agent's.
+    func serverMeta(_ request: AgentRequest, progressToken: Int?) -> [UInt8] {
+        var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
+        meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
+        if let progressToken { meta["progressToken"] = .integer(progressToken) }
+        return JSONWriter.encode(.object(meta))
+    }
+
+    /// The head of a modern list answer: what goes before the list's own key.
+    static let modernListHead = Array(
+        #"{"resultType":"complete","ttlMs":\#(listTTLMilliseconds),"cacheScope":"private","#.utf8)
+}
