@@ -21,6 +21,8 @@ struct FixtureOptions {
     var resources = false
     var hostileTools = false
     var ignoreEOF = false
+    /// `--era modern`: speak only MCP 2026-07-28 (stateless; no initialize). See FixtureServer+Modern.swift.
+    var modern = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -45,6 +47,8 @@ struct FixtureOptions {
           --resources                offer resources: memo://shared and memo://NAME (same URI on every fixture)
           --hostile-tools            also offer bad_utf8 (writes a line that is not valid UTF-8)
           --ignore-eof               keep running after stdin closes (only a signal stops it)
+          --era legacy|modern        the protocol era to speak (default legacy: the initialize handshake);
+                                     modern speaks only 2026-07-28: server/discover, per-request _meta, no initialize
 
         persona-fixture reap PIDFILE COMMAND [ARG...]
           runs COMMAND as a child subreaper would (PR_SET_CHILD_SUBREAPER), writes its pid to PIDFILE, reaps every
@@ -91,6 +95,12 @@ struct FixtureOptions {
                 case "--resources": options.resources = true
                 case "--hostile-tools": options.hostileTools = true
                 case "--ignore-eof": options.ignoreEOF = true
+                case "--era":
+                    let era = try value(for: option)
+                    guard era == "legacy" || era == "modern" else {
+                        throw UsageError(message: "--era needs legacy or modern, not \"\(era)\"")
+                    }
+                    options.modern = era == "modern"
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }

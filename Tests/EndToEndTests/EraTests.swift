@@ -91,5 +91,49 @@ extension EndToEnd {
             let modern = shim.client.request("tools/list", params: Self.params(), id: 2)
             #expect(modern.response?["error"]?["code"] == -32600)
         }
+
+        /// The agent's era and the server's are independent: all four combinations list, call and refuse alike, and
+        /// audit the same decisions.
+        @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+        func everyCombinationOfErasWorks(_ modernAgent: Bool, _ modernServer: Bool) throws {
+            let options = modernServer ? ["--era", "modern"] : []
+            let shim = try ShimProcess(
+                servers: [("fx", fixture(options)), ("other", fixture(options + ["--name", "other"]))],
+                allow: ["fx__*"])
+            func params(_ members: [(String, JSONValue)] = []) -> JSONValue {
+                modernAgent
+                    ? Self.params(members) : .object(JSONObject(members.map { (key: $0.0, value: $0.1) }))
+            }
+            if !modernAgent { try shim.initialize() }
+            let list = try #require(
+                shim.client.request("tools/list", params: params(), id: 1).response?["result"],
+                "stderr: \(shim.client.standardError)")
+            let names = list["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            #expect(names.contains("fx__echo") && names.allSatisfy { $0.hasPrefix("fx__") })
+            #expect((list["cacheScope"] == "private") == modernAgent)
+            let call = shim.client.request(
+                "tools/call", params: params([("name", "fx__echo"), ("arguments", ["text": "both eras"])]), id: 2
+            ).response
+            let content = JSONWriter.string(call?["result"]?["content"] ?? .null)
+            #expect(content.contains("both eras"), "\(String(describing: call))")
+            if modernAgent { #expect(call?["result"]?["resultType"] == "complete") }
+            let refused = shim.client.request(
+                "tools/call", params: params([("name", "other__echo"), ("arguments", [:])]), id: 3
+            ).response
+            #expect(refused?["error"]?["code"] == -32602)
+            let records = shim.auditRecords()
+            let ready = records.filter { $0["event"] == "child.ready" }.compactMap {
+                $0["protocolVersion"]?.stringValue
+            }
+            #expect(ready == Array(repeating: modernServer ? "2026-07-28" : "2025-11-25", count: 2))
+            let decisions = records.filter { $0["event"] == "call.decision" }.map {
+                [$0["decision"], $0["rule"], $0["tool"]]
+            }
+            #expect(
+                decisions.map { $0.map { $0?.stringValue ?? "-" } } == [
+                    ["allow", #"tools.allow["fx__*"]"#, "fx__echo"], ["deny", "default-deny", "other__echo"],
+                ])
+            #expect(shim.finish() == .exited(0))
+        }
     }
 }

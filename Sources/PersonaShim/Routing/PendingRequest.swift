@@ -1,6 +1,8 @@
 /// A request the shim sent to a downstream server and is waiting on.
 enum PendingRequest {
     case initialize(server: Int)
+    /// The `server/discover` probe that tells a modern server from a legacy one.
+    case discover(server: Int)
     /// One page of the server's `tools/list` or `prompts/list` (`key`); pages of an older listing are ignored.
     case list(server: Int, key: String, page: Int, generation: Int)
     case forward(ForwardedRequest)
@@ -11,7 +13,7 @@ enum PendingRequest {
 
     var server: Int {
         switch self {
-        case .initialize(let server), .list(let server, _, _, _), .fanOutPage(_, let server, _),
+        case .initialize(let server), .discover(let server), .list(let server, _, _, _), .fanOutPage(_, let server, _),
             .internalRequest(let server):
             server
         case .forward(let request): request.server

@@ -33,6 +33,10 @@ final class Server {
     var serverInfo: JSONValue?
     var capabilities = JSONObject()
     var protocolVersion: String?
+    /// What its `server/discover` probe found, for this process (a restarted server is probed again).
+    var era: ProtocolEra = .legacy
+    /// When its probe counts as unanswered, and the probe's id.
+    var probe: (deadline: UInt64, id: Int)?
     /// Whether its process runs: from `serverStarted` until `serverExited`.
     var isRunning = false
     /// Whether its stdin takes bytes: from `serverStarted` until it closes or the shim stops the server.
@@ -68,6 +72,8 @@ final class Server {
         input.discardAll()
         forwardsSinceFlush = 0
         phase = .idle
+        era = .legacy
+        probe = nil
         partialList = []
         partialPrompts = []
         listsPending = 0

@@ -17,6 +17,14 @@ enum ModernResult {
         return (result.lowerBound..<result.lowerBound + 1, replacement)
     }
 
+    /// Whether the result at `result` is a modern server's `input_required` interim result.
+    static func requiresInput(_ raw: UnsafeRawBufferPointer, result: Range<Int>) -> Bool {
+        guard raw[result.lowerBound] == UInt8(ascii: "{"),
+            let type = MessageEnvelope.members(raw, object: result, named: ["resultType"])[0]
+        else { return false }
+        return raw[type].elementsEqual(#""input_required""#.utf8)
+    }
+
     /// `line` (one message and its newline) with its result marked complete when it is a response that needs it.
     static func mark(_ line: [UInt8]) -> [UInt8] {
         line.withUnsafeBytes { raw in

@@ -128,6 +128,16 @@ extension SessionCore {
     /// persona. The answer depends only on the persona, so it is the same before and after the servers start.
     func answerDiscover(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
         let id = Array(raw[envelope.id!])
+        // Without the stateless version it is a handshake-era request, and that era has no such method: an agent
+        // probing for the stateless revisions always says which one it wants.
+        guard carriesModernVersion(raw, envelope) else {
+            return sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.methodNotFound,
+                    message:
+                        "Method not found: server/discover belongs to the stateless revisions, so it needs _meta \"\(MCPProtocol.protocolVersionKey)\"."
+                ))
+        }
         guard validModernMeta(raw, envelope, id: id) != nil else { return }
         var capabilities = JSONObject([("tools", [:])])
         if !persona.prompts.allow.isEmpty { capabilities["prompts"] = [:] }
@@ -155,16 +165,6 @@ extension SessionCore {
 
     var instructions: String {
         "Tools here are limited to the persona \"\(persona.name)\": \(persona.purpose) Calls outside this job are refused."
-    }
-
-    /// A modern agent's `_meta` as a server gets it: without the keys the specification reserves (the agent's
-    /// version, capabilities and identity are not the server's business: the shim is its client), and with the
-    /// shim's progress token in place of the agent's.
-    func serverMeta(_ request: AgentRequest, progressToken: Int?) -> [UInt8] {
-        var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
-        meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
-        if let progressToken { meta["progressToken"] = .integer(progressToken) }
-        return JSONWriter.encode(.object(meta))
     }
 
     /// The head of a modern list answer: what goes before the list's own key.

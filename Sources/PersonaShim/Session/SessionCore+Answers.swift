@@ -47,6 +47,9 @@ extension SessionCore {
         case .initialize:
             routes.pending[id] = nil
             serverInitialized(server, raw, envelope)
+        case .discover:
+            routes.pending[id] = nil
+            serverDiscovered(server, raw, envelope)
         case .list(_, let key, let page, let generation):
             routes.pending[id] = nil
             guard generation == server.listGeneration[key] else { return }
@@ -79,6 +82,15 @@ extension SessionCore {
             }
         } else if envelope.resultIsError {
             outcome = "tool_error"
+        } else if server.era == .modern, let result = envelope.result, ModernResult.requiresInput(raw, result: result) {
+            // Multi round-trip requests are not relayed yet: the server's request for input (and the state it
+            // would carry back) reaches neither era of agent.
+            recordOutcome(request, outcome: "input_required")
+            if request.subject == .tool, calls != nil { callAnswered(failed: true) }
+            return refuse(
+                request.agentID, request.subject,
+                "The server \(server.name) needs more input to answer \(request.exposedName) (a multi round-trip request), which persona-shim does not relay yet; the request did not complete.",
+                code: JSONRPCError.requestFailed)
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)
         if request.subject == .tool, calls != nil { callAnswered(failed: outcome != "ok") }
@@ -229,6 +241,10 @@ extension SessionCore {
         case .initialize:
             routes.pending[id] = nil
             serverFailed(server, reason: "answered initialize with a malformed message (\(reason))", restartable: false)
+        case .discover:
+            // Not a modern answer, so a legacy server.
+            routes.pending[id] = nil
+            sendInitialize(server)
         case .list(_, let key, let page, let generation):
             routes.pending[id] = nil
             guard generation == server.listGeneration[key] else { return }

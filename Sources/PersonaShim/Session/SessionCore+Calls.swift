@@ -158,11 +158,11 @@ extension SessionCore {
             let token = routes.allocateID()
             progressToken = token
             agentToken = Array(request.raw[tokenRange])
-            if agentEra != .modern { replacements.append((tokenRange, JSONWriter.integerText(token))) }
+            if agentEra != .modern && server.era != .modern {
+                replacements.append((tokenRange, JSONWriter.integerText(token)))
+            }
         }
-        if agentEra == .modern, let metaRange = request.params.meta {
-            replacements.append((metaRange, serverMeta(request, progressToken: progressToken)))
-        }
+        replacements += metaReplacements(request, server: server, progressToken: progressToken)
         replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
         let forwarded = ForwardedRequest(
             agentID: request.id, server: target.server, method: request.method, subject: target.subject,

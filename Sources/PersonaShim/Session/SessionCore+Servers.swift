@@ -44,15 +44,22 @@ extension SessionCore {
         recordLifecycle(
             .serverStart,
             [("server", .string(server.name)), ("pid", .integer(Int(pid))), ("command", .string(command))])
+        server.era = .legacy
+        initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
+        probe(server)
+    }
+
+    /// The handshake of a legacy server (one that did not answer the probe as a modern one).
+    func sendInitialize(_ server: Server) {
+        server.probe = nil
         let id = routes.allocateID()
-        routes.pending[id] = .initialize(server: index)
+        routes.pending[id] = .initialize(server: server.index)
         let params: JSONValue = [
             "protocolVersion": .string(handshakeVersion),
             "capabilities": .object(serverClientCapabilities),
             "clientInfo": ["name": "persona-shim", "version": .string(configuration.version)],
         ]
         server.input.append(Message.request(id: id, method: "initialize", params: params))
-        initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
     }
 
     /// The shell could not start server `index`. Restarting cannot help a missing command or a bad executable; it
@@ -78,6 +85,11 @@ extension SessionCore {
         server.serverInfo = result["serverInfo"]
         server.capabilities = result["capabilities"]?.objectValue ?? JSONObject()
         server.input.append(Message.notification(method: "notifications/initialized", params: nil))
+        serverConnected(server)
+    }
+
+    /// The server's version and capabilities are known (from its handshake or its discovery): fetch its lists.
+    func serverConnected(_ server: Server) {
         server.phase = .listing
         server.listsPending = 0
         if server.capabilities["tools"] != nil {
@@ -88,7 +100,9 @@ extension SessionCore {
             server.listsPending += 1
             requestListPage(server, key: "prompts", cursor: nil, page: 0)
         }
-        if let level = logLevel, server.capabilities["logging"] != nil { sendSetLevel(level, to: server) }
+        if let level = logLevel, server.capabilities["logging"] != nil, server.era == .legacy {
+            sendSetLevel(level, to: server)
+        }
         answerInitializeIfReady()
         if server.listsPending == 0 { serverReady(server) }
     }
@@ -110,8 +124,7 @@ extension SessionCore {
         if page == 0 { server.listGeneration[key, default: 0] += 1 }
         routes.pending[id] = .list(
             server: server.index, key: key, page: page, generation: server.listGeneration[key] ?? 0)
-        let params: JSONValue? = cursor.map { ["cursor": .string($0)] }
-        server.input.append(Message.request(id: id, method: "\(key)/list", params: params))
+        server.input.append(request(to: server, id: id, method: "\(key)/list", cursor: cursor))
     }
 
     func serverListPage(
@@ -167,6 +180,7 @@ extension SessionCore {
         guard server.phase != .failed && server.phase != .gone else { return }
         let wasReady = server.phase == .ready
         server.phase = wasReady ? .gone : .failed
+        server.probe = nil
         initializeDeadlines.removeAll { $0.server == server.index }
         logger.error("[\(server.name)] \(reason); its tools are not available")
         recordLifecycle(.serverFailed, [("server", .string(server.name)), ("reason", .string(reason))])

@@ -10,6 +10,7 @@ extension SessionCore {
         }
         if !startupComplete { consider(startupDeadline) }
         for entry in initializeDeadlines { consider(entry.deadline) }
+        for server in servers { consider(server.probe?.deadline) }
         consider(routes.nextCallDeadline())
         consider(listChangeDeadline)
         if audit.hasPending {
@@ -30,6 +31,14 @@ extension SessionCore {
                 reason:
                     "did not finish initializing within \(formatSeconds(persona.timeouts.initializeSeconds)) seconds",
                 restartable: false)
+        }
+        for server in servers {
+            guard let probe = server.probe, probe.deadline <= now else { continue }
+            server.probe = nil
+            guard routes.pending.removeValue(forKey: probe.id) != nil, server.phase == .initializing else { continue }
+            // No answer in time: a legacy server (some read requests before initialize and say nothing).
+            logger.debug("[\(server.name)] did not answer server/discover in time; speaking the handshake revisions")
+            sendInitialize(server)
         }
         for server in servers {
             guard let restartAt = server.restartAt, restartAt <= now else { continue }

@@ -90,6 +90,7 @@ final class CoreHarness {
     /// Server `index` starts and completes its handshake offering `tools` (names) and the given capabilities.
     func bringUp(_ index: Int, tools: [String], capabilities: String = #"{"tools":{}}"#) throws {
         core.serverStarted(index, pid: Int32(1000 + index), command: "/bin/fake-\(index)")
+        try answerProbeAsLegacy(index)
         let initialize = try #require(serverMessages(index).first)
         #expect(initialize["method"] as? String == "initialize")
         let id = try #require(initialize["id"] as? Int)
@@ -102,6 +103,34 @@ final class CoreHarness {
             let definitions = tools.map { #"{"name":"\#($0)","inputSchema":{"type":"object"}}"# }
             server(
                 index, #"{"jsonrpc":"2.0","id":\#(listID),"result":{"tools":[\#(definitions.joined(separator: ","))]}}"#
+            )
+        }
+    }
+
+    /// Server `index` answers the shim's `server/discover` probe as a legacy server does: the method is unknown.
+    func answerProbeAsLegacy(_ index: Int) throws {
+        let probe = try #require(serverMessages(index).first)
+        #expect(probe["method"] as? String == "server/discover")
+        let id = try #require(probe["id"] as? Int)
+        server(index, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32601,"message":"Method not found"}}"#)
+    }
+
+    /// Server `index` starts and answers the probe as a modern (2026-07-28) server offering `tools`.
+    func bringUpModern(_ index: Int, tools: [String], capabilities: String = #"{"tools":{}}"#) throws {
+        core.serverStarted(index, pid: Int32(1000 + index), command: "/bin/fake-\(index)")
+        let probe = try #require(serverMessages(index).first)
+        #expect(probe["method"] as? String == "server/discover")
+        let id = try #require(probe["id"] as? Int)
+        server(
+            index,
+            #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"complete","supportedVersions":["2026-07-28"],"capabilities":\#(capabilities),"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"modern","version":"1"}},"ttlMs":0,"cacheScope":"public"}}"#
+        )
+        for message in serverMessages(index) where message["method"] as? String == "tools/list" {
+            let listID = try #require(message["id"] as? Int)
+            let definitions = tools.map { #"{"name":"\#($0)","inputSchema":{"type":"object"}}"# }
+            server(
+                index,
+                #"{"jsonrpc":"2.0","id":\#(listID),"result":{"resultType":"complete","tools":[\#(definitions.joined(separator: ","))],"ttlMs":0,"cacheScope":"public"}}"#
             )
         }
     }

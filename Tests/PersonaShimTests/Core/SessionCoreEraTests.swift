@@ -92,6 +92,7 @@ import Testing
         harness.agent(Self.request(1, "tools/list", meta: Self.meta(capabilities: #"{"roots":{},"sampling":{}}"#)))
         _ = harness.core.takeActions()
         harness.core.serverStarted(0, pid: 1000, command: "/bin/fake-0")
+        try harness.answerProbeAsLegacy(0)
         let initialize = try #require(harness.serverMessages(0).first)
         let params = try #require(initialize["params"] as? [String: Any])
         #expect(params["protocolVersion"] as? String == "2025-11-25")
