@@ -69,6 +69,8 @@ final class ForwardedRequest {
     let deadline: UInt64
     /// The shim's progress token for this request, if the agent asked for progress.
     let progressToken: Int?
+    /// A modern agent's client capabilities for this request (what it can answer if the server needs input).
+    var clientCapabilities: JSONObject?
 
     init(
         agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,

@@ -83,13 +83,13 @@ extension SessionCore {
         } else if envelope.resultIsError {
             outcome = "tool_error"
         } else if server.era == .modern, let result = envelope.result, ModernResult.requiresInput(raw, result: result) {
-            // Multi round-trip requests are not relayed yet: the server's request for input (and the state it
-            // would carry back) reaches neither era of agent.
+            if relayInputRequired(request, server, raw, result: result) { return }
+            // A legacy agent cannot be asked (the old requests are not mapped yet), nor may other methods ask.
             recordOutcome(request, outcome: "input_required")
             if request.subject == .tool, calls != nil { callAnswered(failed: true) }
             return refuse(
                 request.agentID, request.subject,
-                "The server \(server.name) needs more input to answer \(request.exposedName) (a multi round-trip request), which persona-shim does not relay yet; the request did not complete.",
+                "The server \(server.name) needs more input to answer \(request.exposedName) (a multi round-trip request), which persona-shim relays only to agents speaking \(MCPProtocol.latestModernVersion); the request did not complete.",
                 code: JSONRPCError.requestFailed)
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)

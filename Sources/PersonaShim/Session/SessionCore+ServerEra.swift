@@ -8,11 +8,14 @@ extension SessionCore {
     var probeTimeout: UInt64 { min(2_000_000_000, nanoseconds(persona.timeouts.initializeSeconds) / 2) }
 
     /// What the shim declares about itself on every request to a modern server: its version, no client
-    /// capabilities (it relays no server-initiated input yet, so it asks servers for none), and its identity.
-    var modernServerMeta: JSONObject {
+    /// capabilities (for its own requests, and for a legacy agent's: their input is not mapped), and its identity.
+    var modernServerMeta: JSONObject { modernServerMeta(capabilities: JSONObject()) }
+
+    /// The same, declaring `capabilities` (what a modern agent can answer in a multi round-trip request).
+    func modernServerMeta(capabilities: JSONObject) -> JSONObject {
         JSONObject([
             (MCPProtocol.protocolVersionKey, .string(MCPProtocol.latestModernVersion)),
-            (MCPProtocol.clientCapabilitiesKey, [:]),
+            (MCPProtocol.clientCapabilitiesKey, .object(capabilities)),
             (MCPProtocol.clientInfoKey, ["name": "persona-shim", "version": .string(configuration.version)]),
         ])
     }
@@ -75,7 +78,9 @@ extension SessionCore {
         var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
         meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
         if let progressToken { meta["progressToken"] = .integer(progressToken) }
-        if era == .modern { meta.members.append(contentsOf: modernServerMeta.members) }
+        if era == .modern {
+            meta.members.append(contentsOf: modernServerMeta(capabilities: relayedCapabilities(meta: request)).members)
+        }
         return JSONWriter.encode(.object(meta))
     }
 

@@ -71,6 +71,9 @@ final class SessionCore {
     /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
     var wallClock: () -> Instant = { .now }
 
+    /// The `requestState`s of multi round-trip requests while a modern agent holds them.
+    lazy var requestStates = RequestStateSeal(session: audit.session)
+
     var auditFlushDeadline: UInt64?
     /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
     var uncommitted: [UncommittedForward] = []

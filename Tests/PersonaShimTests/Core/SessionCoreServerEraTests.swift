@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func anInputRequiredResultIsNotRelayedInEitherEra(_ modernAgent: Bool) throws {
+    func anInputRequiredResultIsNotRelayedToAnAgentThatCannotAnswer(_ modernAgent: Bool) throws {
         let harness = try CoreHarness(persona: SessionCoreTests.twoServers)
         if modernAgent {
             harness.agent(Eras.request(1, "tools/list"))
@@ -134,11 +134,18 @@ import Testing
             0,
             #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"input_required","inputRequests":{"q":{"method":"elicitation/create","params":{}}},"requestState":"s"}}"#
         )
-        let answer = try #require(harness.agentMessages().first?.result)
-        #expect(answer["isError"] as? Bool == true)
-        #expect(answer["requestState"] == nil && answer["inputRequests"] == nil)
+        let message = try #require(harness.agentMessages().first)
         let outcome = try harness.auditRecords().first { $0["event"] as? String == "call.outcome" }
-        #expect(outcome?["outcome"] as? String == "input_required")
+        if modernAgent {
+            // Relayed only to an agent that can answer: this one did not declare elicitation.
+            #expect(message.errorCode == -32021)
+            #expect(outcome?["outcome"] as? String == "missing_capability")
+        } else {
+            let answer = try #require(message.result)
+            #expect(answer["isError"] as? Bool == true)
+            #expect(answer["requestState"] == nil && answer["inputRequests"] == nil)
+            #expect(outcome?["outcome"] as? String == "input_required")
+        }
     }
 
     @Test func aRestartedServerIsProbedAgain() throws {
