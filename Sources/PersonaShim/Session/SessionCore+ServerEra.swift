@@ -30,11 +30,20 @@ extension SessionCore {
 
     /// The server answered the probe.
     func serverDiscovered(_ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
-        server.probe = nil
+        guard server.phase == .initializing else { return }
         let answer = (envelope.result ?? envelope.error).flatMap { try? JSONValue.parse(raw, range: $0) }
-        if envelope.result != nil, let answer,
-            answer["supportedVersions"]?.arrayValue?.contains(.string(MCPProtocol.latestModernVersion)) == true
-        {
+        let isModern =
+            envelope.result != nil
+            && answer?["supportedVersions"]?.arrayValue?.contains(.string(MCPProtocol.latestModernVersion)) == true
+        if server.probe == nil {
+            // A late answer, after the shim fell back to initialize. A modern one wins (a slow dual-era server has
+            // now settled on the stateless era and will refuse the handshake); any other changes nothing.
+            guard isModern else { return }
+            forgetPendingInitialize(of: server)
+            logger.debug("[\(server.name)] answered server/discover late, as a modern server")
+        }
+        server.probe = nil
+        if isModern, let answer {
             server.era = .modern
             server.protocolVersion = MCPProtocol.latestModernVersion
             server.serverInfo = answer["_meta"]?[MCPProtocol.serverInfoKey]
@@ -60,6 +69,13 @@ extension SessionCore {
             }
         }
         sendInitialize(server)
+    }
+
+    /// Drops the shim's own `initialize` to `server`: its answer will not be waited for.
+    func forgetPendingInitialize(of server: Server) {
+        for (id, request) in routes.pending {
+            if case .initialize(server.index) = request { routes.pending[id] = nil }
+        }
     }
 
     /// A request the shim makes of its own (a list page) to `server`, in the server's era.

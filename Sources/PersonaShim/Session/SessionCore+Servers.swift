@@ -81,6 +81,10 @@ extension SessionCore {
                 restartable: false)
             return
         }
+        // The handshake settled the era: a probe still waiting (it timed out) is answered by no one now.
+        for (id, request) in routes.pending {
+            if case .discover(server.index) = request { routes.pending[id] = nil }
+        }
         server.protocolVersion = version
         server.serverInfo = result["serverInfo"]
         server.capabilities = result["capabilities"]?.objectValue ?? JSONObject()

@@ -35,8 +35,9 @@ extension SessionCore {
         for server in servers {
             guard let probe = server.probe, probe.deadline <= now else { continue }
             server.probe = nil
-            guard routes.pending.removeValue(forKey: probe.id) != nil, server.phase == .initializing else { continue }
-            // No answer in time: a legacy server (some read requests before initialize and say nothing).
+            guard routes.pending[probe.id] != nil, server.phase == .initializing else { continue }
+            // No answer in time: taken for a legacy server (some read requests before initialize and say nothing).
+            // The probe stays pending: a slow modern server's late answer still wins (`serverDiscovered`).
             logger.debug("[\(server.name)] did not answer server/discover in time; speaking the handshake revisions")
             sendInitialize(server)
         }

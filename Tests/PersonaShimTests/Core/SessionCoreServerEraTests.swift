@@ -47,6 +47,28 @@ import Testing
         #expect(harness.serverMessages(0).isEmpty)
     }
 
+    @Test func aLateModernAnswerWinsOverTheFallback() throws {
+        // A slow dual-era server: the probe times out, initialize goes out, then the discover answer arrives (and
+        // the server, now stateless, would refuse the handshake).
+        let harness = try legacyAgent()
+        let id = try probeID(harness, 0)
+        harness.advance(seconds: 2.1)
+        let initialize = try #require(harness.serverMessages(0).first)
+        #expect(initialize["method"] as? String == "initialize")
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"complete","supportedVersions":["2026-07-28","2025-11-25"],"capabilities":{"tools":{}},"ttlMs":0,"cacheScope":"public"}}"#
+        )
+        let list = try #require(harness.serverMessages(0).first)
+        #expect(list["method"] as? String == "tools/list")
+        let meta = (list["params"] as? [String: Any])?["_meta"] as? [String: Any]
+        #expect(meta?["io.modelcontextprotocol/protocolVersion"] as? String == "2026-07-28")
+        let initializeID = try #require(initialize["id"] as? Int)
+        harness.server(0, #"{"jsonrpc":"2.0","id":\#(initializeID),"error":{"code":-32600,"message":"stateless now"}}"#)
+        let failed = try harness.auditRecords().filter { $0["event"] as? String == "child.failed" }
+        #expect(failed.isEmpty, "the refused handshake is no longer waited for")
+    }
+
     @Test func aModernServerThatSpeaksNoneOfOurVersionsFails() throws {
         let harness = try legacyAgent()
         let id = try probeID(harness, 0)
