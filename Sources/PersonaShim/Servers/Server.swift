@@ -37,6 +37,8 @@ final class Server {
     var era: ProtocolEra = .legacy
     /// When its probe counts as unanswered, and the probe's id.
     var probe: (deadline: UInt64, id: Int)?
+    /// Why it refused `initialize`, when the shim then probed it for a modern server.
+    var handshakeRefusal: String?
     /// Whether its process runs: from `serverStarted` until `serverExited`.
     var isRunning = false
     /// Whether its stdin takes bytes: from `serverStarted` until it closes or the shim stops the server.
@@ -74,6 +76,7 @@ final class Server {
         phase = .idle
         era = .legacy
         probe = nil
+        handshakeRefusal = nil
         partialList = []
         partialPrompts = []
         listsPending = 0

@@ -242,9 +242,15 @@ extension SessionCore {
             routes.pending[id] = nil
             serverFailed(server, reason: "answered initialize with a malformed message (\(reason))", restartable: false)
         case .discover:
-            // Not a modern answer, so a legacy server.
+            // Not a modern answer, so a legacy server (or, after a refused handshake, no server the shim can speak to).
             routes.pending[id] = nil
-            sendInitialize(server)
+            if let refusal = server.handshakeRefusal {
+                serverFailed(
+                    server, reason: "\(refusal), and answered server/discover with a malformed message",
+                    restartable: false)
+            } else {
+                sendInitialize(server)
+            }
         case .list(_, let key, let page, let generation):
             routes.pending[id] = nil
             guard generation == server.listGeneration[key] else { return }

@@ -1,7 +1,16 @@
-/// Each server's era, found once per server process by probing with `server/discover` (the specification's stdio
-/// backward-compatibility rule): a `DiscoverResult` offering 2026-07-28 makes it modern; any other answer, an error
-/// that is not a modern one, or silence past a bounded wait makes it legacy, and it gets `initialize`. The agent's
-/// era and each server's are independent: the shim speaks to every server in the server's own.
+/// Each server's era, found once per server process.
+///
+/// For a modern agent the shim probes with `server/discover` first (the specification's stdio backward-compatibility
+/// rule): a `DiscoverResult` offering 2026-07-28 makes the server modern; any other answer, an error that is not a
+/// modern one, or silence past a bounded wait makes it legacy, and it gets `initialize`.
+///
+/// For a legacy agent the order is the other way round: `initialize` first, and only a server that refuses it is
+/// probed (a modern-only server). Probing first would turn every dual-era server (the Python SDK's, mcp-server-time,
+/// mcp-server-git) modern for good — the SDK's server refuses `initialize` once it has answered a discover — and a
+/// legacy agent would lose what is not yet mapped across eras (server requests, list changes, logging,
+/// subscriptions). So a legacy agent's dual-era servers speak the handshake, exactly as before; a modern-only server
+/// still serves it. The agent's era and each server's are independent: the shim speaks to every server in the
+/// server's own.
 extension SessionCore {
     /// How long a server may take to answer the probe: at most 2 seconds, and never more than half the
     /// handshake's own time limit (the whole handshake, probe included, stays within `initializeSeconds`).
@@ -50,6 +59,11 @@ extension SessionCore {
             server.capabilities = answer["capabilities"]?.objectValue ?? JSONObject()
             logger.debug("[\(server.name)] speaks \(MCPProtocol.latestModernVersion) (stateless)")
             return serverConnected(server)
+        }
+        if let refusal = server.handshakeRefusal {
+            // It refused the handshake and is not modern either.
+            return serverFailed(
+                server, reason: "\(refusal), and did not answer server/discover as a modern server", restartable: false)
         }
         // A modern server that speaks none of the shim's stateless revisions: the specification says not to fall
         // back, unless it also speaks a handshake revision the shim does.

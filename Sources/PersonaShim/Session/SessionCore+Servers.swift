@@ -45,8 +45,10 @@ extension SessionCore {
             .serverStart,
             [("server", .string(server.name)), ("pid", .integer(Int(pid))), ("command", .string(command))])
         server.era = .legacy
+        server.handshakeRefusal = nil
         initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
-        probe(server)
+        // See SessionCore+ServerEra.swift for why a legacy agent's servers get initialize first.
+        if agentEra == .modern { probe(server) } else { sendInitialize(server) }
     }
 
     /// The handshake of a legacy server (one that did not answer the probe as a modern one).
@@ -71,7 +73,13 @@ extension SessionCore {
     func serverInitialized(_ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
         guard let resultRange = envelope.result, let result = try? JSONValue.parse(raw, range: resultRange) else {
             let message = envelope.error.flatMap { try? JSONValue.parse(raw, range: $0) }?["message"]?.stringValue
-            serverFailed(server, reason: "refused initialize: \(message ?? "no reason given")", restartable: false)
+            let reason = "refused initialize: \(message ?? "no reason given")"
+            // A modern-only server refuses the handshake: ask it once what it speaks.
+            guard server.handshakeRefusal != nil || agentEra == .modern else {
+                server.handshakeRefusal = reason
+                return probe(server)
+            }
+            serverFailed(server, reason: reason, restartable: false)
             return
         }
         let version = result["protocolVersion"]?.stringValue

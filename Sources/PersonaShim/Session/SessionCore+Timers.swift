@@ -36,6 +36,11 @@ extension SessionCore {
             guard let probe = server.probe, probe.deadline <= now else { continue }
             server.probe = nil
             guard routes.pending[probe.id] != nil, server.phase == .initializing else { continue }
+            if let refusal = server.handshakeRefusal {
+                routes.pending[probe.id] = nil
+                serverFailed(server, reason: "\(refusal), and did not answer server/discover", restartable: false)
+                continue
+            }
             // No answer in time: taken for a legacy server (some read requests before initialize and say nothing).
             // The probe stays pending: a slow modern server's late answer still wins (`serverDiscovered`).
             logger.debug("[\(server.name)] did not answer server/discover in time; speaking the handshake revisions")

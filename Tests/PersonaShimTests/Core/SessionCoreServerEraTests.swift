@@ -14,6 +14,14 @@ import Testing
         return harness
     }
 
+    /// A modern agent's first request starts the servers; they are probed first.
+    func modernAgent() throws -> CoreHarness {
+        let harness = try CoreHarness(persona: SessionCoreTests.twoServers)
+        harness.agent(Eras.request(1, "tools/list"))
+        #expect(harness.core.takeActions() == [.start(server: 0), .start(server: 1)])
+        return harness
+    }
+
     func probeID(_ harness: CoreHarness, _ index: Int) throws -> Int {
         harness.core.serverStarted(index, pid: Int32(1000 + index), command: "/bin/fake-\(index)")
         let probe = try #require(harness.serverMessages(index).first)
@@ -29,14 +37,14 @@ import Testing
         #"{"code":-32000,"message":"whatever"}"#,
     ])
     func anyNonModernErrorMeansLegacy(_ error: String) throws {
-        let harness = try legacyAgent()
+        let harness = try modernAgent()
         let id = try probeID(harness, 0)
         harness.server(0, #"{"jsonrpc":"2.0","id":\#(id),"error":\#(error)}"#)
         #expect(harness.serverMessages(0).first?["method"] as? String == "initialize")
     }
 
     @Test func silenceMeansLegacyAfterABoundedWait() throws {
-        let harness = try legacyAgent()
+        let harness = try modernAgent()
         let id = try probeID(harness, 0)
         harness.advance(seconds: 1.9)
         #expect(harness.serverMessages(0).isEmpty)
@@ -50,7 +58,7 @@ import Testing
     @Test func aLateModernAnswerWinsOverTheFallback() throws {
         // A slow dual-era server: the probe times out, initialize goes out, then the discover answer arrives (and
         // the server, now stateless, would refuse the handshake).
-        let harness = try legacyAgent()
+        let harness = try modernAgent()
         let id = try probeID(harness, 0)
         harness.advance(seconds: 2.1)
         let initialize = try #require(harness.serverMessages(0).first)
@@ -70,7 +78,7 @@ import Testing
     }
 
     @Test func aModernServerThatSpeaksNoneOfOurVersionsFails() throws {
-        let harness = try legacyAgent()
+        let harness = try modernAgent()
         let id = try probeID(harness, 0)
         harness.server(
             0,
@@ -79,6 +87,22 @@ import Testing
         #expect(harness.serverMessages(0).isEmpty, "no fallback to initialize")
         let failed = try harness.auditRecords().first { $0["event"] as? String == "child.failed" }
         #expect((failed?["reason"] as? String)?.contains("2099-01-01") == true)
+    }
+
+    @Test func aLegacyAgentsServersGetTheHandshakeFirstAndOnlyARefusalIsProbed() throws {
+        let harness = try legacyAgent()
+        harness.core.serverStarted(0, pid: 1000, command: "/bin/fake-0")
+        let initialize = try #require(harness.serverMessages(0).first)
+        #expect(initialize["method"] as? String == "initialize", "no probe: dual-era servers stay on the handshake")
+        let id = try #require(initialize["id"] as? Int)
+        harness.server(0, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32600,"message":"no handshake here"}}"#)
+        let probe = try #require(harness.serverMessages(0).first)
+        #expect(probe["method"] as? String == "server/discover")
+        let probeID = try #require(probe["id"] as? Int)
+        harness.server(0, #"{"jsonrpc":"2.0","id":\#(probeID),"error":{"code":-32601,"message":"no"}}"#)
+        #expect(harness.serverMessages(0).isEmpty, "no second handshake")
+        let failed = try harness.auditRecords().first { $0["event"] as? String == "child.failed" }
+        #expect((failed?["reason"] as? String)?.contains("refused initialize: no handshake here") == true)
     }
 
     @Test func aLegacyAgentReachesAModernServerWithPerRequestMeta() throws {
