@@ -8,10 +8,12 @@ suite's check, see conftest.py).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import mcp_types as types
 import pytest
 
-from harness import connect, fixture, persona, text_of, time_server
+from harness import Callbacks, connect, fixture, persona, text_of, time_server
 
 
 def _eras_persona(bins, modern_fixture: bool):
@@ -55,3 +57,73 @@ async def test_a_modern_agent_gets_private_cacheable_lists(shims, bins):
     assert listed, "no tools/list answer"
     result = listed[-1].message["result"]
     assert result["resultType"] == "complete" and result["cacheScope"] == "private" and result["ttlMs"] >= 0, result
+
+
+# ---- multi round-trip requests: a modern agent, a modern server (the SDK's, probed first), persona-shim between
+
+
+def _requests_persona(state_dir, server_requests=None):
+    from harness import everything
+
+    return persona(
+        {"everything": everything("everything", state_dir)},
+        tools={"allow": ["everything__ask_model", "everything__ask_user", "everything__list_roots"]},
+        server_requests=server_requests,
+    )
+
+
+def _mrtr_server() -> dict:
+    from harness import PYTHON
+
+    return {"command": PYTHON, "args": [str(Path(__file__).resolve().parent / "mrtr_server.py")]}
+
+
+def _mrtr_persona(server_requests=None):
+    return persona(
+        {"mrtr": _mrtr_server()},
+        tools={"allow": ["mrtr__ask_user", "mrtr__ask_model", "mrtr__list_roots"]},
+        server_requests=server_requests,
+    )
+
+
+def _interim(shim) -> list[dict]:
+    return [
+        m.message["result"]
+        for m in shim.traffic().out()
+        if isinstance(m.message, dict) and (m.message.get("result") or {}).get("resultType") == "input_required"
+    ]
+
+
+async def test_an_elicitation_reaches_a_modern_agent_and_the_server_gets_its_own_state_back(shims):
+    shim = shims(_mrtr_persona())
+    async with connect(shim, "modern", Callbacks(elicitation=True)) as agent:
+        assert agent.protocol_version == "2026-07-28"
+        result = await agent.call_tool("mrtr__ask_user", {}, read_timeout=10)
+        assert not result.is_error, text_of(result)
+        assert len(agent.seen.elicitation) == 1, "the agent's elicitation callback must be called once"
+        assert '"accept"' in text_of(result), text_of(result)
+    interim = _interim(shim)
+    assert len(interim) == 1, interim
+    state = interim[0]["requestState"]
+    assert state.startswith("ps1.") and "mrtr-state" not in state, f"the agent must hold the shim's sealed state: {state!r}"
+    records = [json.loads(line) for line in shim.audit_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    asked = [r for r in records if r.get("event") == "server.request"]
+    assert [(r["method"], r["decision"]) for r in asked] == [("elicitation/create", "allow")], asked
+
+
+async def test_sampling_the_persona_refuses_never_reaches_a_modern_agent(shims):
+    shim = shims(_mrtr_persona())
+    async with connect(shim, "modern", Callbacks(sampling=True)) as agent:
+        result = await agent.call_tool("mrtr__ask_model", {}, read_timeout=10)
+        assert result.is_error, text_of(result)
+        assert agent.seen.sampling == [], "the agent's sampling callback must not be called"
+    assert _interim(shim) == []
+
+
+async def test_roots_reach_a_modern_agent_through_the_same_path(shims):
+    roots = [types.Root(uri="file:///tmp/interop-root", name="interop root")]
+    shim = shims(_mrtr_persona())
+    async with connect(shim, "modern", Callbacks(roots=roots)) as agent:
+        result = await agent.call_tool("mrtr__list_roots", {}, read_timeout=10)
+        assert not result.is_error, text_of(result)
+        assert "interop-root" in text_of(result), text_of(result)
