@@ -5,9 +5,12 @@ enum ModernResult {
 
     /// The replacement that makes the result at `result` (an object in `raw`) say `"resultType": "complete"`, or
     /// nil when it is not an object or already says its type.
-    static func marking(_ raw: UnsafeRawBufferPointer, result: Range<Int>) -> (Range<Int>, [UInt8])? {
+    /// `mayHaveType` false skips looking for the member (the caller knows the bytes do not hold its name).
+    static func marking(_ raw: UnsafeRawBufferPointer, result: Range<Int>, mayHaveType: Bool = true) -> (
+        Range<Int>, [UInt8]
+    )? {
         guard raw[result.lowerBound] == UInt8(ascii: "{"),
-            MessageEnvelope.members(raw, object: result, named: ["resultType"])[0] == nil
+            !mayHaveType || MessageEnvelope.members(raw, object: result, named: ["resultType"])[0] == nil
         else { return nil }
         var replacement = Array("{".utf8)
         replacement.append(contentsOf: completeMember)

@@ -135,8 +135,10 @@ extension SessionCore {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else if !agentGone {
             var replacements = [(idRange, request.agentID)]
+            // A large answer is searched (memmem) rather than scanned for the member.
             if agentEra == .modern, let result = envelope.result,
-                let marking = ModernResult.marking(raw, result: result)
+                let marking = ModernResult.marking(
+                    raw, result: result, mayHaveType: contains(raw, result, #""resultType""#))
             {
                 replacements.append(marking)
                 replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
