@@ -21,6 +21,7 @@ public enum MCPProtocol {
     public static let clientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
     public static let clientInfoKey = "io.modelcontextprotocol/clientInfo"
     public static let serverInfoKey = "io.modelcontextprotocol/serverInfo"
+    public static let subscriptionIDKey = "io.modelcontextprotocol/subscriptionId"
     /// The prefix the specification reserves for its own `_meta` keys.
     public static let reservedMetaPrefix = "io.modelcontextprotocol/"
 }

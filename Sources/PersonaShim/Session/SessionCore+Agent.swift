@@ -45,7 +45,7 @@ extension SessionCore {
         case "tools/call", "tools/list", "prompts/list", "prompts/get", "resources/list", "resources/templates/list",
             "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete":
             (true, true)
-        case "logging/setLevel": (true, false)
+        case "logging/setLevel", "subscriptions/listen": (true, false)
         default: (false, false)
         }
     }
@@ -107,6 +107,7 @@ extension SessionCore {
         case "resources/read", "resources/subscribe", "resources/unsubscribe": handleResourceRequest(request)
         case "completion/complete": handleCompletion(request)
         case "logging/setLevel": handleSetLevel(request)
+        case "subscriptions/listen": handleListen(request)
         default: break
         }
     }
@@ -157,6 +158,7 @@ extension SessionCore {
             }
         }
         routes.fanOuts = routes.fanOuts.filter { $0.value.agentID != agentID }
+        listens.removeAll { $0.id == agentID }
         for (shimID, request) in routes.forwards(where: { $0.agentID == agentID }) {
             routes.finish(shimID)
             var cancel = JSONObject([("requestId", .integer(shimID))])

@@ -16,7 +16,7 @@ extension SessionCore {
     static func servesModern(_ method: String) -> Bool {
         switch method {
         case "tools/call", "tools/list", "prompts/list", "prompts/get", "resources/list", "resources/templates/list",
-            "resources/read", "completion/complete":
+            "resources/read", "completion/complete", "subscriptions/listen":
             true
         default: false
         }

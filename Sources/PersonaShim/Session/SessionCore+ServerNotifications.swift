@@ -90,9 +90,19 @@ extension SessionCore {
 
     func flushListChanges() {
         listChangeDeadline = nil
-        // A modern agent hears of changes only on a subscriptions/listen stream, which the shim does not serve
-        // yet: it relies on the lists' ttlMs.
-        guard agentInitialized, agentEra != .modern else { return pendingListChanges.removeAll() }
+        guard agentInitialized else { return pendingListChanges.removeAll() }
+        // A modern agent hears of changes only on the subscriptions/listen streams that asked for them.
+        if agentEra == .modern {
+            for list in pendingListChanges.sorted() {
+                for listen in listens where listen.lists.contains(list) {
+                    sendToAgent(
+                        Message.notification(
+                            method: "notifications/\(list)/list_changed",
+                            params: ["_meta": [MCPProtocol.subscriptionIDKey: listen.value]]))
+                }
+            }
+            return pendingListChanges.removeAll()
+        }
         for list in pendingListChanges.sorted() {
             sendToAgent(Message.notification(method: "notifications/\(list)/list_changed", params: nil))
         }

@@ -182,6 +182,7 @@ extension SessionCore {
         ]
         if let info = server.serverInfo { fields.append(("serverInfo", info)) }
         recordLifecycle(.serverReady, fields)
+        if server.era == .modern { listenForChanges(server) }
         logger.debug("[\(server.name)] ready with \(server.tools.count) tools")
         if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
     }

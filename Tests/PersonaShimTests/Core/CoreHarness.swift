@@ -141,6 +141,9 @@ final class CoreHarness {
                 #"{"jsonrpc":"2.0","id":\#(listID),"result":{"resultType":"complete","tools":[\#(definitions.joined(separator: ","))],"ttlMs":0,"cacheScope":"public"}}"#
             )
         }
+        // Once ready, the shim listens for the server's list changes.
+        let listen = serverMessages(index)
+        #expect(listen.map { $0["method"] as? String } == ["subscriptions/listen"])
     }
 
     /// The id under which server `index` received the request for `method` with the tool `name`, if it did.
