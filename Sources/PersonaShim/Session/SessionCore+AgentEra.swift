@@ -51,6 +51,7 @@ extension SessionCore {
             return false
         }
         guard let meta = validModernMeta(raw, envelope, id: id) else { return false }
+        currentMeta = meta
         noteClientInfo(meta[MCPProtocol.clientInfoKey])
         if agentEra == nil {
             agentEra = .modern

@@ -9,7 +9,7 @@ extension SessionCore {
     /// is told it may ask for.
     func relayedCapabilities(meta request: AgentRequest) -> JSONObject {
         guard agentEra == .modern else { return JSONObject() }
-        let meta = request.value(request.params.meta)?.objectValue
+        let meta = currentMeta ?? request.value(request.params.meta)?.objectValue
         let declared = meta?[MCPProtocol.clientCapabilitiesKey]?.objectValue ?? JSONObject()
         var relayed = JSONObject()
         for (capability, permission) in Self.agentBoundMethods.values.sorted(by: { $0.0 < $1.0 })
@@ -22,7 +22,8 @@ extension SessionCore {
     /// The agent's declared capabilities for a forwarded request, kept to judge an `input_required` answer.
     func declaredCapabilities(_ request: AgentRequest) -> JSONObject? {
         guard agentEra == .modern else { return nil }
-        return request.value(request.params.meta)?[MCPProtocol.clientCapabilitiesKey]?.objectValue
+        let meta = currentMeta ?? request.value(request.params.meta)?.objectValue
+        return meta?[MCPProtocol.clientCapabilitiesKey]?.objectValue
     }
 
     /// A modern agent's retry carrying `requestState`: the replacement that gives the server its own state back,

@@ -105,7 +105,8 @@ extension SessionCore {
     /// client), the shim's progress token in place of the agent's, and for a modern server the shim's own
     /// per-request fields.
     func serverMeta(_ request: AgentRequest, progressToken: Int?, era: ProtocolEra) -> [UInt8] {
-        var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
+        var meta =
+            (agentEra == .modern ? currentMeta : nil) ?? request.value(request.params.meta)?.objectValue ?? JSONObject()
         meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
         if let progressToken { meta["progressToken"] = .integer(progressToken) }
         if era == .modern {

@@ -71,6 +71,9 @@ final class SessionCore {
     /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
     var wallClock: () -> Instant = { .now }
 
+    /// The `_meta` of the modern request being handled, read once by `admitModernRequest` for everything that
+    /// handles that request (nil otherwise).
+    var currentMeta: JSONObject?
     /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
     /// changes each asked for and was granted.
     var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
