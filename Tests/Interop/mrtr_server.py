@@ -7,6 +7,8 @@ Tools: ask_user (elicitation/create), ask_model (sampling/createMessage), list_r
 `input_required` with the state "mrtr-state:<tool>" and, on the retry that carries that exact state and the answer,
 the answer as text. A retry with any other state is an error that says so: the test then knows persona-shim handed
 the server its own state back.
+
+Usage: mrtr_server.py [--modern-only]   (--modern-only: refuse initialize, as a server of 2026-07-28 alone does)
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import anyio  # noqa: E402
 import mcp_types as types  # noqa: E402
 from mcp.server.lowlevel import Server  # noqa: E402
 from mcp.server.stdio import stdio_server  # noqa: E402
+from mcp.shared.message import SessionMessage  # noqa: E402
+from mcp_types.jsonrpc import ErrorData, JSONRPCError, JSONRPCRequest  # noqa: E402
 
 
 def text(value: str) -> types.TextContent:
@@ -70,12 +74,36 @@ def build_server() -> Server[Any]:
     return Server("mrtr", version="1.0.0", on_list_tools=list_tools, on_call_tool=call_tool)
 
 
-async def serve() -> None:
+async def serve(modern_only: bool) -> None:
     server = build_server()
     async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
+        if not modern_only:
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+            return
+        # A server of 2026-07-28 alone: initialize is answered with an error before the SDK (which would serve the
+        # handshake era on this connection from then on) sees it.
+        send, receive = anyio.create_memory_object_stream[Any](16)
+
+        async def filter_initialize() -> None:
+            async with send:
+                async for item in read_stream:
+                    message = getattr(item, "message", None)
+                    if isinstance(message, JSONRPCRequest) and message.method == "initialize":
+                        error = JSONRPCError(
+                            jsonrpc="2.0",
+                            id=message.id,
+                            error=ErrorData(code=-32601, message="This server speaks only 2026-07-28, which has no initialize."),
+                        )
+                        await write_stream.send(SessionMessage(error))
+                        continue
+                    await send.send(item)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(filter_initialize)
+            await server.run(receive, write_stream, server.create_initialization_options())
+            tg.cancel_scope.cancel()
 
 
 if __name__ == "__main__":
-    anyio.run(serve)
+    anyio.run(serve, "--modern-only" in sys.argv[1:])
     sys.exit(0)

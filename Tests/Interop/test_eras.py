@@ -72,15 +72,15 @@ def _requests_persona(state_dir, server_requests=None):
     )
 
 
-def _mrtr_server() -> dict:
+def _mrtr_server(*args: str) -> dict:
     from harness import PYTHON
 
-    return {"command": PYTHON, "args": [str(Path(__file__).resolve().parent / "mrtr_server.py")]}
+    return {"command": PYTHON, "args": [str(Path(__file__).resolve().parent / "mrtr_server.py"), *args]}
 
 
-def _mrtr_persona(server_requests=None):
+def _mrtr_persona(server_requests=None, *args: str):
     return persona(
-        {"mrtr": _mrtr_server()},
+        {"mrtr": _mrtr_server(*args)},
         tools={"allow": ["mrtr__ask_user", "mrtr__ask_model", "mrtr__list_roots"]},
         server_requests=server_requests,
     )
@@ -127,3 +127,15 @@ async def test_roots_reach_a_modern_agent_through_the_same_path(shims):
         result = await agent.call_tool("mrtr__list_roots", {}, read_timeout=10)
         assert not result.is_error, text_of(result)
         assert "interop-root" in text_of(result), text_of(result)
+
+
+async def test_a_legacy_agent_answers_a_modern_servers_elicitation_as_an_old_request(shims):
+    shim = shims(_mrtr_persona(None, "--modern-only"))
+    async with connect(shim, "session", Callbacks(elicitation=True)) as agent:
+        assert agent.protocol_version == "2025-11-25"
+        result = await agent.call_tool("mrtr__ask_user", {}, read_timeout=10)
+        assert not result.is_error, text_of(result)
+        assert '"accept"' in text_of(result), text_of(result)
+        assert len(agent.seen.elicitation) == 1
+    assert len(shim.traffic().server_requests("elicitation/create")) == 1
+    assert _ready(shim) == {"mrtr": "2026-07-28"}, "the modern-only server refused initialize and was probed"

@@ -71,6 +71,9 @@ final class ForwardedRequest {
     let progressToken: Int?
     /// A modern agent's client capabilities for this request (what it can answer if the server needs input).
     var clientCapabilities: JSONObject?
+    /// For a legacy agent's request to a modern server: its params as the server got them, to retry it with the
+    /// agent's answers if the server needs input.
+    var retryParams: JSONObject?
 
     init(
         agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,
@@ -113,6 +116,9 @@ struct AgentBoundRequest {
     var server: Int
     var serverID: [UInt8]
     var method: String
+    /// Set when the shim asks on behalf of a modern server's `input_required` (`InputExchange`): its answer goes to
+    /// that exchange under this key, not to the server.
+    var exchange: (id: Int, key: String)? = nil
 }
 
 /// Where a progress notification for one of the shim's tokens goes: the agent's own token, and its request.

@@ -139,6 +139,7 @@ extension SessionCore {
             logger.debug("ignored a response from the agent to a request nobody is waiting for")
             return
         }
+        if let exchange = request.exchange { return exchangeAnswered(exchange.id, key: exchange.key, raw, envelope) }
         let server = servers[request.server]
         guard server.isConnected else { return }
         server.input.appendLine(raw, range: range, replacing: [(idRange, request.serverID)])

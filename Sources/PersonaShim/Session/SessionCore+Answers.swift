@@ -84,7 +84,8 @@ extension SessionCore {
             outcome = "tool_error"
         } else if server.era == .modern, let result = envelope.result, ModernResult.requiresInput(raw, result: result) {
             if relayInputRequired(request, server, raw, result: result) { return }
-            // A legacy agent cannot be asked (the old requests are not mapped yet), nor may other methods ask.
+            if askLegacyAgent(request, server, raw, result: result) { return }
+            // No agent can be asked here (another method, or a legacy agent whose request was not kept to retry).
             recordOutcome(request, outcome: "input_required")
             if request.subject == .tool, calls != nil { callAnswered(failed: true) }
             return refuse(

@@ -175,6 +175,9 @@ extension SessionCore {
             exposedName: target.exposedName, recordedSubject: entry.subject, argsDigest: argsDigest, started: now,
             deadline: now + nanoseconds(persona.timeouts.callSeconds), progressToken: progressToken)
         forwarded.clientCapabilities = declaredCapabilities(request)
+        if agentEra != .modern, server.era == .modern, Self.inputRequiredMethods.contains(request.method) {
+            forwarded.retryParams = Self.params(request, replacing: replacements)
+        }
         routes.addForward(forwarded, id: shimID, agentToken: agentToken)
         let queuedFrom = server.input.queuedTotal
         server.input.appendLine(request.raw, range: request.range, replacing: replacements)

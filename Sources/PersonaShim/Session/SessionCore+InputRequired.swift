@@ -8,7 +8,8 @@ extension SessionCore {
     /// A modern agent's capabilities for this request that the persona lets servers use; what a modern server
     /// is told it may ask for.
     func relayedCapabilities(meta request: AgentRequest) -> JSONObject {
-        guard agentEra == .modern else { return JSONObject() }
+        // A legacy agent declared its capabilities once; the shim asks it on a modern server's behalf.
+        guard agentEra == .modern else { return serverClientCapabilities }
         let meta = currentMeta ?? request.value(request.params.meta)?.objectValue
         let declared = meta?[MCPProtocol.clientCapabilitiesKey]?.objectValue ?? JSONObject()
         var relayed = JSONObject()

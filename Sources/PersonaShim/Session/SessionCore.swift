@@ -77,6 +77,8 @@ final class SessionCore {
     /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
     /// changes each asked for and was granted.
     var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
+    /// Legacy agents' requests waiting for the agent's answers to a modern server's questions.
+    var exchanges: [Int: InputExchange] = [:]
     /// The `requestState`s of multi round-trip requests while a modern agent holds them.
     lazy var requestStates = RequestStateSeal(session: audit.session)
 

@@ -188,3 +188,67 @@ import Testing
         #expect((data?["requiredCapabilities"] as? [String: Any])?["elicitation"] != nil)
     }
 }
+
+/// A legacy agent over a modern server that needs input: the old requests on the agent's side, the retry on the
+/// server's, and the server's state never shown to the agent.
+@Suite struct LegacyAgentInputTests {
+    func legacyPair(capabilities: String = #"{"elicitation":{}}"#) throws -> CoreHarness {
+        let harness = try CoreHarness(persona: RequestStateTests.persona)
+        _ = harness.initializeAgent(capabilities: capabilities)
+        try harness.bringUpModern(0, tools: ["echo"])
+        try harness.bringUp(1, tools: ["read"])
+        _ = harness.agentMessages()
+        return harness
+    }
+
+    @Test func anInputRequiredBecomesAnElicitationAndTheAnswerARetry() throws {
+        let harness = try legacyPair()
+        harness.agent(
+            #"{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"a__echo","arguments":{"x":1}}}"#)
+        let first = try #require(harness.serverMessages(0).first)
+        let meta = (first["params"] as? [String: Any])?["_meta"] as? [String: Any]
+        let declared = meta?["io.modelcontextprotocol/clientCapabilities"] as? [String: Any]
+        #expect(declared?["elicitation"] != nil, "the server is told what the legacy agent can answer")
+        let id = try #require(first["id"] as? Int)
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"input_required","inputRequests":{"who":{"method":"elicitation/create","params":{"message":"Who?","requestedSchema":{"type":"object"}}}},"requestState":"server-secret-1"}}"#
+        )
+        let asked = try #require(harness.agentMessages().first)
+        #expect(asked["method"] as? String == "elicitation/create")
+        #expect(((asked["params"] as? [String: Any])?["message"] as? String)?.hasPrefix(#"[server "a" asks]"#) == true)
+        #expect(!"\(asked)".contains("server-secret"))
+        let askedID = try #require(asked["id"] as? Int)
+        harness.agent(#"{"jsonrpc":"2.0","id":\#(askedID),"result":{"action":"accept","content":{"name":"x"}}}"#)
+        let retry = try #require(harness.serverMessages(0).first)
+        let params = try #require(retry["params"] as? [String: Any])
+        #expect(retry["method"] as? String == "tools/call" && params["name"] as? String == "echo")
+        #expect(params["requestState"] as? String == "server-secret-1")
+        #expect(
+            ((params["inputResponses"] as? [String: Any])?["who"] as? [String: Any])?["action"] as? String == "accept")
+        #expect((params["arguments"] as? [String: Any])?["x"] as? Int == 1)
+        let retryID = try #require(retry["id"] as? Int)
+        harness.server(0, #"{"jsonrpc":"2.0","id":\#(retryID),"result":{"resultType":"complete","content":[]}}"#)
+        let answer = try #require(harness.agentMessages().first)
+        #expect(answer["id"] as? String == "c1" && answer.result != nil)
+        let records = try harness.auditRecords()
+        #expect(
+            records.filter { $0["event"] as? String == "server.request" }.map { $0["decision"] as? String } == ["allow"]
+        )
+        #expect(records.filter { $0["event"] as? String == "call.decision" }.count == 1, "one call, one decision")
+    }
+
+    @Test func aQuestionTheAgentCannotAnswerIsRefused() throws {
+        let harness = try legacyPair(capabilities: "{}")
+        harness.agent(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__echo","arguments":{}}}"#)
+        let id = try #require(harness.serverMessages(0).first?["id"] as? Int)
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"input_required","inputRequests":{"r":{"method":"roots/list"}}}}"#
+        )
+        let answer = try #require(harness.agentMessages().first?.result)
+        #expect(answer["isError"] as? Bool == true)
+        #expect(
+            ((answer["content"] as? [[String: Any]])?.first?["text"] as? String)?.contains("did not declare") == true)
+    }
+}

@@ -190,7 +190,7 @@ import Testing
             let answer = try #require(message.result)
             #expect(answer["isError"] as? Bool == true)
             #expect(answer["requestState"] == nil && answer["inputRequests"] == nil)
-            #expect(outcome?["outcome"] as? String == "input_required")
+            #expect(outcome?["outcome"] as? String == "input_refused", "it did not declare elicitation")
         }
     }
 
