@@ -49,6 +49,18 @@ async def test_every_combination_of_eras_lists_and_calls(shims, bins, kind: str,
     assert ready.get("fixture") == ("2026-07-28" if modern_fixture else "2025-11-25"), ready
 
 
+@pytest.mark.parametrize("kind", ["session", "modern"])
+async def test_mcp_server_git_in_the_agents_era(shims, git_repo, kind: str):
+    from harness import git_server
+
+    shim = shims(persona({"git": git_server(git_repo)}, tools={"allow": ["git__git_status", "git__git_log"]}))
+    async with connect(shim, kind) as agent:
+        assert sorted(await agent.tool_names()) == ["git__git_log", "git__git_status"]
+        status = await agent.call_tool("git__git_status", {"repo_path": str(git_repo)})
+        assert not status.is_error and "README.md" in text_of(status), text_of(status)
+    assert _ready(shim) == {"git": "2026-07-28" if kind == "modern" else "2025-11-25"}
+
+
 async def test_a_modern_agent_gets_private_cacheable_lists(shims, bins):
     shim = shims(_eras_persona(bins, modern_fixture=False))
     async with connect(shim, "modern") as agent:
