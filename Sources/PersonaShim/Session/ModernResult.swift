@@ -4,14 +4,11 @@ enum ModernResult {
     private static let completeMember = Array(#""resultType":"complete""#.utf8)
 
     /// The replacement that makes the result at `result` (an object in `raw`) say `"resultType": "complete"`, or
-    /// nil when it is not an object or already says its type.
-    /// `mayHaveType` false skips looking for the member (the caller knows the bytes do not hold its name).
-    static func marking(_ raw: UnsafeRawBufferPointer, result: Range<Int>, mayHaveType: Bool = true) -> (
+    /// nil when it is not an object or already says its type (`type`, from the envelope scan).
+    static func marking(_ raw: UnsafeRawBufferPointer, result: Range<Int>, type: Range<Int>?) -> (
         Range<Int>, [UInt8]
     )? {
-        guard raw[result.lowerBound] == UInt8(ascii: "{"),
-            !mayHaveType || MessageEnvelope.members(raw, object: result, named: ["resultType"])[0] == nil
-        else { return nil }
+        guard raw[result.lowerBound] == UInt8(ascii: "{"), type == nil else { return nil }
         var replacement = Array("{".utf8)
         replacement.append(contentsOf: completeMember)
         var next = result.lowerBound + 1
@@ -20,26 +17,25 @@ enum ModernResult {
         return (result.lowerBound..<result.lowerBound + 1, replacement)
     }
 
-    /// Whether the result at `result` is a modern server's `input_required` interim result.
-    static func requiresInput(_ raw: UnsafeRawBufferPointer, result: Range<Int>) -> Bool {
-        guard raw[result.lowerBound] == UInt8(ascii: "{"),
-            let type = MessageEnvelope.members(raw, object: result, named: ["resultType"])[0]
-        else { return false }
-        return raw[type].elementsEqual(#""input_required""#.utf8)
-    }
-
     /// `line` (one message and its newline) with its result marked complete when it is a response that needs it.
     static func mark(_ line: [UInt8]) -> [UInt8] {
         line.withUnsafeBytes { raw in
             let end = raw.last == UInt8(ascii: "\n") ? raw.count - 1 : raw.count
             guard let envelope = try? MessageEnvelope.scan(raw, range: 0..<end), envelope.kind == .response,
-                let result = envelope.result, let (range, replacement) = marking(raw, result: result)
+                let result = envelope.result,
+                let (range, replacement) = marking(raw, result: result, type: envelope.resultType)
             else { return line }
             var out = Array(raw[..<range.lowerBound])
             out.append(contentsOf: replacement)
             out.append(contentsOf: raw[range.upperBound...])
             return out
         }
+    }
+
+    /// Whether a result says it is an `input_required` interim result (`type` from the envelope scan).
+    static func requiresInput(_ raw: UnsafeRawBufferPointer, type: Range<Int>?) -> Bool {
+        guard let type else { return false }
+        return raw[type].elementsEqual(#""input_required""#.utf8)
     }
 
     /// A `resources/read` result for a modern agent: what a resource holds may depend on who asks, so it is

@@ -60,7 +60,9 @@ extension SessionCore {
         if agentEra == .modern || carriesModernVersion(raw, envelope) {
             guard admitModernRequest(raw, envelope, method: method) else { return }
         }
-        let (served, needsServers) = Self.serves(method)
+        // subscriptions/listen belongs to the stateless revisions: a legacy agent gets -32601 for it, as before.
+        let (served, needsServers) =
+            method == "subscriptions/listen" && agentEra != .modern ? (false, false) : Self.serves(method)
         guard served else {
             return sendToAgent(
                 Message.error(
@@ -99,7 +101,7 @@ extension SessionCore {
                 response.append(contentsOf: list)
             }
             response.append(contentsOf: "}\n".utf8)
-            sendToAgent(response)
+            sendToAgent(response, marked: true)
         case "tools/call": handleToolCall(request)
         case "prompts/get": handlePromptGet(request)
         case "resources/list", "resources/templates/list":

@@ -82,7 +82,8 @@ extension SessionCore {
             }
         } else if envelope.resultIsError {
             outcome = "tool_error"
-        } else if server.era == .modern, let result = envelope.result, ModernResult.requiresInput(raw, result: result) {
+        } else if let result = envelope.result, ModernResult.requiresInput(raw, type: envelope.resultType) {
+            // Whatever era the server said it speaks: an interim result is never passed on unjudged.
             if relayInputRequired(request, server, raw, result: result) { return }
             if askLegacyAgent(request, server, raw, result: result) { return }
             // No agent can be asked here (another method, or a legacy agent whose request was not kept to retry).
@@ -136,10 +137,8 @@ extension SessionCore {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else if !agentGone {
             var replacements = [(idRange, request.agentID)]
-            // A large answer is searched (memmem) rather than scanned for the member.
             if agentEra == .modern, let result = envelope.result,
-                let marking = ModernResult.marking(
-                    raw, result: result, mayHaveType: contains(raw, result, #""resultType""#))
+                let marking = ModernResult.marking(raw, result: result, type: envelope.resultType)
             {
                 replacements.append(marking)
                 replacements.sort { $0.0.lowerBound < $1.0.lowerBound }

@@ -122,9 +122,10 @@ final class SessionCore {
 
     // MARK: Output
 
-    func sendToAgent(_ bytes: [UInt8]) {
+    /// `marked`: the bytes are known to need no `resultType` (notifications, or a result built with it).
+    func sendToAgent(_ bytes: [UInt8], marked: Bool = false) {
         guard !agentGone else { return }
-        agentOutput.append(agentEra == .modern ? ModernResult.mark(bytes) : bytes)
+        agentOutput.append(agentEra == .modern && !marked ? ModernResult.mark(bytes) : bytes)
     }
 
     /// The bytes for server `index`, made safe to write: the audit records of every forward among them are

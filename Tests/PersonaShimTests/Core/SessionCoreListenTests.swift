@@ -51,6 +51,18 @@ import Testing
         #expect(harness.agentMessages().isEmpty)
     }
 
+    @Test func aLegacyAgentsListenIsUnknownAsBefore() throws {
+        let harness = try CoreHarness(persona: SessionCoreTests.twoServers)
+        _ = harness.initializeAgent()
+        try harness.bringUp(0, tools: ["echo"])
+        try harness.bringUp(1, tools: ["read"])
+        _ = harness.agentMessages()
+        harness.agent(
+            #"{"jsonrpc":"2.0","id":3,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true}}}"#
+        )
+        #expect(harness.agentMessages().map(\.errorCode) == [-32601])
+    }
+
     @Test func aModernServersListChangesReachALegacyAgent() throws {
         let harness = try CoreHarness(persona: SessionCoreTests.twoServers)
         _ = harness.initializeAgent()

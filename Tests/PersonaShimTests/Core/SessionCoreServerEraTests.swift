@@ -194,6 +194,22 @@ import Testing
         }
     }
 
+    @Test func aLegacyServerCannotSmuggleAnInterimResultPastTheRules() throws {
+        let harness = try modernAgent()
+        try harness.bringUp(0, tools: ["echo"])
+        try harness.bringUp(1, tools: ["read"])
+        _ = harness.agentMessages()
+        harness.agent(Eras.request(2, "tools/call", params: #""name":"a__echo","arguments":{}"#))
+        let id = try #require(harness.serverMessages(0).first?["id"] as? Int)
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"input_required","inputRequests":{"q":{"method":"elicitation/create","params":{}}},"requestState":"raw"}}"#
+        )
+        let answer = try #require(harness.agentMessages().first)
+        #expect(answer.errorCode == -32021, "judged like a modern server's: this request declared no elicitation")
+        #expect("\(answer)".contains("raw") == false)
+    }
+
     @Test func aRestartedServerIsProbedAgain() throws {
         let harness = try legacyAgent()
         try harness.bringUpModern(0, tools: ["echo"])
