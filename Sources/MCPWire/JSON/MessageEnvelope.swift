@@ -252,6 +252,19 @@ extension MessageEnvelope {
         }
     }
 
+    /// Whether the object at `object` has a member whose key (its bytes as written, without the quotes) passes
+    /// `test`.
+    package static func containsMember(
+        _ bytes: UnsafeRawBufferPointer, object: Range<Int>, where test: (UnsafeRawBufferPointer) -> Bool
+    ) -> Bool {
+        guard object.count > 0, bytes[object.lowerBound] == UInt8(ascii: "{") else { return false }
+        var found = false
+        try? forEachMember(bytes, object: object) { (key, _) throws(JSONSyntaxError) in
+            if !found && test(key) { found = true }
+        }
+        return found
+    }
+
     /// The value ranges of the named members of the object at `object`. A name that occurs twice reads as
     /// absent (nil), because readers disagree on which occurrence counts.
     package static func members(

@@ -56,7 +56,7 @@ extension SessionCore {
         if method == "server/discover" { return answerDiscover(raw, envelope) }
         if method == "initialize" { return handleInitialize(raw, envelope) }
         if method == "ping" { return sendToAgent(Message.response(id: id, result: [:])) }
-        currentMeta = nil
+        currentCapabilities = nil
         if agentEra == .modern || carriesModernVersion(raw, envelope) {
             guard admitModernRequest(raw, envelope, method: method) else { return }
         }

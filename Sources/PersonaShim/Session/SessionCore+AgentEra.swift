@@ -51,11 +51,18 @@ extension SessionCore {
             return false
         }
         guard let meta = validModernMeta(raw, envelope, id: id) else { return false }
-        currentMeta = meta
-        noteClientInfo(meta[MCPProtocol.clientInfoKey])
+        // Most agents declare nothing, or the same few capabilities on every request: read only what differs.
+        currentCapabilities =
+            raw[meta.capabilities].elementsEqual("{}".utf8)
+            ? JSONObject() : (try? JSONValue.parse(raw, range: meta.capabilities))?.objectValue ?? JSONObject()
+        let clientInfo = meta.clientInfo.map { Array(raw[$0]) }
+        if clientInfo != lastClientInfo || audit.agent == nil {
+            lastClientInfo = clientInfo
+            noteClientInfo(clientInfo.flatMap { try? JSONValue(parsing: String(decoding: $0, as: UTF8.self)) })
+        }
         if agentEra == nil {
             agentEra = .modern
-            agentProtocolVersion = meta[MCPProtocol.protocolVersionKey]?.stringValue ?? MCPProtocol.latestModernVersion
+            agentProtocolVersion = meta.version
             downgrade = VersionDowngrade(version: agentProtocolVersion)
             agentInitialized = true
             logger.debug("the agent speaks \(agentProtocolVersion) (stateless); the session starts without a handshake")
@@ -74,9 +81,19 @@ extension SessionCore {
     /// The request's `_meta` when it says a stateless revision the shim speaks and declares the client's
     /// capabilities; otherwise the agent is answered (-32602 for a missing field, -32022 for another revision) and
     /// the result is nil.
-    func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: [UInt8]) -> JSONObject? {
-        let meta = envelope.requestParams.meta.flatMap { try? JSONValue.parse(raw, range: $0) }?.objectValue
-        guard case .string(let version)? = meta?[MCPProtocol.protocolVersionKey] else {
+    func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: [UInt8]) -> (
+        version: String, capabilities: Range<Int>, clientInfo: Range<Int>?
+    )? {
+        let members = envelope.requestParams.meta.map {
+            MessageEnvelope.members(
+                raw, object: $0,
+                named: [MCPProtocol.protocolVersionKey, MCPProtocol.clientCapabilitiesKey, MCPProtocol.clientInfoKey])
+        }
+        let versionRange = members?[0]
+        var versionReader = versionRange.map { JSONReader(raw, range: $0) }
+        let version =
+            versionRange.flatMap { raw[$0.lowerBound] == UInt8(ascii: "\"") ? try? versionReader?.parseString() : nil }
+        guard let version else {
             sendToAgent(
                 Message.error(
                     id: id, code: JSONRPCError.invalidParams,
@@ -101,7 +118,7 @@ extension SessionCore {
                     ]))
             return nil
         }
-        guard case .object? = meta?[MCPProtocol.clientCapabilitiesKey] else {
+        guard let capabilities = members?[1], raw[capabilities.lowerBound] == UInt8(ascii: "{") else {
             sendToAgent(
                 Message.error(
                     id: id, code: JSONRPCError.invalidParams,
@@ -110,7 +127,7 @@ extension SessionCore {
                 ))
             return nil
         }
-        return meta
+        return (version, capabilities, members?[2])
     }
 
     /// Self-reported, per request in the stateless revisions: recorded as the agent's claim, never used for a

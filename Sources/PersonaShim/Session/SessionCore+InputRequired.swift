@@ -10,8 +10,7 @@ extension SessionCore {
     func relayedCapabilities(meta request: AgentRequest) -> JSONObject {
         // A legacy agent declared its capabilities once; the shim asks it on a modern server's behalf.
         guard agentEra == .modern else { return serverClientCapabilities }
-        let meta = currentMeta ?? request.value(request.params.meta)?.objectValue
-        let declared = meta?[MCPProtocol.clientCapabilitiesKey]?.objectValue ?? JSONObject()
+        let declared = declaredCapabilities(request) ?? JSONObject()
         var relayed = JSONObject()
         for (capability, permission) in Self.agentBoundMethods.values.sorted(by: { $0.0 < $1.0 })
         where persona.serverRequests[keyPath: permission] {
@@ -23,8 +22,8 @@ extension SessionCore {
     /// The agent's declared capabilities for a forwarded request, kept to judge an `input_required` answer.
     func declaredCapabilities(_ request: AgentRequest) -> JSONObject? {
         guard agentEra == .modern else { return nil }
-        let meta = currentMeta ?? request.value(request.params.meta)?.objectValue
-        return meta?[MCPProtocol.clientCapabilitiesKey]?.objectValue
+        return currentCapabilities
+            ?? request.value(request.params.meta)?[MCPProtocol.clientCapabilitiesKey]?.objectValue
     }
 
     /// A modern agent's retry carrying `requestState`: the replacement that gives the server its own state back,

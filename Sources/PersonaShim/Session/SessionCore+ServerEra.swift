@@ -29,6 +29,8 @@ extension SessionCore {
         ])
     }
 
+    static let reservedPrefixBytes = Array(MCPProtocol.reservedMetaPrefix.utf8)
+
     func probe(_ server: Server) {
         let id = routes.allocateID()
         routes.pending[id] = .discover(server: server.index)
@@ -105,8 +107,18 @@ extension SessionCore {
     /// client), the shim's progress token in place of the agent's, and for a modern server the shim's own
     /// per-request fields.
     func serverMeta(_ request: AgentRequest, progressToken: Int?, era: ProtocolEra) -> [UInt8] {
-        var meta =
-            (agentEra == .modern ? currentMeta : nil) ?? request.value(request.params.meta)?.objectValue ?? JSONObject()
+        // Usually the agent's _meta holds only what the specification reserves and perhaps a progress token: a
+        // legacy server then gets those bytes without any reading of the rest.
+        if era == .legacy, let range = request.params.meta,
+            !MessageEnvelope.containsMember(
+                request.raw, object: range,
+                where: { key in
+                    !(key.starts(with: Self.reservedPrefixBytes) || key.elementsEqual("progressToken".utf8))
+                })
+        {
+            return progressToken.map { Array(#"{"progressToken":\#($0)}"#.utf8) } ?? Array("{}".utf8)
+        }
+        var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
         meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
         if let progressToken { meta["progressToken"] = .integer(progressToken) }
         if era == .modern {

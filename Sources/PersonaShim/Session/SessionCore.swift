@@ -71,9 +71,10 @@ final class SessionCore {
     /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
     var wallClock: () -> Instant = { .now }
 
-    /// The `_meta` of the modern request being handled, read once by `admitModernRequest` for everything that
-    /// handles that request (nil otherwise).
-    var currentMeta: JSONObject?
+    /// The client capabilities of the modern request being handled, read once by `admitModernRequest` (nil
+    /// otherwise), and the last `clientInfo` bytes a modern agent sent (its identity is read again only on a change).
+    var currentCapabilities: JSONObject?
+    var lastClientInfo: [UInt8]?
     /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
     /// changes each asked for and was granted.
     var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
