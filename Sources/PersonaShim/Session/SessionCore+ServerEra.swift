@@ -120,7 +120,8 @@ extension SessionCore {
         }
         var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
         meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
-        if let progressToken { meta["progressToken"] = .integer(progressToken) }
+        // Only the shim's own token can be routed back; a token it did not see (an escaped key) is dropped.
+        meta["progressToken"] = progressToken.map { .integer($0) }
         if era == .modern {
             meta.members.append(contentsOf: modernServerMeta(capabilities: relayedCapabilities(meta: request)).members)
         }

@@ -118,6 +118,25 @@ import Testing
         #expect(harness.agentMessages().first?.errorCode == -32602)
     }
 
+    @Test func aMetaOfReservedKeysOnlyReachesALegacyServerAsTheShimsTokenAlone() throws {
+        let (harness, _) = try modernHarness()
+        harness.agent(
+            Self.request(
+                2, "tools/call", params: #""name":"a__echo","arguments":{}"#,
+                meta: Self.meta(extra: #""progressToken":7,"io.modelcontextprotocol/logLevel":"debug""#)))
+        harness.agent(Self.request(3, "tools/call", params: #""name":"a__echo","arguments":{}"#))
+        // An escaped key is read for what it says: the agent's progress token, replaced by the shim's.
+        harness.agent(
+            Self.request(
+                4, "tools/call", params: #""name":"a__echo","arguments":{}"#,
+                meta: Self.meta(extra: #""progressToken":"p""#)))
+        let sent = harness.serverMessages(0).map { ($0["params"] as? [String: Any])?["_meta"] as? [String: Any] }
+        #expect(sent.count == 3)
+        #expect(sent[0]?.keys.sorted() == ["progressToken"] && sent[0]?["progressToken"] is Int)
+        #expect(sent[1]?.isEmpty == true)
+        #expect(sent[2]?.keys.sorted() == ["progressToken"] && sent[2]?["progressToken"] is Int)
+    }
+
     @Test func requestsWithoutTheRequiredMetaOrOfAnotherRevisionAreRefused() throws {
         let (harness, _) = try modernHarness()
         harness.agent(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
