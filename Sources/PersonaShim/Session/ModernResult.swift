@@ -1,7 +1,9 @@
 /// What a result needs before it reaches a modern agent: from 2026-07-28 every result says its `resultType`
 /// (`"complete"` for an ordinary answer), and cacheable ones carry `ttlMs` and `cacheScope`.
 enum ModernResult {
-    private static let completeMember = Array(#""resultType":"complete""#.utf8)
+    /// What replaces a result's opening brace: before other members, or in an empty result.
+    private static let openMembers = Array(#"{"resultType":"complete","#.utf8)
+    private static let openEmpty = Array(#"{"resultType":"complete""#.utf8)
 
     /// The replacement that makes the result at `result` (an object in `raw`) say `"resultType": "complete"`, or
     /// nil when it is not an object or already says its type (`type`, from the envelope scan).
@@ -9,12 +11,10 @@ enum ModernResult {
         Range<Int>, [UInt8]
     )? {
         guard raw[result.lowerBound] == UInt8(ascii: "{"), type == nil else { return nil }
-        var replacement = Array("{".utf8)
-        replacement.append(contentsOf: completeMember)
         var next = result.lowerBound + 1
         while next < result.upperBound, [0x20, 0x09, 0x0A, 0x0D].contains(raw[next]) { next += 1 }
-        if next < result.upperBound, raw[next] != UInt8(ascii: "}") { replacement.append(UInt8(ascii: ",")) }
-        return (result.lowerBound..<result.lowerBound + 1, replacement)
+        let empty = next >= result.upperBound || raw[next] == UInt8(ascii: "}")
+        return (result.lowerBound..<result.lowerBound + 1, empty ? openEmpty : openMembers)
     }
 
     /// `line` (one message and its newline) with its result marked complete when it is a response that needs it.

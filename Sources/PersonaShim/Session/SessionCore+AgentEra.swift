@@ -40,7 +40,7 @@ extension SessionCore {
     /// Checks a request of a modern agent (or the first one, which makes the session modern). Returns false when
     /// the request was answered here with an error.
     func admitModernRequest(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, method: String) -> Bool {
-        let id = Array(raw[envelope.id!])
+        let id = raw[envelope.id!]
         guard agentEra != .legacy else {
             sendToAgent(
                 Message.error(
@@ -55,10 +55,12 @@ extension SessionCore {
         currentCapabilities =
             raw[meta.capabilities].elementsEqual("{}".utf8)
             ? JSONObject() : (try? JSONValue.parse(raw, range: meta.capabilities))?.objectValue ?? JSONObject()
-        let clientInfo = meta.clientInfo.map { Array(raw[$0]) }
-        if clientInfo != lastClientInfo || audit.agent == nil {
-            lastClientInfo = clientInfo
-            noteClientInfo(clientInfo.flatMap { try? JSONValue(parsing: String(decoding: $0, as: UTF8.self)) })
+        let unchanged =
+            audit.agent != nil
+            && (meta.clientInfo.map { lastClientInfo?.elementsEqual(raw[$0]) ?? false } ?? (lastClientInfo == nil))
+        if !unchanged {
+            lastClientInfo = meta.clientInfo.map { Array(raw[$0]) }
+            noteClientInfo(meta.clientInfo.flatMap { try? JSONValue.parse(raw, range: $0) })
         }
         if agentEra == nil {
             agentEra = .modern
@@ -81,7 +83,7 @@ extension SessionCore {
     /// The request's `_meta` when it says a stateless revision the shim speaks and declares the client's
     /// capabilities; otherwise the agent is answered (-32602 for a missing field, -32022 for another revision) and
     /// the result is nil.
-    func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: [UInt8]) -> (
+    func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: some Collection<UInt8>) -> (
         version: String, capabilities: Range<Int>, clientInfo: Range<Int>?
     )? {
         let members = envelope.requestParams.meta.map {
