@@ -238,6 +238,21 @@ import Testing
         #expect(records.filter { $0["event"] as? String == "call.decision" }.count == 1, "one call, one decision")
     }
 
+    @Test func aCancelledRequestIsNotRetried() throws {
+        let harness = try legacyPair()
+        harness.agent(#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"a__echo","arguments":{}}}"#)
+        let id = try #require(harness.serverMessages(0).first?["id"] as? Int)
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"input_required","inputRequests":{"q":{"method":"elicitation/create","params":{"message":"?"}}},"requestState":"s"}}"#
+        )
+        let asked = try #require(harness.agentMessages().first?["id"] as? Int)
+        harness.agent(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}"#)
+        harness.agent(#"{"jsonrpc":"2.0","id":\#(asked),"result":{"action":"cancel"}}"#)
+        #expect(harness.serverMessages(0).isEmpty, "no retry after the agent gave up")
+        #expect(harness.agentMessages().isEmpty)
+    }
+
     @Test func aQuestionTheAgentCannotAnswerIsRefused() throws {
         let harness = try legacyPair(capabilities: "{}")
         harness.agent(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__echo","arguments":{}}}"#)
