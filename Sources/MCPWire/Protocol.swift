@@ -9,6 +9,21 @@ public enum MCPProtocol {
         guard let requested, supportedVersions.contains(requested) else { return latestVersion }
         return requested
     }
+
+    /// Stateless revisions (no `initialize`; version and capabilities in every request's `_meta`), newest first.
+    public static let modernVersions = ["2026-07-28"]
+    public static let latestModernVersion = modernVersions[0]
+    /// Every revision the shim speaks, stateless ones first: what `server/discover` offers.
+    public static let allVersions = modernVersions + supportedVersions
+
+    /// The `_meta` keys of the stateless revisions.
+    public static let protocolVersionKey = "io.modelcontextprotocol/protocolVersion"
+    public static let clientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
+    public static let clientInfoKey = "io.modelcontextprotocol/clientInfo"
+    public static let serverInfoKey = "io.modelcontextprotocol/serverInfo"
+    public static let subscriptionIDKey = "io.modelcontextprotocol/subscriptionId"
+    /// The prefix the specification reserves for its own `_meta` keys.
+    public static let reservedMetaPrefix = "io.modelcontextprotocol/"
 }
 
 /// JSON-RPC error codes the shim answers with.
@@ -23,6 +38,10 @@ public enum JSONRPCError {
     public static let requestTimeout = -32001
     /// The spec's "Resource not found".
     public static let resourceNotFound = -32002
+    /// Stateless revisions: the request needs a client capability it did not declare.
+    public static let missingRequiredClientCapability = -32021
+    /// Stateless revisions: the request's protocol version is not one the receiver speaks.
+    public static let unsupportedProtocolVersion = -32022
 }
 
 /// Builds the shim's own JSON-RPC messages, with ids kept as the raw bytes the peer sent.

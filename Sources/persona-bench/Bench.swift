@@ -66,7 +66,7 @@ struct Run {
         if !options.only.isEmpty {
             setups = setups.filter { options.only.contains($0.id) }
             guard !setups.isEmpty else {
-                throw BenchFailure("--only matched none of direct, relay, shim, rules, shim3, shim5")
+                throw BenchFailure("--only matched none of direct, relay, shim, rules, shimModern, shim3, shim5")
             }
         }
         printHeader()

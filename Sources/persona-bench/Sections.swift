@@ -31,7 +31,9 @@ enum Sections {
         var quiet = plan
         quiet.listRepeats = 0
         let session = try Session(setup: setup, plan: quiet, round: 0)
-        let templates = setup.echoTools.map { CallTemplate(tool: $0, arguments: Session.echoArguments) }
+        let templates = setup.echoTools.map {
+            CallTemplate(tool: $0, arguments: Session.echoArguments, meta: setup.meta)
+        }
         var result = FlatnessResult(setup: setup.id)
         let started = monotonicNanoseconds()
         var made = 0

@@ -77,14 +77,18 @@ struct Session {
     private mutating func startUp() throws(BenchFailure) {
         Watchdog.shared.arm(peer.pid, seconds: 30)
         defer { Watchdog.shared.disarm() }
-        try peer.send(Wire.request(id: 0, method: "initialize", params: Self.initializeParams))
-        _ = try answer(to: 0, what: "initialize")
-        result.values[.initialize] = milliseconds(since: peer.spawnedAt)
-        try peer.send(Wire.notification(method: "notifications/initialized"))
+        if !setup.modern {
+            try peer.send(Wire.request(id: 0, method: "initialize", params: Self.initializeParams))
+            _ = try answer(to: 0, what: "initialize")
+            result.values[.initialize] = milliseconds(since: peer.spawnedAt)
+            try peer.send(Wire.notification(method: "notifications/initialized"))
+        }
         let listID = takeID()
-        try peer.send(Wire.request(id: listID, method: "tools/list"))
+        try peer.send(Wire.request(id: listID, method: "tools/list", params: setup.meta.map { #"{"_meta":\#($0)}"# }))
         let first = try answer(to: listID, what: "tools/list")
         result.values[.ready] = milliseconds(since: peer.spawnedAt)
+        // A 2026-07-28 agent has no handshake: its start-up is its first answer.
+        if setup.modern { result.values[.initialize] = result.values[.ready] }
         result.values[.listBytes] = Double(first.count + 1)
         let tools = (try? JSONValue.parse(first))?["result"]?["tools"]?.arrayValue?.count ?? -1
         result.values[.toolCount] = Double(tools)
@@ -95,7 +99,7 @@ struct Session {
         for _ in 0..<plan.listRepeats {
             let id = takeID()
             let started = monotonicNanoseconds()
-            try peer.send(Wire.request(id: id, method: "tools/list"))
+            try peer.send(Wire.request(id: id, method: "tools/list", params: setup.meta.map { #"{"_meta":\#($0)}"# }))
             _ = try answer(to: id, what: "tools/list")
             samples.append(Double(monotonicNanoseconds() - started) / 1e3)
         }
@@ -105,7 +109,7 @@ struct Session {
     private mutating func sequentialCalls() throws(BenchFailure) {
         Watchdog.shared.arm(peer.pid, seconds: 60 + Double(plan.calls) / 1_000)
         defer { Watchdog.shared.disarm() }
-        let templates = setup.echoTools.map { CallTemplate(tool: $0, arguments: Self.echoArguments) }
+        let templates = setup.echoTools.map { CallTemplate(tool: $0, arguments: Self.echoArguments, meta: setup.meta) }
         var line: [UInt8] = []
         line.reserveCapacity(256)
         for (index, template) in templates.enumerated() {
@@ -142,7 +146,7 @@ struct Session {
     private mutating func pipelinedCalls() throws(BenchFailure) {
         Watchdog.shared.arm(peer.pid, seconds: 60 + Double(plan.pipelined) / 1_000)
         defer { Watchdog.shared.disarm() }
-        let templates = setup.echoTools.map { CallTemplate(tool: $0, arguments: Self.echoArguments) }
+        let templates = setup.echoTools.map { CallTemplate(tool: $0, arguments: Self.echoArguments, meta: setup.meta) }
         let seconds = try Pipeline.run(peer: peer, templates: templates, count: plan.pipelined, window: plan.window)
         result.values[.throughput] = Double(plan.pipelined) / seconds
     }
@@ -177,7 +181,8 @@ struct Session {
         defer { Watchdog.shared.disarm() }
         var line: [UInt8] = []
         let id = takeID()
-        CallTemplate(tool: setup.blobTool, arguments: #"{"bytes":\#(size)}"#).write(id: id, into: &line)
+        CallTemplate(tool: setup.blobTool, arguments: #"{"bytes":\#(size)}"#, meta: setup.meta).write(
+            id: id, into: &line)
         let started = monotonicNanoseconds()
         try peer.send(line)
         let reply = try answer(to: id, what: "a \(size >> 20) MiB blob")

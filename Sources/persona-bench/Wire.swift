@@ -9,10 +9,12 @@ struct CallTemplate: Sendable {
     private let tail: [UInt8]
 
     /// `arguments` is the raw JSON text of the arguments object.
-    init(tool: String, arguments: String) {
+    init(tool: String, arguments: String, meta: String? = nil) {
         var tail = Array(#","method":"tools/call","params":{"name":"#.utf8)
         JSONWriter.appendString(tool, to: &tail)
-        tail += Array(#","arguments":"#.utf8) + Array(arguments.utf8) + Array("}}\n".utf8)
+        tail += Array(#","arguments":"#.utf8) + Array(arguments.utf8)
+        if let meta { tail += Array(#","_meta":"#.utf8) + Array(meta.utf8) }
+        tail += Array("}}\n".utf8)
         self.tail = tail
     }
 

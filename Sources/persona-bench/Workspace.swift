@@ -22,6 +22,15 @@ struct Setup {
     let listOnly: Bool
     /// The audit trail the persona writes, removed after each session.
     let auditPath: String?
+    /// The agent speaks 2026-07-28: no initialize, the protocol version and capabilities in every request's `_meta`.
+    var modern = false
+
+    /// What every request's params carry in `_meta` (nil for a handshake-era agent).
+    var meta: String? {
+        modern
+            ? #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"persona-bench","version":"1"}}"#
+            : nil
+    }
 }
 
 /// The sibling binaries and a temporary folder for personas and audit trails, removed by `cleanUp()`.
@@ -64,7 +73,8 @@ final class Workspace {
 
     // MARK: Setups
 
-    /// direct, relay, shim, shim + rules, shim ×3, shim ×5 (1000 tools): the main comparison, in this order.
+    /// direct, relay, shim, shim + rules, shim with a 2026-07-28 agent, shim ×3, shim ×5 (1000 tools): the main
+    /// comparison, in this order.
     func mainSetups() throws(BenchFailure) -> [Setup] {
         let fixtureArguments = ["--tools", String(Self.tools)]
         return [
@@ -76,6 +86,8 @@ final class Workspace {
                 echoTools: ["echo"], blobTool: "blob", expectedTools: 8 + Self.tools, listOnly: false, auditPath: nil),
             try shimSetup(id: "shim", label: "shim", servers: 1, tools: Self.tools),
             try shimSetup(id: "rules", label: "shim + rules", servers: 1, tools: Self.tools, callRules: true),
+            try shimSetup(
+                id: "shimModern", label: "shim, 2026-07-28 agent", servers: 1, tools: Self.tools, modern: true),
             try shimSetup(id: "shim3", label: "shim ×3", servers: 3, tools: Self.tools),
             try shimSetup(
                 id: "shim5", label: "shim ×5 (1000 tools)", servers: 5, tools: Self.manyTools, listOnly: true),
@@ -85,7 +97,8 @@ final class Workspace {
     /// The shim over `servers` fixtures named fx1, fx2, ... under the benchmark persona.
     func shimSetup(
         id: String, label: String, servers: Int, tools: Int, listOnly: Bool = false, fsync: Bool = false,
-        callRules: Bool = false
+        callRules: Bool = false,
+        modern: Bool = false
     ) throws(BenchFailure) -> Setup {
         let names = (1...servers).map { "fx\($0)" }
         let auditPath = folder + "/audit-\(id).jsonl"
@@ -97,11 +110,13 @@ final class Workspace {
         guard FileManager.default.createFile(atPath: personaPath, contents: Data(persona.utf8)) else {
             throw BenchFailure("cannot write \(personaPath)")
         }
-        return Setup(
+        var setup = Setup(
             id: id, label: label, executable: shim, arguments: ["run", "--persona", personaPath],
             echoTools: names.map { $0 + "__echo" }, blobTool: "fx1__blob",
             expectedTools: servers * (Self.exposedTools(generated: tools) + (callRules ? Self.policyTools : 0)),
             listOnly: listOnly, auditPath: auditPath)
+        setup.modern = modern
+        return setup
     }
 
     /// Tools the persona leaves visible on one fixture: all but crash, hang and tool_03*.

@@ -24,6 +24,8 @@ struct FixtureOptions {
     var misbehavingTools = false
     var recordPath: String?
     var policyTools = false
+    /// `--era modern`: speak only MCP 2026-07-28 (stateless; no initialize). See FixtureServer+Modern.swift.
+    var modern = false
 
     static let usage = """
         usage: persona-fixture [options]
@@ -52,6 +54,8 @@ struct FixtureOptions {
                                      and flood_list_changed
           --record FILE              append every line received to FILE, byte for byte, before handling it
           --policy-tools             also offer read_file, fetch_url, read_customer, post_url, refund, unhinted, dirty
+          --era legacy|modern        the protocol era to speak (default legacy: the initialize handshake);
+                                     modern speaks only 2026-07-28: server/discover, per-request _meta, no initialize
 
         persona-fixture reap PIDFILE COMMAND [ARG...]
           runs COMMAND as a child subreaper would (PR_SET_CHILD_SUBREAPER), writes its pid to PIDFILE, reaps every
@@ -101,6 +105,12 @@ struct FixtureOptions {
                 case "--misbehaving-tools": options.misbehavingTools = true
                 case "--record": options.recordPath = try value(for: option)
                 case "--policy-tools": options.policyTools = true
+                case "--era":
+                    let era = try value(for: option)
+                    guard era == "legacy" || era == "modern" else {
+                        throw UsageError(message: "--era needs legacy or modern, not \"\(era)\"")
+                    }
+                    options.modern = era == "modern"
                 case "--help", "-h": throw UsageError(message: nil)
                 default: throw UsageError(message: "unknown option \(option)")
                 }

@@ -2,12 +2,7 @@
 
 import MCPWire
 import PersonaShimExamples
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Platform
 
 private typealias Schema = ExampleSchema
 

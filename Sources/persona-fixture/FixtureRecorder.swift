@@ -1,12 +1,7 @@
 // `--record FILE`: every line the fixture receives, appended to FILE as it arrives.
 
 import PersonaShimExamples
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Platform
 
 /// Appends each received line, byte for byte (without its newline or a trailing "\r", which the line reader drops),
 /// so that tests can prove what reached the server: nothing the shim refused, and the checked bytes unchanged.

@@ -10,11 +10,13 @@ import PersonaShimExamples
 import Platform
 
 final class FixtureServer {
-    private let options: FixtureOptions
+    let options: FixtureOptions
     private let catalog: FixtureCatalog
     private let writer = StdioLineWriter()
     private let reader = StdioLineReader()
     private var initializeAnswered = false
+    /// The method being answered, in `--era modern` (its results carry what that era asks of them).
+    var modernMethod: String?
     /// The id of the `ask` call waiting for the client's answer.
     private var pendingAsk: [UInt8]?
     private lazy var hostile = FixtureHostile(writer: writer)
@@ -84,6 +86,10 @@ final class FixtureServer {
             return
         }
         let request = Request(bytes: bytes, params: envelope.params, members: envelope.requestParams)
+        if options.modern {
+            modernMethod = method
+            guard admitModern(id: id, method: method, request: request) else { return }
+        }
         if options.resources, method.hasPrefix("resources/") {
             return serveResources(id: id, method: method, request: request)
         }
@@ -261,7 +267,8 @@ final class FixtureServer {
 
     // MARK: Responses
 
-    private func respond(_ line: [UInt8]) {
+    func respond(_ line: [UInt8]) {
+        let line = options.modern ? markModern(line) : line
         if options.garbage {
             writer.send(garbage, line, holdBack: true)
         } else {
@@ -269,13 +276,14 @@ final class FixtureServer {
         }
     }
 
-    private func error(id: Slice<UnsafeRawBufferPointer>, _ code: Int, _ message: String) -> [UInt8] {
+    func error(id: Slice<UnsafeRawBufferPointer>, _ code: Int, _ message: String) -> [UInt8] {
         Message.error(id: id, code: code, message: message)
     }
 
     /// Sends a serialised result in three parts, so that a large cached result (a 64 MiB blob, a tools/list page of
     /// thousands of tools) goes to write() as it is instead of being copied into one line first.
     private func respondInParts(id: Slice<UnsafeRawBufferPointer>, result: [UInt8]) {
+        let result = options.modern ? markModern(result: result) : result
         let line = [Message.responseHead(id: id), result, Message.responseTail]
         writer.send(parts: options.garbage ? [garbage] + line : line, holdBack: true)
     }
@@ -316,7 +324,7 @@ final class FixtureServer {
 
 /// What a request's envelope scan found, read on demand: the members of `params` MCP defines were located by the
 /// scan; the fixture's own arguments are looked up when a behaviour needs them.
-private struct Request {
+struct Request {
     let bytes: UnsafeRawBufferPointer
     let params: Range<Int>?
     let members: RequestParams

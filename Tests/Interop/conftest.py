@@ -5,7 +5,8 @@
 - `shims` makes persona-shim runs for a test; after the test body, every message each run wrote to the agent is
   validated against the negotiated revision's JSON Schema, and any invalid message fails the test (see
   schema_check.py). A failing test also gets the tail of persona-shim's stderr attached.
-- `agent_kind` runs a test once with the SDK's ClientSession and once with its high-level Client (auto mode).
+- `agent_kind` runs a test once with the SDK's ClientSession and once with its high-level Client, both over the
+  initialize handshake (the legacy era); test_eras.py covers the Client's auto mode, which speaks 2026-07-28.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def bins() -> Path:
 
 @pytest.fixture(params=["session", "client"])
 def agent_kind(request: pytest.FixtureRequest) -> str:
-    """ClientSession over stdio_client, or the high-level Client in its default (auto) mode."""
+    """ClientSession over stdio_client, or the high-level Client over the handshake (mode="legacy")."""
     return request.param
 
 

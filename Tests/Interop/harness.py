@@ -339,7 +339,7 @@ async def connect(shim: Shim, kind: str = "session", callbacks: Callbacks | None
     seen = Seen()
     kwargs = _callbacks_for(callbacks, seen)
     info = types.Implementation(name=f"interop-{kind}", version="1.0.0")
-    if kind not in ("session", "client"):
+    if kind not in ("session", "client", "modern"):
         raise ValueError(f"unknown agent kind {kind!r}")
     with open(shim.stderr_path, "a", encoding="utf-8") as errlog:
         async with AsyncExitStack() as stack:
@@ -352,9 +352,13 @@ async def connect(shim: Shim, kind: str = "session", callbacks: Callbacks | None
                     await session.initialize()
                     agent = Agent(kind, session, None, seen, shim)
                 else:
+                    # "client": the high-level Client over the initialize handshake (the legacy era); "modern": the
+                    # same Client in its default auto mode, which probes server/discover and, persona-shim answering
+                    # it, speaks 2026-07-28 without a handshake.
                     transport = stdio_client(shim.parameters(), errlog=errlog)
+                    mode = "legacy" if kind == "client" else "auto"
                     client = await stack.enter_async_context(
-                        Client(transport, read_timeout_seconds=READ_TIMEOUT, client_info=info, **kwargs)
+                        Client(transport, mode=mode, read_timeout_seconds=READ_TIMEOUT, client_info=info, **kwargs)
                     )
                     agent = Agent(kind, client.session, client, seen, shim)
             except Exception as e:  # noqa: BLE001 - turned into one clear failure

@@ -11,7 +11,8 @@ persona-shim's messages, and each must
   (InitializeResult, ListToolsResult, CallToolResult, ...);
 - if an error, answer a request the agent sent (once), or carry a null id.
 
-The revision is the protocolVersion of the initialize result (2025-11-25 if there is none).
+The revision is the protocolVersion of the initialize result; without one, the stateless revision the agent's requests
+name in `_meta` (2026-07-28); else 2025-11-25.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def schema_dir() -> Path:
 
 RESULT_DEFINITIONS = {
     "initialize": "InitializeResult",
+    "server/discover": "DiscoverResult",
     "ping": "EmptyResult",
     "tools/list": "ListToolsResult",
     "tools/call": "CallToolResult",
@@ -72,7 +74,8 @@ class Revision:
     def _methods_of(self, union: str) -> dict[str, str]:
         """method name -> definition name, for the members of a union such as ServerRequest."""
         methods: dict[str, str] = {}
-        for member in self.defs[union].get("anyOf", []):
+        # 2026-07-28 has no ServerRequest: servers send the client no requests in that revision.
+        for member in self.defs.get(union, {}).get("anyOf", []):
             name = member["$ref"].rsplit("/", 1)[-1]
             const = self.defs[name].get("properties", {}).get("method", {}).get("const")
             if const:
@@ -164,6 +167,11 @@ class TrafficLog:
                 if request is not None and request.get("method") == "initialize" and isinstance(m["result"], dict):
                     version = m["result"].get("protocolVersion")
                     return version if isinstance(version, str) else None
+        for request in requests.values():
+            meta = (request.get("params") or {}).get("_meta") if isinstance(request.get("params"), dict) else None
+            version = meta.get("io.modelcontextprotocol/protocolVersion") if isinstance(meta, dict) else None
+            if isinstance(version, str) and request.get("method") != "server/discover":
+                return version
         return None
 
     def notifications(self, method: str) -> list[dict[str, Any]]:
@@ -258,6 +266,8 @@ class TrafficLog:
             answered.add(key)
             if "result" in m:
                 definition = RESULT_DEFINITIONS.get(request.get("method", ""), "Result")
+                if isinstance(m["result"], dict) and m["result"].get("resultType") == "input_required":
+                    definition = "InputRequiredResult"
                 if not rev.has(definition):
                     definition = "Result"
                 error = rev.errors(definition, m["result"])

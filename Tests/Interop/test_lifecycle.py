@@ -96,12 +96,13 @@ async def test_initialize_is_bounded_by_initialize_seconds(shims, bins):
     assert seconds <= 6, f"initialize took {seconds:.2f} s with initializeSeconds = 2"
 
 
-async def test_auto_mode_discover_probe_gets_method_not_found_at_once(shims, bins):
+async def test_auto_mode_discover_probe_is_answered_at_once_and_the_agent_goes_stateless(shims, bins):
     shim = shims(persona({"fixture": fixture(bins)}, tools={"allow": ["fixture__echo"]}))
-    async with connect(shim, "client") as agent:
-        assert agent.protocol_version == "2025-11-25", f"auto mode negotiated {agent.protocol_version}"
+    async with connect(shim, "modern") as agent:
+        assert agent.protocol_version == "2026-07-28", f"auto mode negotiated {agent.protocol_version}"
         result = await agent.call_tool("fixture__echo", {"x": 1})
         assert not result.is_error
     seconds, response = _timing(shim, "server/discover")
-    assert "error" in response and response["error"]["code"] == -32601, f"server/discover must get -32601, got {response}"
+    assert "result" in response, f"server/discover must be answered, got {response}"
+    assert "2026-07-28" in response["result"]["supportedVersions"]
     assert seconds < 1.0, f"server/discover answered after {seconds:.2f} s; it must be answered at once"

@@ -19,6 +19,8 @@ public struct MessageEnvelope: Sendable {
     /// Whether `result` holds content items of type `resource` or `resource_link` (under `content`, or under
     /// `messages[].content`): the only places whose URIs the shim rewrites in tool and prompt results.
     public var resultHasResourceContent = false
+    /// The value of `result`'s own `resultType` member (2026-07-28: `"complete"` or `"input_required"`), if it has one.
+    public var resultType: Range<Int>?
     /// The members of `params` the shim reads, when `params` is an object.
     public var requestParams = RequestParams()
 
@@ -81,7 +83,8 @@ extension MessageEnvelope {
                 seen |= 1 << known.rawValue
                 if known == .result {
                     envelope.result = try scanResult(
-                        &reader, isError: &envelope.resultIsError, hasResources: &envelope.resultHasResourceContent)
+                        &reader, isError: &envelope.resultIsError, hasResources: &envelope.resultHasResourceContent,
+                        type: &envelope.resultType)
                     return
                 }
                 reader.skipWhitespace()
@@ -153,9 +156,10 @@ extension MessageEnvelope {
         return envelope
     }
 
-    /// Skips a `result` value, noting on the way whether it is an object with `"isError": true`.
+    /// Skips a `result` value, noting on the way whether it is an object with `"isError": true`, and where its
+    /// `resultType` is.
     private static func scanResult(
-        _ reader: inout JSONReader, isError: inout Bool, hasResources: inout Bool
+        _ reader: inout JSONReader, isError: inout Bool, hasResources: inout Bool, type: inout Range<Int>?
     ) throws(JSONSyntaxError) -> Range<Int> {
         reader.skipWhitespace()
         let start = reader.index
@@ -168,6 +172,7 @@ extension MessageEnvelope {
             }
             let value = try inner.skipValue(depth: 2)
             if JSONReader.equals(key, "isError") { isError = JSONReader.equals(bytes, value, "true") }
+            if JSONReader.equals(key, "resultType") { type = value }
         }
         return start..<reader.index
     }
@@ -263,6 +268,19 @@ extension MessageEnvelope {
         try reader.scanObject { (key, reader) throws(JSONSyntaxError) in
             try body(key, try reader.skipValue(depth: 1))
         }
+    }
+
+    /// Whether the object at `object` has a member whose key (its bytes as written, without the quotes) passes
+    /// `test`.
+    package static func containsMember(
+        _ bytes: UnsafeRawBufferPointer, object: Range<Int>, where test: (UnsafeRawBufferPointer) -> Bool
+    ) -> Bool {
+        guard object.count > 0, bytes[object.lowerBound] == UInt8(ascii: "{") else { return false }
+        var found = false
+        try? forEachMember(bytes, object: object) { (key, _) throws(JSONSyntaxError) in
+            if !found && test(key) { found = true }
+        }
+        return found
     }
 
     /// The value ranges of the named members of the object at `object`. A name that occurs twice reads as

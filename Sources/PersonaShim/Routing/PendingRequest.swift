@@ -1,6 +1,8 @@
 /// A request the shim sent to a downstream server and is waiting on.
 enum PendingRequest {
     case initialize(server: Int)
+    /// The `server/discover` probe that tells a modern server from a legacy one.
+    case discover(server: Int)
     /// One page of the server's `tools/list` or `prompts/list` (`key`); pages of an older listing are ignored.
     case list(server: Int, key: String, page: Int, generation: Int)
     case forward(ForwardedRequest)
@@ -11,7 +13,7 @@ enum PendingRequest {
 
     var server: Int {
         switch self {
-        case .initialize(let server), .list(let server, _, _, _), .fanOutPage(_, let server, _),
+        case .initialize(let server), .discover(let server), .list(let server, _, _, _), .fanOutPage(_, let server, _),
             .internalRequest(let server):
             server
         case .forward(let request): request.server
@@ -67,6 +69,11 @@ final class ForwardedRequest {
     let deadline: UInt64
     /// The shim's progress token for this request, if the agent asked for progress.
     let progressToken: Int?
+    /// A modern agent's client capabilities for this request (what it can answer if the server needs input).
+    var clientCapabilities: JSONObject?
+    /// For a legacy agent's request to a modern server: its params as the server got them, to retry it with the
+    /// agent's answers if the server needs input.
+    var retryParams: JSONObject?
 
     init(
         agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,
@@ -109,6 +116,9 @@ struct AgentBoundRequest {
     var server: Int
     var serverID: [UInt8]
     var method: String
+    /// Set when the shim asks on behalf of a modern server's `input_required` (`InputExchange`): its answer goes to
+    /// that exchange under this key, not to the server.
+    var exchange: (id: Int, key: String)? = nil
 }
 
 /// Where a progress notification for one of the shim's tokens goes: the agent's own token, and its request.

@@ -33,6 +33,12 @@ final class Server {
     var serverInfo: JSONValue?
     var capabilities = JSONObject()
     var protocolVersion: String?
+    /// What its `server/discover` probe found, for this process (a restarted server is probed again).
+    var era: ProtocolEra = .legacy
+    /// When its probe counts as unanswered, and the probe's id.
+    var probe: (deadline: UInt64, id: Int)?
+    /// Why it refused `initialize`, when the shim then probed it for a modern server.
+    var handshakeRefusal: String?
     /// Whether its process runs: from `serverStarted` until `serverExited`.
     var isRunning = false
     /// Whether its stdin takes bytes: from `serverStarted` until it closes or the shim stops the server.
@@ -68,6 +74,9 @@ final class Server {
         input.discardAll()
         forwardsSinceFlush = 0
         phase = .idle
+        era = .legacy
+        probe = nil
+        handshakeRefusal = nil
         partialList = []
         partialPrompts = []
         listsPending = 0

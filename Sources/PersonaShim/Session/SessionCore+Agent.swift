@@ -43,7 +43,7 @@ extension SessionCore {
         case "tools/call", "tools/list", "prompts/list", "prompts/get", "resources/list", "resources/templates/list",
             "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete":
             (true, true)
-        case "logging/setLevel": (true, false)
+        case "logging/setLevel", "subscriptions/listen": (true, false)
         default: (false, false)
         }
     }
@@ -51,9 +51,16 @@ extension SessionCore {
     private func handleAgentRequest(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
         let id = raw[envelope.id!]
         let method = envelope.method!
+        if method == "server/discover" { return answerDiscover(raw, envelope) }
         if method == "initialize" { return handleInitialize(raw, envelope) }
         if method == "ping" { return sendToAgent(Message.response(id: id, result: [:])) }
-        let (served, needsServers) = Self.serves(method)
+        currentCapabilities = nil
+        if agentEra == .modern || carriesModernVersion(raw, envelope) {
+            guard admitModernRequest(raw, envelope, method: method) else { return }
+        }
+        // subscriptions/listen belongs to the stateless revisions: a legacy agent gets -32601 for it, as before.
+        let (served, needsServers) =
+            method == "subscriptions/listen" && agentEra != .modern ? (false, false) : Self.serves(method)
         guard served else {
             return sendToAgent(
                 Message.error(
@@ -84,9 +91,15 @@ extension SessionCore {
             var response = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
             response.append(contentsOf: id)
             response.append(contentsOf: #","result":"#.utf8)
-            response.append(contentsOf: method == "tools/list" ? toolsListResult : promptsListResult)
+            let list = method == "tools/list" ? toolsListResult : promptsListResult
+            if agentEra == .modern {
+                response.append(contentsOf: Self.modernListHead)
+                response.append(contentsOf: list.dropFirst())
+            } else {
+                response.append(contentsOf: list)
+            }
             response.append(contentsOf: "}\n".utf8)
-            sendToAgent(response)
+            sendToAgent(response, marked: true)
         case "tools/call": handleToolCall(request)
         case "prompts/get": handlePromptGet(request)
         case "resources/list", "resources/templates/list":
@@ -95,6 +108,7 @@ extension SessionCore {
         case "resources/read", "resources/subscribe", "resources/unsubscribe": handleResourceRequest(request)
         case "completion/complete": handleCompletion(request)
         case "logging/setLevel": handleSetLevel(request)
+        case "subscriptions/listen": handleListen(request)
         default: break
         }
     }
@@ -125,6 +139,7 @@ extension SessionCore {
             logger.debug("ignored a response from the agent to a request nobody is waiting for")
             return
         }
+        if let exchange = request.exchange { return exchangeAnswered(exchange.id, key: exchange.key, raw, envelope) }
         let server = servers[request.server]
         guard server.isConnected else { return }
         server.input.appendLine(raw, range: range, replacing: [(idRange, request.serverID)])
@@ -145,6 +160,9 @@ extension SessionCore {
             }
         }
         routes.fanOuts = routes.fanOuts.filter { $0.value.agentID != agentID }
+        listens.removeAll { $0.id == agentID }
+        // A request waiting for the agent's answers to a server's questions is not retried.
+        exchanges = exchanges.filter { $0.value.request.agentID != agentID }
         for (shimID, request) in routes.forwards(where: { $0.agentID == agentID }) {
             routes.finish(shimID)
             var cancel = JSONObject([("requestId", .integer(shimID))])
@@ -157,6 +175,15 @@ extension SessionCore {
 
     private func handleInitialize(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
         let id = Array(raw[envelope.id!])
+        guard agentEra != .modern else {
+            sendToAgent(
+                Message.error(
+                    id: id, code: JSONRPCError.invalidRequest,
+                    message:
+                        "Invalid Request: this session speaks \(agentProtocolVersion), which has no handshake, so initialize is refused. Start a new session to speak a handshake revision."
+                ))
+            return
+        }
         guard !agentInitialized else {
             sendToAgent(
                 Message.error(
@@ -176,6 +203,7 @@ extension SessionCore {
             audit.agent = AgentIdentity(name: "unknown", version: nil, source: "none")
         }
         agentInitialized = true
+        agentEra = .legacy
         pendingInitializeID = id
         startSession()
         answerInitializeIfReady()
@@ -203,15 +231,8 @@ extension SessionCore {
         let result: JSONValue = [
             "protocolVersion": .string(agentProtocolVersion),
             "capabilities": .object(capabilities),
-            "serverInfo": .object(
-                downgrade.definition(
-                    JSONObject([
-                        ("name", "persona-shim"), ("title", .string("persona-shim: \(persona.name)")),
-                        ("version", .string(configuration.version)),
-                    ]))),
-            "instructions": .string(
-                "Tools here are limited to the persona \"\(persona.name)\": \(persona.purpose) "
-                    + "Calls outside this job are refused."),
+            "serverInfo": .object(downgrade.definition(shimInfo)),
+            "instructions": .string(instructions),
         ]
         sendToAgent(Message.response(id: id, result: result))
     }

@@ -49,6 +49,9 @@ extension SessionCore {
         case .initialize:
             routes.pending[id] = nil
             serverInitialized(server, raw, envelope)
+        case .discover:
+            routes.pending[id] = nil
+            serverDiscovered(server, raw, envelope)
         case .list(_, let key, let page, let generation):
             routes.pending[id] = nil
             guard generation == server.listGeneration[key] else { return }
@@ -83,6 +86,17 @@ extension SessionCore {
             }
         } else if envelope.resultIsError {
             outcome = "tool_error"
+        } else if let result = envelope.result, ModernResult.requiresInput(raw, type: envelope.resultType) {
+            // Whatever era the server said it speaks: an interim result is never passed on unjudged.
+            if relayInputRequired(request, server, raw, result: result) { return }
+            if askLegacyAgent(request, server, raw, result: result) { return }
+            // No agent can be asked here (another method, or a legacy agent whose request was not kept to retry).
+            recordOutcome(request, outcome: "input_required")
+            if request.subject == .tool, calls != nil { callAnswered(failed: true) }
+            return refuse(
+                request.agentID, request.subject,
+                "The server \(server.name) needs more input to answer \(request.exposedName) (a multi round-trip request), which persona-shim relays only to agents speaking \(MCPProtocol.latestModernVersion); the request did not complete.",
+                code: JSONRPCError.requestFailed)
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)
         if request.subject == .tool, calls != nil { callAnswered(failed: outcome != "ok") }
@@ -121,10 +135,20 @@ extension SessionCore {
                     code: JSONRPCError.requestFailed)
             }
         }
+        if agentEra == .modern, request.method == "resources/read", let resultRange = envelope.result {
+            rewritten = (rewritten ?? (try? JSONValue.parse(raw, range: resultRange))).map(ModernResult.cacheHinted)
+        }
         if let rewritten {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else if !agentGone {
-            agentOutput.sendLine(from: reader, range: range, replacing: [(idRange, request.agentID)])
+            var replacements = [(idRange, request.agentID)]
+            if agentEra == .modern, let result = envelope.result,
+                let marking = ModernResult.marking(raw, result: result, type: envelope.resultType)
+            {
+                replacements.append(marking)
+                replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
+            }
+            agentOutput.sendLine(from: reader, range: range, replacing: replacements)
         }
     }
 
@@ -221,6 +245,16 @@ extension SessionCore {
         case .initialize:
             routes.pending[id] = nil
             serverFailed(server, reason: "answered initialize with a malformed message (\(reason))", restartable: false)
+        case .discover:
+            // Not a modern answer, so a legacy server (or, after a refused handshake, no server the shim can speak to).
+            routes.pending[id] = nil
+            if let refusal = server.handshakeRefusal {
+                serverFailed(
+                    server, reason: "\(refusal), and answered server/discover with a malformed message",
+                    restartable: false)
+            } else {
+                sendInitialize(server)
+            }
         case .list(_, let key, let page, let generation):
             routes.pending[id] = nil
             guard generation == server.listGeneration[key] else { return }

@@ -122,6 +122,11 @@ extension SessionCore {
             if let judgement { calls?.notSent(judgement) }
             return refuse(request.id, target.subject, sentence, code: JSONRPCError.requestFailed)
         }
+        guard let stateReplacement = openRequestState(request, target: target, server: server, argsDigest: argsDigest)
+        else {
+            if let judgement { calls?.notSent(judgement) }
+            return
+        }
         if let toolPolicy = recorded?.callPolicy { calls?.sent(toolPolicy) }
         // Write-ahead: the decision is staged now and written, with the rest of this read's decisions, before any
         // byte of the request can reach the server (`output(for:)`); if it cannot be written, the request is
@@ -158,13 +163,21 @@ extension SessionCore {
             let token = routes.allocateID()
             progressToken = token
             agentToken = Array(request.raw[tokenRange])
-            replacements.append((tokenRange, JSONWriter.integerText(token)))
+            if agentEra != .modern && server.era != .modern {
+                replacements.append((tokenRange, JSONWriter.integerText(token)))
+            }
         }
+        replacements += metaReplacements(request, server: server, progressToken: progressToken)
+        if let stateReplacement { replacements.append(stateReplacement) }
         replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
         let forwarded = ForwardedRequest(
             agentID: request.id, server: target.server, method: request.method, subject: target.subject,
             exposedName: target.exposedName, recordedSubject: entry.subject, argsDigest: argsDigest, started: now,
             deadline: now + nanoseconds(persona.timeouts.callSeconds), progressToken: progressToken)
+        forwarded.clientCapabilities = declaredCapabilities(request)
+        if agentEra != .modern, server.era == .modern, Self.inputRequiredMethods.contains(request.method) {
+            forwarded.retryParams = Self.params(request, replacing: replacements)
+        }
         routes.addForward(forwarded, id: shimID, agentToken: agentToken)
         let queuedFrom = server.input.queuedTotal
         server.input.appendLine(request.raw, range: request.range, replacing: replacements)

@@ -29,6 +29,14 @@ extension SessionCore {
                     id: request.id, code: JSONRPCError.resourceNotFound, message: "Resource not found",
                     data: ["uri": .string(uri)]))
         }
+        if subject == .subscription, servers[target.server].era == .modern {
+            return sendToAgent(
+                Message.error(
+                    id: request.id, code: JSONRPCError.methodNotFound,
+                    message:
+                        "The server \(servers[target.server].name) speaks \(MCPProtocol.latestModernVersion), where subscriptions/listen replaces \(request.method); persona-shim does not map one onto the other yet."
+                ))
+        }
         if request.method == "resources/subscribe" { subscriptions.insert(uri) }
         if request.method == "resources/unsubscribe" { subscriptions.remove(uri) }
         var replacement: [UInt8] = []
@@ -60,8 +68,7 @@ extension SessionCore {
         guard let fanOut = routes.fanOuts[fanOutID] else { return }
         let id = routes.allocateID()
         routes.pending[id] = .fanOutPage(fanOut: fanOutID, server: server, page: page)
-        servers[server].input.append(
-            Message.request(id: id, method: fanOut.method, params: cursor.map { ["cursor": .string($0)] }))
+        servers[server].input.append(request(to: servers[server], id: id, method: fanOut.method, cursor: cursor))
     }
 
     func completeFanOutIfDone(_ fanOutID: Int) {
@@ -79,7 +86,15 @@ extension SessionCore {
                 merged.append(.object(item))
             }
         }
-        sendToAgent(Message.response(id: fanOut.agentID, result: .object(JSONObject([(fanOut.key, .array(merged))]))))
+        var result = JSONObject([(fanOut.key, .array(merged))])
+        if agentEra == .modern {
+            // Filtered by the persona: private to it.
+            result = JSONObject([
+                ("resultType", "complete"), (fanOut.key, .array(merged)),
+                ("ttlMs", .integer(Self.listTTLMilliseconds)), ("cacheScope", "private"),
+            ])
+        }
+        sendToAgent(Message.response(id: fanOut.agentID, result: .object(result)))
     }
 
     // MARK: completion/complete
@@ -130,7 +145,8 @@ extension SessionCore {
         logLevel = level
         // Servers still listing their tools already told their capabilities; later ones get the level when they
         // answer initialize.
-        for server in servers where server.isConnected && server.capabilities["logging"] != nil {
+        for server in servers where server.isConnected && server.capabilities["logging"] != nil && server.era == .legacy
+        {
             sendSetLevel(level, to: server)
         }
         sendToAgent(Message.response(id: request.id, result: [:]))

@@ -24,6 +24,9 @@ extension SessionCore {
             else { return }  // Unknown token, or progress after the final answer: some clients drop the connection.
             agentOutput.appendLine(raw, range: range, replacing: [(tokenRange, route.agentToken)])
         case "notifications/message":
+            // The stateless revisions send a request's log lines only when it asked for them, per request; the
+            // shim does not ask, so none reach a modern agent.
+            guard agentEra != .modern else { return }
             forwardLogMessage(server, raw, envelope)
         case "notifications/elicitation/complete":
             elicitationCompleted(server, raw, envelope)
@@ -89,6 +92,18 @@ extension SessionCore {
     func flushListChanges() {
         listChangeDeadline = nil
         guard agentInitialized else { return pendingListChanges.removeAll() }
+        // A modern agent hears of changes only on the subscriptions/listen streams that asked for them.
+        if agentEra == .modern {
+            for list in pendingListChanges.sorted() {
+                for listen in listens where listen.lists.contains(list) {
+                    sendToAgent(
+                        Message.notification(
+                            method: "notifications/\(list)/list_changed",
+                            params: ["_meta": [MCPProtocol.subscriptionIDKey: listen.value]]))
+                }
+            }
+            return pendingListChanges.removeAll()
+        }
         for list in pendingListChanges.sorted() {
             sendToAgent(Message.notification(method: "notifications/\(list)/list_changed", params: nil))
         }

@@ -1,7 +1,7 @@
 /// Requests from servers to the agent's client (sampling, elicitation, roots): allowed by the persona, possible for
 /// the client as it declared itself, audited write-ahead, and relayed under the shim's own id.
 extension SessionCore {
-    private static let agentBoundMethods = [
+    static let agentBoundMethods = [
         "sampling/createMessage": ("sampling", \ServerRequestPolicy.sampling),
         "elicitation/create": ("elicitation", \ServerRequestPolicy.elicitation),
         "roots/list": ("roots", \ServerRequestPolicy.roots),
@@ -100,7 +100,7 @@ extension SessionCore {
         }
     }
 
-    private func recordServerRequest(
+    func recordServerRequest(
         _ server: Server, _ method: String, capability: String, decision: String
     ) throws(AuditError) {
         try audit.record(

@@ -44,15 +44,24 @@ extension SessionCore {
         recordLifecycle(
             .serverStart,
             [("server", .string(server.name)), ("pid", .integer(Int(pid))), ("command", .string(command))])
+        server.era = .legacy
+        server.handshakeRefusal = nil
+        initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
+        // See SessionCore+ServerEra.swift for why a legacy agent's servers get initialize first.
+        if agentEra == .modern { probe(server) } else { sendInitialize(server) }
+    }
+
+    /// The handshake of a legacy server (one that did not answer the probe as a modern one).
+    func sendInitialize(_ server: Server) {
+        server.probe = nil
         let id = routes.allocateID()
-        routes.pending[id] = .initialize(server: index)
+        routes.pending[id] = .initialize(server: server.index)
         let params: JSONValue = [
-            "protocolVersion": .string(agentProtocolVersion),
+            "protocolVersion": .string(handshakeVersion),
             "capabilities": .object(serverClientCapabilities),
             "clientInfo": ["name": "persona-shim", "version": .string(configuration.version)],
         ]
         server.input.append(Message.request(id: id, method: "initialize", params: params))
-        initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
     }
 
     /// The shell could not start server `index`. Restarting cannot help a missing command or a bad executable; it
@@ -64,7 +73,13 @@ extension SessionCore {
     func serverInitialized(_ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) {
         guard let resultRange = envelope.result, let result = try? JSONValue.parse(raw, range: resultRange) else {
             let message = envelope.error.flatMap { try? JSONValue.parse(raw, range: $0) }?["message"]?.stringValue
-            serverFailed(server, reason: "refused initialize: \(message ?? "no reason given")", restartable: false)
+            let reason = "refused initialize: \(message ?? "no reason given")"
+            // A modern-only server refuses the handshake: ask it once what it speaks.
+            guard server.handshakeRefusal != nil || agentEra == .modern else {
+                server.handshakeRefusal = reason
+                return probe(server)
+            }
+            serverFailed(server, reason: reason, restartable: false)
             return
         }
         let version = result["protocolVersion"]?.stringValue
@@ -74,10 +89,19 @@ extension SessionCore {
                 restartable: false)
             return
         }
+        // The handshake settled the era: a probe still waiting (it timed out) is answered by no one now.
+        for (id, request) in routes.pending {
+            if case .discover(server.index) = request { routes.pending[id] = nil }
+        }
         server.protocolVersion = version
         server.serverInfo = result["serverInfo"]
         server.capabilities = result["capabilities"]?.objectValue ?? JSONObject()
         server.input.append(Message.notification(method: "notifications/initialized", params: nil))
+        serverConnected(server)
+    }
+
+    /// The server's version and capabilities are known (from its handshake or its discovery): fetch its lists.
+    func serverConnected(_ server: Server) {
         server.phase = .listing
         server.listsPending = 0
         if server.capabilities["tools"] != nil {
@@ -88,7 +112,9 @@ extension SessionCore {
             server.listsPending += 1
             requestListPage(server, key: "prompts", cursor: nil, page: 0)
         }
-        if let level = logLevel, server.capabilities["logging"] != nil { sendSetLevel(level, to: server) }
+        if let level = logLevel, server.capabilities["logging"] != nil, server.era == .legacy {
+            sendSetLevel(level, to: server)
+        }
         answerInitializeIfReady()
         if server.listsPending == 0 { serverReady(server) }
     }
@@ -110,8 +136,7 @@ extension SessionCore {
         if page == 0 { server.listGeneration[key, default: 0] += 1 }
         routes.pending[id] = .list(
             server: server.index, key: key, page: page, generation: server.listGeneration[key] ?? 0)
-        let params: JSONValue? = cursor.map { ["cursor": .string($0)] }
-        server.input.append(Message.request(id: id, method: "\(key)/list", params: params))
+        server.input.append(request(to: server, id: id, method: "\(key)/list", cursor: cursor))
     }
 
     func serverListPage(
@@ -157,6 +182,7 @@ extension SessionCore {
         ]
         if let info = server.serverInfo { fields.append(("serverInfo", info)) }
         recordLifecycle(.serverReady, fields)
+        if server.era == .modern { listenForChanges(server) }
         logger.debug("[\(server.name)] ready with \(server.tools.count) tools")
         if startupComplete { rebuildCatalog() } else { checkStartupComplete() }
     }
@@ -167,6 +193,7 @@ extension SessionCore {
         guard server.phase != .failed && server.phase != .gone else { return }
         let wasReady = server.phase == .ready
         server.phase = wasReady ? .gone : .failed
+        server.probe = nil
         initializeDeadlines.removeAll { $0.server == server.index }
         logger.error("[\(server.name)] \(reason); its tools are not available")
         recordLifecycle(.serverFailed, [("server", .string(server.name)), ("reason", .string(reason))])

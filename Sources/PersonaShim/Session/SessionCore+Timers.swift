@@ -10,6 +10,7 @@ extension SessionCore {
         }
         if !startupComplete { consider(startupDeadline) }
         for entry in initializeDeadlines { consider(entry.deadline) }
+        for server in servers { consider(server.probe?.deadline) }
         consider(routes.nextCallDeadline())
         consider(listChangeDeadline)
         if audit.hasPending {
@@ -30,6 +31,20 @@ extension SessionCore {
                 reason:
                     "did not finish initializing within \(formatSeconds(persona.timeouts.initializeSeconds)) seconds",
                 restartable: false)
+        }
+        for server in servers {
+            guard let probe = server.probe, probe.deadline <= now else { continue }
+            server.probe = nil
+            guard routes.pending[probe.id] != nil, server.phase == .initializing else { continue }
+            if let refusal = server.handshakeRefusal {
+                routes.pending[probe.id] = nil
+                serverFailed(server, reason: "\(refusal), and did not answer server/discover", restartable: false)
+                continue
+            }
+            // No answer in time: taken for a legacy server (some read requests before initialize and say nothing).
+            // The probe stays pending: a slow modern server's late answer still wins (`serverDiscovered`).
+            logger.debug("[\(server.name)] did not answer server/discover in time; speaking the handshake revisions")
+            sendInitialize(server)
         }
         for server in servers {
             guard let restartAt = server.restartAt, restartAt <= now else { continue }

@@ -25,6 +25,8 @@ final class SessionCore {
 
     var agentGone = false
     var agentInitialized = false
+    /// Set by the agent's first `initialize` (legacy) or first stateless request (modern); see `ProtocolEra`.
+    var agentEra: ProtocolEra?
     var agentProtocolVersion = MCPProtocol.latestVersion
     var downgrade = VersionDowngrade(version: MCPProtocol.latestVersion)
     /// The agent's declared client capabilities (sampling, elicitation, roots).
@@ -69,6 +71,18 @@ final class SessionCore {
     /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
     var wallClock: () -> Instant = { .now }
 
+    /// The client capabilities of the modern request being handled, read once by `admitModernRequest` (nil
+    /// otherwise), and the last `clientInfo` bytes a modern agent sent (its identity is read again only on a change).
+    var currentCapabilities: JSONObject?
+    var lastClientInfo: [UInt8]?
+    /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
+    /// changes each asked for and was granted.
+    var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
+    /// Legacy agents' requests waiting for the agent's answers to a modern server's questions.
+    var exchanges: [Int: InputExchange] = [:]
+    /// The `requestState`s of multi round-trip requests while a modern agent holds them.
+    lazy var requestStates = RequestStateSeal(session: audit.session)
+
     var auditFlushDeadline: UInt64?
     /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
     var uncommitted: [UncommittedForward] = []
@@ -109,9 +123,10 @@ final class SessionCore {
 
     // MARK: Output
 
-    func sendToAgent(_ bytes: [UInt8]) {
+    /// `marked`: the bytes are known to need no `resultType` (notifications, or a result built with it).
+    func sendToAgent(_ bytes: [UInt8], marked: Bool = false) {
         guard !agentGone else { return }
-        agentOutput.append(bytes)
+        agentOutput.append(agentEra == .modern && !marked ? ModernResult.mark(bytes) : bytes)
     }
 
     /// The bytes for server `index`, made safe to write: the audit records of every forward among them are

@@ -90,6 +90,8 @@ final class CoreHarness {
     /// Server `index` starts and completes its handshake offering `tools` (names) and the given capabilities.
     func bringUp(_ index: Int, tools: [String], capabilities: String = #"{"tools":{}}"#) throws {
         core.serverStarted(index, pid: Int32(1000 + index), command: "/bin/fake-\(index)")
+        // A modern agent's servers are probed first; a legacy agent's get initialize at once.
+        if core.agentEra == .modern { try answerProbeAsLegacy(index) }
         let initialize = try #require(serverMessages(index).first)
         #expect(initialize["method"] as? String == "initialize")
         let id = try #require(initialize["id"] as? Int)
@@ -104,6 +106,44 @@ final class CoreHarness {
                 index, #"{"jsonrpc":"2.0","id":\#(listID),"result":{"tools":[\#(definitions.joined(separator: ","))]}}"#
             )
         }
+    }
+
+    /// Server `index` answers the shim's `server/discover` probe as a legacy server does: the method is unknown.
+    func answerProbeAsLegacy(_ index: Int) throws {
+        let probe = try #require(serverMessages(index).first)
+        #expect(probe["method"] as? String == "server/discover")
+        let id = try #require(probe["id"] as? Int)
+        server(index, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32601,"message":"Method not found"}}"#)
+    }
+
+    /// Server `index` starts and answers the probe as a modern (2026-07-28) server offering `tools` (a legacy
+    /// agent's server first refuses initialize, as a modern-only server does).
+    func bringUpModern(_ index: Int, tools: [String], capabilities: String = #"{"tools":{}}"#) throws {
+        core.serverStarted(index, pid: Int32(1000 + index), command: "/bin/fake-\(index)")
+        if core.agentEra != .modern {
+            let initialize = try #require(serverMessages(index).first)
+            #expect(initialize["method"] as? String == "initialize")
+            let id = try #require(initialize["id"] as? Int)
+            server(index, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32601,"message":"stateless only"}}"#)
+        }
+        let probe = try #require(serverMessages(index).first)
+        #expect(probe["method"] as? String == "server/discover")
+        let id = try #require(probe["id"] as? Int)
+        server(
+            index,
+            #"{"jsonrpc":"2.0","id":\#(id),"result":{"resultType":"complete","supportedVersions":["2026-07-28"],"capabilities":\#(capabilities),"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"modern","version":"1"}},"ttlMs":0,"cacheScope":"public"}}"#
+        )
+        for message in serverMessages(index) where message["method"] as? String == "tools/list" {
+            let listID = try #require(message["id"] as? Int)
+            let definitions = tools.map { #"{"name":"\#($0)","inputSchema":{"type":"object"}}"# }
+            server(
+                index,
+                #"{"jsonrpc":"2.0","id":\#(listID),"result":{"resultType":"complete","tools":[\#(definitions.joined(separator: ","))],"ttlMs":0,"cacheScope":"public"}}"#
+            )
+        }
+        // Once ready, the shim listens for the server's list changes.
+        let listen = serverMessages(index)
+        #expect(listen.map { $0["method"] as? String } == ["subscriptions/listen"])
     }
 
     /// The id under which server `index` received the request for `method` with the tool `name`, if it did.

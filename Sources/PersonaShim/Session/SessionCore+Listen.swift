@@ -1,0 +1,48 @@
+/// `subscriptions/listen`, the stateless revisions' way to hear of changes, on both sides of the shim.
+///
+/// Towards a modern agent: a listen is acknowledged with the list changes the shim will report (tools always,
+/// prompts and resources when the persona allows some), and each later change is sent once per listen that asked for
+/// it, tagged with the listen's id. Resource subscriptions are not offered yet (left out of the acknowledgment, as
+/// the specification says for what a server does not support). A listen ends when the agent cancels it.
+///
+/// Towards a modern server: once it is ready the shim opens one listen for its list changes, which then reach the
+/// shim as a legacy server's would (and so reach the agent, in its own era).
+extension SessionCore {
+    func handleListen(_ request: AgentRequest) {
+        let asked = request.envelope.params.flatMap {
+            MessageEnvelope.members(request.raw, object: $0, named: ["notifications"])[0]
+        }
+        let filter = request.value(asked)?.objectValue ?? JSONObject()
+        var granted = JSONObject()
+        var lists: Set<String> = []
+        for (key, list, allowed) in [
+            ("toolsListChanged", "tools", true), ("promptsListChanged", "prompts", !persona.prompts.allow.isEmpty),
+            ("resourcesListChanged", "resources", !persona.resources.allow.isEmpty),
+        ] where filter[key] == .bool(true) && allowed {
+            granted[key] = true
+            lists.insert(list)
+        }
+        let value = (try? JSONValue.parse(request.raw, range: request.envelope.id!)) ?? .null
+        listens.removeAll { $0.id == request.id }
+        listens.append((request.id, value, lists))
+        // A listen counts as having seen the lists: changes from now on are worth announcing.
+        if startupComplete { catalogPublished = true }
+        sendToAgent(
+            Message.notification(
+                method: "notifications/subscriptions/acknowledged",
+                params: ["_meta": [MCPProtocol.subscriptionIDKey: value], "notifications": .object(granted)]))
+    }
+
+    /// Opens the shim's own listen on a modern server for its list changes; the server ends it when it wants to.
+    func listenForChanges(_ server: Server) {
+        let id = routes.allocateID()
+        routes.pending[id] = .internalRequest(server: server.index)
+        let notifications: JSONValue = [
+            "toolsListChanged": true, "promptsListChanged": true, "resourcesListChanged": true,
+        ]
+        server.input.append(
+            Message.request(
+                id: id, method: "subscriptions/listen",
+                params: ["notifications": notifications, "_meta": .object(modernServerMeta)]))
+    }
+}
