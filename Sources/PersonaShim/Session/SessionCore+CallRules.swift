@@ -20,10 +20,21 @@ extension SessionCore {
             return CallJudgement(
                 decision: .deny(rule: "arguments", reason: "The call's arguments could not be read."))
         }
-        let arguments =
-            toolPolicy.readsArguments ? request.value(request.params.arguments) ?? .object(JSONObject()) : .null
+        // Most calls are allowed from the arguments' bytes; only the rest are decoded.
+        var arguments = JSONValue.null
+        var argumentsAllowed = false
+        if toolPolicy.readsArguments {
+            if let range = request.params.arguments,
+                toolPolicy.arguments.allowsWithoutDecoding(request.raw, range)
+            {
+                argumentsAllowed = true
+            } else {
+                arguments = request.value(request.params.arguments) ?? .object(JSONObject())
+            }
+        }
         let facts = CallFacts(
-            arguments: arguments, argumentsDigest: argsDigest, paths: paths[server])
+            arguments: arguments, argumentsDigest: argsDigest, paths: paths[server],
+            argumentsAllowed: argumentsAllowed)
         // Through the box, in place: a copy of the session would retain (and then release) each of its arrays.
         let judgement = calls.session.judge(
             facts, tool: toolPolicy, now: MonotonicInstant(nanoseconds: Int64(now)), wallClock: wallClock())

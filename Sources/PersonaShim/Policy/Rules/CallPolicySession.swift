@@ -7,11 +7,17 @@ public struct CallFacts: Sendable {
     public var argumentsDigest: SHA256.Digest
     /// Resolves path arguments the way the call's server would (its working directory, the user's home).
     public var paths: PathResolver
+    /// Set when the tool's argument rules were already judged from the arguments' bytes and allow the call;
+    /// then `arguments` is not read.
+    public var argumentsAllowed: Bool
 
-    public init(arguments: JSONValue, argumentsDigest: SHA256.Digest, paths: PathResolver) {
+    public init(
+        arguments: JSONValue, argumentsDigest: SHA256.Digest, paths: PathResolver, argumentsAllowed: Bool = false
+    ) {
         self.arguments = arguments
         self.argumentsDigest = argumentsDigest
         self.paths = paths
+        self.argumentsAllowed = argumentsAllowed
     }
 }
 
@@ -82,7 +88,7 @@ public struct CallPolicySession: Sendable {
         if let drift {
             decision = decision.combined(with: .deny(rule: "behaviour.\(drift.kind)", reason: drift.reason))
         }
-        if !tool.arguments.isEmpty {
+        if !tool.arguments.isEmpty, !facts.argumentsAllowed {
             decision = decision.combined(with: tool.arguments.evaluate(facts.arguments, paths: facts.paths))
         }
         if !tool.labels.isEmpty {
