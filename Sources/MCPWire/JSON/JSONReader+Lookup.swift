@@ -1,3 +1,5 @@
+import Platform
+
 /// Looking up one member of an object in place, for the per-call rules that read arguments without building a
 /// `JSONValue`.
 extension JSONReader {
@@ -37,5 +39,48 @@ extension JSONReader {
             return settled ? result : .undecided
         }
         return result
+    }
+}
+
+extension JSONReader {
+    /// The members named `keys` (ASCII bytes, distinct) of the valid object at `object`, in one walk: each
+    /// value's range in `found` (an empty range when the object has no such member). False, with `found`
+    /// incomplete, when a key has an escape or is not ASCII: then comparing bytes might not agree with
+    /// `String` equality, which `JSONObject` uses, and the caller must build the value instead.
+    package static func members(
+        named keys: [[UInt8]], in bytes: UnsafeRawBufferPointer, of object: Range<Int>,
+        into found: UnsafeMutableBufferPointer<Range<Int>>
+    ) -> Bool {
+        for index in keys.indices { found[index] = 0..<0 }
+        var reader = JSONReader(bytes, range: object)
+        guard reader.peek() == UInt8(ascii: "{") else { return false }
+        reader.index += 1
+        reader.skipWhitespace()
+        if reader.peek() == UInt8(ascii: "}") { return true }
+        do {
+            while true {
+                reader.skipWhitespace()
+                guard reader.peek() == UInt8(ascii: "\"") else { return false }
+                let keyRange = try reader.skipString()
+                let key = UnsafeRawBufferPointer(rebasing: bytes[(keyRange.lowerBound + 1)..<(keyRange.upperBound - 1)])
+                for byte in key where byte >= 0x80 || byte == UInt8(ascii: "\\") { return false }
+                try reader.expect(UInt8(ascii: ":"), "':' after an object key")
+                let value = try reader.skipValue(depth: 1)
+                for (index, wanted) in keys.enumerated() where wanted.count == key.count && found[index].isEmpty {
+                    if wanted.withUnsafeBytes({
+                        key.count == 0 || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0
+                    }) {
+                        found[index] = value
+                    }
+                }
+                reader.skipWhitespace()
+                guard let next = reader.peek() else { return false }
+                reader.index += 1
+                if next == UInt8(ascii: "}") { return true }
+                guard next == UInt8(ascii: ",") else { return false }
+            }
+        } catch {
+            return false
+        }
     }
 }

@@ -33,7 +33,8 @@ import Testing
         #"{"text":null,"n":true}"#, #"{"text":["hello"],"n":{}}"#, #"{"K\u0065y":"hello","n":7}"#,
         #"{"\u212Aey":"hello","n":7}"#, #"{"tëxt":"hello","text":"hello","n":7}"#,
         #"{ "text" : "hello" , "n" : 0 }"#, #"{"text":"","n":100}"#, #"{"text":"helloooooo","n":3}"#,
-        #"{"nested":{"text":"hello"},"n":7}"#, #"{"nested":["hello"],"n":7}"#, #"{"nested":"hello","n":7}"#,
+        #"{"nested":{"text":"hello"},"n":7}"#, #"{"n":-0}"#, #"{"n":-5}"#, #"{"n":-6}"#,
+        #"{"n":123456789012345678901}"#, #"{"nested":["hello"],"n":7}"#, #"{"nested":"hello","n":7}"#,
     ]
 
     @Test func requireRulesAllowOnlyWhatTheDecodedArgumentsAllow() throws {
@@ -52,6 +53,12 @@ import Testing
             [ArgumentCondition(try JSONPointer("Key"), [.type([.string, .null])], ifPresent: true)],
             [ArgumentCondition(try JSONPointer("n"), [.type([.number]), .exclusiveMaximum(DecimalNumber("100")!)])],
             [ArgumentCondition(try JSONPointer(""), [.type([.object])])],
+            [
+                ArgumentCondition(
+                    try JSONPointer("n"), [.minimum(DecimalNumber("-5.5")!), .maximum(DecimalNumber("1e2")!)]),
+                ArgumentCondition(try JSONPointer("text"), [.type([.string, .number])], ifPresent: true),
+            ],
+            [ArgumentCondition(try JSONPointer("n"), [.exclusiveMinimum(DecimalNumber("0")!), .type([.number])])],
         ]
         var allowed = 0
         for conditions in conditionSets {

@@ -1,22 +1,30 @@
+import Platform
+
 /// Argument rules judged from the arguments' bytes as the agent sent them, without building a `JSONValue`.
 ///
 /// Only for the common case, and only to allow: a call whose rules all allow it on this reading is allowed,
 /// and anything else (a refusal, whose sentence the full evaluation words, or a value this reading does not
-/// take on: an escaped string, an array step, a key that is not ASCII, a keyword without a byte form) returns
-/// nil, and the caller evaluates the decoded arguments as before. Every keyword here decides exactly as
-/// `ArgumentConstraint.check` does on the decoded value.
+/// take on: an escaped string, an array step, a key with an escape or not ASCII, a keyword without a byte
+/// form) returns false, and the caller evaluates the decoded arguments as before. Every keyword here decides
+/// exactly as `ArgumentConstraint.check` does on the decoded value.
 struct RawArgumentRules: Sendable {
+    enum BoundKind: Sendable { case minimum, maximum, exclusiveMinimum, exclusiveMaximum }
+
+    /// Payloads are plain values or indexes (into `regexes` and `bounds`), so walking them retains nothing.
     enum Constraint: Sendable {
-        case type([JSONType])
-        case pattern(PosixRegex)
+        /// `JSONType`s as a bit set (`1 << index` in `JSONType.allCases`).
+        case types(UInt8)
+        case pattern(Int)
         case minLength(Int)
         case maxLength(Int)
-        case bound(ArgumentConstraint, DecimalNumber)
+        case bound(BoundKind, Int)
     }
 
     struct Condition: Sendable {
-        /// The pointer's tokens, as UTF-8 (all ASCII).
-        let tokens: [[UInt8]]
+        /// The index of the pointer's first token in `firstKeys`, or -1 for the whole arguments.
+        let firstKey: Int
+        /// The pointer's other tokens, as UTF-8 (all ASCII).
+        let rest: [[UInt8]]
         let ifPresent: Bool
         let constraints: [Constraint]
     }
@@ -27,10 +35,19 @@ struct RawArgumentRules: Sendable {
     }
 
     let rules: [Rule]
+    /// The distinct first tokens of the pointers: the top-level arguments, found in one walk.
+    let firstKeys: [[UInt8]]
+    let regexes: [PosixRegex]
+    let bounds: [DecimalNumber]
+    /// Each bound as an `Int` when it is an integer of at most 18 digits, for comparing small integer literals.
+    let integerBounds: [Int?]
 
     /// Nil when some rule has a kind or keyword this reading does not take on.
     init?(_ rules: [ArgumentRule]) {
         var compiled: [Rule] = []
+        var firstKeys: [[UInt8]] = []
+        var regexes: [PosixRegex] = []
+        var bounds: [DecimalNumber] = []
         for rule in rules {
             let isRequire: Bool
             switch rule.kind {
@@ -42,24 +59,50 @@ struct RawArgumentRules: Sendable {
             for condition in rule.conditions {
                 let tokens = condition.pointer.tokens.map { Array($0.utf8) }
                 guard tokens.allSatisfy({ $0.allSatisfy { $0 < 0x80 } }) else { return nil }
+                var firstKey = -1
+                if let first = tokens.first {
+                    firstKey = firstKeys.firstIndex(of: first) ?? firstKeys.count
+                    if firstKey == firstKeys.count { firstKeys.append(first) }
+                }
                 var constraints: [Constraint] = []
                 for constraint in condition.constraints {
                     switch constraint {
-                    case .type(let types): constraints.append(.type(types))
-                    case .pattern(let regex): constraints.append(.pattern(regex))
+                    case .type(let types):
+                        var mask: UInt8 = 0
+                        for type in types { mask |= Self.bit(type) }
+                        constraints.append(.types(mask))
+                    case .pattern(let regex):
+                        constraints.append(.pattern(regexes.count))
+                        regexes.append(regex)
                     case .minLength(let minimum): constraints.append(.minLength(minimum))
                     case .maxLength(let maximum): constraints.append(.maxLength(maximum))
-                    case .minimum(let bound), .maximum(let bound), .exclusiveMinimum(let bound),
-                        .exclusiveMaximum(let bound):
-                        constraints.append(.bound(constraint, bound))
+                    case .minimum(let bound):
+                        constraints.append(.bound(.minimum, bounds.count))
+                        bounds.append(bound)
+                    case .maximum(let bound):
+                        constraints.append(.bound(.maximum, bounds.count))
+                        bounds.append(bound)
+                    case .exclusiveMinimum(let bound):
+                        constraints.append(.bound(.exclusiveMinimum, bounds.count))
+                        bounds.append(bound)
+                    case .exclusiveMaximum(let bound):
+                        constraints.append(.bound(.exclusiveMaximum, bounds.count))
+                        bounds.append(bound)
                     default: return nil
                     }
                 }
-                conditions.append(Condition(tokens: tokens, ifPresent: condition.ifPresent, constraints: constraints))
+                conditions.append(
+                    Condition(
+                        firstKey: firstKey, rest: Array(tokens.dropFirst()), ifPresent: condition.ifPresent,
+                        constraints: constraints))
             }
             compiled.append(Rule(isRequire: isRequire, conditions: conditions))
         }
         self.rules = compiled
+        self.firstKeys = firstKeys
+        self.regexes = regexes
+        self.bounds = bounds
+        self.integerBounds = bounds.map(Self.integer)
     }
 
     private enum Outcome { case holds, absent, fails, cannotEvaluate, undecided }
@@ -67,43 +110,55 @@ struct RawArgumentRules: Sendable {
     /// True when every rule allows the call whose arguments are the valid JSON object at `range` of `bytes`
     /// (no key repeated); false when the decoded arguments must decide.
     func allow(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        for rule in rules {
-            var allHold = true
-            for condition in rule.conditions {
-                switch check(condition, bytes, range) {
-                case .holds: continue
-                case .absent: allHold = false
-                case .fails:
-                    if rule.isRequire { return false }
-                    allHold = false
-                case .cannotEvaluate, .undecided: return false
-                }
+        guard bytes[range.lowerBound] == UInt8(ascii: "{") else { return false }
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: max(1, firstKeys.count)) { found in
+            if !firstKeys.isEmpty {
+                guard JSONReader.members(named: firstKeys, in: bytes, of: range, into: found) else { return false }
             }
-            // A `when` rule whose conditions all hold decides the call.
-            if !rule.isRequire && allHold { return false }
+            for rule in rules {
+                var allHold = true
+                for condition in rule.conditions {
+                    switch check(condition, bytes, range, found) {
+                    case .holds: continue
+                    case .absent: allHold = false
+                    case .fails:
+                        if rule.isRequire { return false }
+                        allHold = false
+                    case .cannotEvaluate, .undecided: return false
+                    }
+                }
+                // A `when` rule whose conditions all hold decides the call.
+                if !rule.isRequire && allHold { return false }
+            }
+            return true
         }
-        return true
     }
 
-    private func check(_ condition: Condition, _ bytes: UnsafeRawBufferPointer, _ arguments: Range<Int>)
-        -> Outcome
-    {
+    private func check(
+        _ condition: Condition, _ bytes: UnsafeRawBufferPointer, _ arguments: Range<Int>,
+        _ found: UnsafeMutableBufferPointer<Range<Int>>
+    ) -> Outcome {
         var value = arguments
-        for token in condition.tokens {
-            switch bytes[value.lowerBound] {
-            case UInt8(ascii: "{"):
-                let lookup = token.withUnsafeBytes { JSONReader.member(named: $0, in: bytes, of: value) }
-                switch lookup {
-                case .found(let member): value = member
-                case .absent: return condition.ifPresent ? .absent : .cannotEvaluate
-                case .undecided: return .undecided
+        if condition.firstKey >= 0 {
+            value = found[condition.firstKey]
+            if value.isEmpty { return condition.ifPresent ? .absent : .cannotEvaluate }
+            for token in condition.rest {
+                switch bytes[value.lowerBound] {
+                case UInt8(ascii: "{"):
+                    let lookup = token.withUnsafeBytes { JSONReader.member(named: $0, in: bytes, of: value) }
+                    switch lookup {
+                    case .found(let member): value = member
+                    case .absent: return condition.ifPresent ? .absent : .cannotEvaluate
+                    case .undecided: return .undecided
+                    }
+                case UInt8(ascii: "["): return .undecided
+                default: return condition.ifPresent ? .absent : .cannotEvaluate
                 }
-            case UInt8(ascii: "["): return .undecided
-            default: return condition.ifPresent ? .absent : .cannotEvaluate
             }
         }
+        let text = UnsafeRawBufferPointer(rebasing: bytes[value])
         for constraint in condition.constraints {
-            let outcome = check(constraint, UnsafeRawBufferPointer(rebasing: bytes[value]))
+            let outcome = check(constraint, text)
             if outcome != .holds { return outcome }
         }
         return .holds
@@ -113,55 +168,103 @@ struct RawArgumentRules: Sendable {
         let first = value[0]
         let isString = first == UInt8(ascii: "\"")
         let isNumber = first == UInt8(ascii: "-") || first &- UInt8(ascii: "0") < 10
-        // A string's content, when it has no escape: then its bytes are the decoded string's UTF-8.
-        func content() -> UnsafeRawBufferPointer? {
-            let body = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
-            return body.contains(UInt8(ascii: "\\")) ? nil : body
-        }
         switch constraint {
-        case .type(let types):
-            for type in types {
-                let matches: Bool
-                switch type {
-                case .null: matches = first == UInt8(ascii: "n")
-                case .boolean: matches = first == UInt8(ascii: "t") || first == UInt8(ascii: "f")
-                case .string: matches = isString
-                case .array: matches = first == UInt8(ascii: "[")
-                case .object: matches = first == UInt8(ascii: "{")
-                case .number: matches = isNumber && DecimalNumber.classify(literal: numeric(value)).isNumber
-                case .integer: matches = isNumber && DecimalNumber.classify(literal: numeric(value)).isInteger
-                }
-                if matches { return .holds }
+        case .types(let mask):
+            let type: JSONType
+            switch first {
+            case UInt8(ascii: "\""): type = .string
+            case UInt8(ascii: "{"): type = .object
+            case UInt8(ascii: "["): type = .array
+            case UInt8(ascii: "n"): type = .null
+            case UInt8(ascii: "t"), UInt8(ascii: "f"): type = .boolean
+            default:
+                // A number matches `number` when its literal reads, and `integer` when it has no fraction.
+                let (isNumber, isInteger) =
+                    Self.integer(value) != nil ? (true, true) : DecimalNumber.classify(literal: numeric(value))
+                let number = isNumber && mask & Self.bit(.number) != 0
+                let integer = isInteger && mask & Self.bit(.integer) != 0
+                return number || integer ? .holds : .fails
             }
-            return .fails
-        case .pattern(let regex):
+            return mask & Self.bit(type) != 0 ? .holds : .fails
+        case .pattern(let index):
             guard isString else { return .cannotEvaluate }
-            guard let text = content() else { return .undecided }
-            return regex.matches(utf8: text) ? .holds : .fails
+            guard let text = content(value) else { return .undecided }
+            return regexes[index].matches(utf8: text) ? .holds : .fails
         case .minLength(let minimum):
             guard isString else { return .cannotEvaluate }
-            guard let text = content() else { return .undecided }
+            guard let text = content(value) else { return .undecided }
             return Self.scalarCount(text, limit: minimum) >= minimum ? .holds : .fails
         case .maxLength(let maximum):
             guard isString else { return .cannotEvaluate }
-            guard let text = content() else { return .undecided }
+            guard let text = content(value) else { return .undecided }
             return Self.scalarCount(text, limit: maximum + 1) <= maximum ? .holds : .fails
-        case .bound(let kind, let bound):
+        case .bound(let kind, let index):
             guard isNumber else { return .cannotEvaluate }
-            guard let order = DecimalNumber.compare(literal: numeric(value), with: bound) else {
+            let order: Int
+            if let literal = Self.integer(value), let bound = integerBounds[index] {
+                order = literal < bound ? -1 : (literal == bound ? 0 : 1)
+            } else if let compared = DecimalNumber.compare(literal: numeric(value), with: bounds[index]) {
+                order = compared
+            } else {
                 return .cannotEvaluate
             }
             switch kind {
             case .minimum: return order >= 0 ? .holds : .fails
             case .maximum: return order <= 0 ? .holds : .fails
             case .exclusiveMinimum: return order > 0 ? .holds : .fails
-            default: return order < 0 ? .holds : .fails
+            case .exclusiveMaximum: return order < 0 ? .holds : .fails
             }
         }
     }
 
+    private static func bit(_ type: JSONType) -> UInt8 {
+        switch type {
+        case .null: 1 << 0
+        case .boolean: 1 << 1
+        case .number: 1 << 2
+        case .integer: 1 << 3
+        case .string: 1 << 4
+        case .array: 1 << 5
+        case .object: 1 << 6
+        }
+    }
+
+    /// A string's content when it has no escape: then its bytes are the decoded string's UTF-8.
+    private func content(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let body = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
+        guard body.count > 0 else { return body }
+        return memchr(body.baseAddress!, Int32(UInt8(ascii: "\\")), body.count) == nil ? body : nil
+    }
+
     private func numeric(_ value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt8> {
         value.assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// A JSON number literal that is a plain integer of at most 18 digits (`-?[0-9]+`), as an `Int`.
+    static func integer(_ literal: UnsafeRawBufferPointer) -> Int? {
+        var index = 0
+        let negative = literal.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        let digits = literal.count - index
+        guard digits > 0, digits <= 18 else { return nil }
+        var value = 0
+        while index < literal.count {
+            let digit = literal[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+            index += 1
+        }
+        return negative ? -value : value
+    }
+
+    /// A bound that is an integer of at most 18 digits, as an `Int`.
+    static func integer(_ bound: DecimalNumber) -> Int? {
+        if bound.digits.isEmpty { return 0 }
+        guard bound.isInteger, bound.exponent <= 18 else { return nil }
+        var value = 0
+        for digit in bound.digits { value = value * 10 + Int(digit) }
+        for _ in bound.digits.count..<bound.exponent { value *= 10 }
+        return bound.isNegative ? -value : value
     }
 
     /// The Unicode scalars in valid UTF-8 (the bytes that are not continuation bytes), counted up to `limit`.
