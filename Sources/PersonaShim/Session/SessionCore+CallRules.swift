@@ -1,6 +1,7 @@
 /// A session's `CallPolicySession`, held by reference so the request path reads and mutates it in place.
 final class CallRulesBox {
-    var session: CallPolicySession
+    /// Used from the session's thread only, one call at a time: no dynamic exclusivity check per access.
+    @exclusivity(unchecked) var session: CallPolicySession
 
     init(_ session: CallPolicySession) { self.session = session }
 }

@@ -81,7 +81,7 @@ public struct CallPolicySession: Sendable {
     /// rules and flows, combined order-free; a call still allowed or asked is then counted against its limits,
     /// which can still refuse it. A denied call is not counted.
     public mutating func judge(
-        _ facts: CallFacts, tool: ToolCallPolicy, now: MonotonicInstant, wallClock: Instant
+        _ facts: CallFacts, tool: ToolCallPolicy, now: MonotonicInstant, wallClock: @autoclosure () -> Instant
     ) -> CallJudgement {
         var decision = behaviour.check(now: now)
         let drift = behaviour.observeCall(tool: tool.tool, argumentsDigest: facts.argumentsDigest, now: now)
@@ -97,7 +97,7 @@ public struct CallPolicySession: Sendable {
         var reservation: LimitReservation?
         var retryAt: MonotonicInstant?
         if !tool.limitIndexes.isEmpty, !decision.isDeny {
-            switch limits.reserve(tool.limitIndexes, now: now, wallClock: wallClock) {
+            switch limits.reserve(tool.limitIndexes, now: now, wallClock: wallClock()) {
             case .reserved(let taken): reservation = taken
             case .refused(let refusal, let retry):
                 decision = decision.combined(with: refusal)

@@ -42,16 +42,20 @@ public struct LimitTracker: Sendable {
     }
 
     /// Matches the call against every limit, then reserves; prefer the overload with `limitIndexes` per tool.
-    public mutating func reserve(tool: String, server: String, now: MonotonicInstant, wallClock: Instant)
-        -> LimitOutcome
-    {
-        reserve(limitIndexes(tool: tool, server: server), now: now, wallClock: wallClock)
+    public mutating func reserve(
+        tool: String, server: String, now: MonotonicInstant, wallClock: @autoclosure () -> Instant
+    ) -> LimitOutcome {
+        reserve(limitIndexes(tool: tool, server: server), now: now, wallClock: wallClock())
     }
 
-    /// Counts a call against the given limits: all of them or, if any is reached, none.
-    public mutating func reserve(_ indexes: [Int], now: MonotonicInstant, wallClock: Instant) -> LimitOutcome {
+    /// Counts a call against the given limits: all of them or, if any is reached, none. The wall clock is read
+    /// only for limits across sessions (the only ones that use it).
+    public mutating func reserve(_ indexes: [Int], now: MonotonicInstant, wallClock: @autoclosure () -> Instant)
+        -> LimitOutcome
+    {
         if indexes.isEmpty { return .reserved(LimitReservation(limits: [], monotonic: 0, wallClock: 0)) }
-        let wallNanoseconds = Int64(wallClock.secondsSince1970 * 1e9)
+        let wallNanoseconds =
+            indexes.contains { limits[$0].acrossSessions } ? Int64(wallClock().secondsSince1970 * 1e9) : 0
         var refusal: (decision: RuleDecision, retry: Int64)?
         func refuse(_ index: Int, _ retry: Int64, _ detail: String) {
             let limit = limits[index]
