@@ -66,9 +66,11 @@ extension JSONReader {
                 for byte in key where byte >= 0x80 || byte == UInt8(ascii: "\\") { return false }
                 try reader.expect(UInt8(ascii: ":"), "':' after an object key")
                 let value = try reader.skipValue(depth: 1)
-                for (index, wanted) in keys.enumerated() where wanted.count == key.count && found[index].isEmpty {
-                    if wanted.withUnsafeBytes({
-                        key.count == 0 || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0
+                for index in keys.indices where found[index].isEmpty && keys[index].count == key.count {
+                    if keys[index].withUnsafeBufferPointer({ wanted in
+                        var offset = 0
+                        while offset < key.count && wanted[offset] == key[offset] { offset += 1 }
+                        return offset == key.count
                     }) {
                         found[index] = value
                     }

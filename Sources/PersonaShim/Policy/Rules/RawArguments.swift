@@ -20,21 +20,26 @@ struct RawArgumentRules: Sendable {
         case bound(BoundKind, Int)
     }
 
+    /// Only plain values (ranges into the flat arrays below), so walking the rules retains nothing.
     struct Condition: Sendable {
         /// The index of the pointer's first token in `firstKeys`, or -1 for the whole arguments.
         let firstKey: Int
-        /// The pointer's other tokens, as UTF-8 (all ASCII).
-        let rest: [[UInt8]]
+        /// The pointer's other tokens, in `tokens`.
+        let rest: Range<Int>
         let ifPresent: Bool
-        let constraints: [Constraint]
+        let constraints: Range<Int>
     }
 
     struct Rule: Sendable {
         let isRequire: Bool
-        let conditions: [Condition]
+        let conditions: Range<Int>
     }
 
     let rules: [Rule]
+    let conditions: [Condition]
+    let constraints: [Constraint]
+    /// Pointer tokens after the first, as UTF-8 (all ASCII).
+    let tokens: [[UInt8]]
     /// The distinct first tokens of the pointers: the top-level arguments, found in one walk.
     let firstKeys: [[UInt8]]
     let regexes: [PosixRegex]
@@ -45,6 +50,9 @@ struct RawArgumentRules: Sendable {
     /// Nil when some rule has a kind or keyword this reading does not take on.
     init?(_ rules: [ArgumentRule]) {
         var compiled: [Rule] = []
+        var conditions: [Condition] = []
+        var constraints: [Constraint] = []
+        var restTokens: [[UInt8]] = []
         var firstKeys: [[UInt8]] = []
         var regexes: [PosixRegex] = []
         var bounds: [DecimalNumber] = []
@@ -55,7 +63,7 @@ struct RawArgumentRules: Sendable {
             case .when: isRequire = false
             case .strictArguments: return nil
             }
-            var conditions: [Condition] = []
+            let firstCondition = conditions.count
             for condition in rule.conditions {
                 let tokens = condition.pointer.tokens.map { Array($0.utf8) }
                 guard tokens.allSatisfy({ $0.allSatisfy { $0 < 0x80 } }) else { return nil }
@@ -64,7 +72,9 @@ struct RawArgumentRules: Sendable {
                     firstKey = firstKeys.firstIndex(of: first) ?? firstKeys.count
                     if firstKey == firstKeys.count { firstKeys.append(first) }
                 }
-                var constraints: [Constraint] = []
+                let firstRest = restTokens.count
+                restTokens += tokens.dropFirst()
+                let firstConstraint = constraints.count
                 for constraint in condition.constraints {
                     switch constraint {
                     case .type(let types):
@@ -93,12 +103,15 @@ struct RawArgumentRules: Sendable {
                 }
                 conditions.append(
                     Condition(
-                        firstKey: firstKey, rest: Array(tokens.dropFirst()), ifPresent: condition.ifPresent,
-                        constraints: constraints))
+                        firstKey: firstKey, rest: firstRest..<restTokens.count, ifPresent: condition.ifPresent,
+                        constraints: firstConstraint..<constraints.count))
             }
-            compiled.append(Rule(isRequire: isRequire, conditions: conditions))
+            compiled.append(Rule(isRequire: isRequire, conditions: firstCondition..<conditions.count))
         }
         self.rules = compiled
+        self.conditions = conditions
+        self.constraints = constraints
+        self.tokens = restTokens
         self.firstKeys = firstKeys
         self.regexes = regexes
         self.bounds = bounds
@@ -117,8 +130,8 @@ struct RawArgumentRules: Sendable {
             }
             for rule in rules {
                 var allHold = true
-                for condition in rule.conditions {
-                    switch check(condition, bytes, range, found) {
+                for index in rule.conditions {
+                    switch check(conditions[index], bytes, range, found) {
                     case .holds: continue
                     case .absent: allHold = false
                     case .fails:
@@ -145,7 +158,9 @@ struct RawArgumentRules: Sendable {
             for token in condition.rest {
                 switch bytes[value.lowerBound] {
                 case UInt8(ascii: "{"):
-                    let lookup = token.withUnsafeBytes { JSONReader.member(named: $0, in: bytes, of: value) }
+                    let lookup = tokens[token].withUnsafeBytes {
+                        JSONReader.member(named: $0, in: bytes, of: value)
+                    }
                     switch lookup {
                     case .found(let member): value = member
                     case .absent: return condition.ifPresent ? .absent : .cannotEvaluate
@@ -156,18 +171,56 @@ struct RawArgumentRules: Sendable {
                 }
             }
         }
-        let text = UnsafeRawBufferPointer(rebasing: bytes[value])
-        for constraint in condition.constraints {
-            let outcome = check(constraint, text)
+        var facts = ValueFacts(UnsafeRawBufferPointer(rebasing: bytes[value]))
+        for index in condition.constraints {
+            let outcome = check(constraints[index], &facts)
             if outcome != .holds { return outcome }
         }
         return .holds
     }
 
-    private func check(_ constraint: Constraint, _ value: UnsafeRawBufferPointer) -> Outcome {
-        let first = value[0]
-        let isString = first == UInt8(ascii: "\"")
-        let isNumber = first == UInt8(ascii: "-") || first &- UInt8(ascii: "0") < 10
+    /// What the constraints on one value read from it, each worked out at most once.
+    private struct ValueFacts {
+        let value: UnsafeRawBufferPointer
+        let first: UInt8
+        var isString: Bool { first == UInt8(ascii: "\"") }
+        var isNumber: Bool { first == UInt8(ascii: "-") || first &- UInt8(ascii: "0") < 10 }
+        private var integerRead = false
+        private var integerValue: Int?
+        private var contentRead = false
+        private var contentValue: UnsafeRawBufferPointer?
+
+        init(_ value: UnsafeRawBufferPointer) {
+            self.value = value
+            self.first = value[0]
+        }
+
+        /// The number as an `Int`, when it is a plain integer of at most 18 digits.
+        mutating func integer() -> Int? {
+            if !integerRead {
+                integerValue = RawArgumentRules.integer(value)
+                integerRead = true
+            }
+            return integerValue
+        }
+
+        /// A string's content when it has no escape: then its bytes are the decoded string's UTF-8.
+        mutating func content() -> UnsafeRawBufferPointer? {
+            if !contentRead {
+                let body = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
+                let escaped = body.count > 0 && memchr(body.baseAddress!, Int32(UInt8(ascii: "\\")), body.count) != nil
+                contentValue = escaped ? nil : body
+                contentRead = true
+            }
+            return contentValue
+        }
+    }
+
+    private func check(_ constraint: Constraint, _ facts: inout ValueFacts) -> Outcome {
+        let first = facts.first
+        let value = facts.value
+        let isString = facts.isString
+        let isNumber = facts.isNumber
         switch constraint {
         case .types(let mask):
             let type: JSONType
@@ -180,7 +233,7 @@ struct RawArgumentRules: Sendable {
             default:
                 // A number matches `number` when its literal reads, and `integer` when it has no fraction.
                 let (isNumber, isInteger) =
-                    Self.integer(value) != nil ? (true, true) : DecimalNumber.classify(literal: numeric(value))
+                    facts.integer() != nil ? (true, true) : DecimalNumber.classify(literal: numeric(value))
                 let number = isNumber && mask & Self.bit(.number) != 0
                 let integer = isInteger && mask & Self.bit(.integer) != 0
                 return number || integer ? .holds : .fails
@@ -188,20 +241,20 @@ struct RawArgumentRules: Sendable {
             return mask & Self.bit(type) != 0 ? .holds : .fails
         case .pattern(let index):
             guard isString else { return .cannotEvaluate }
-            guard let text = content(value) else { return .undecided }
+            guard let text = facts.content() else { return .undecided }
             return regexes[index].matches(utf8: text) ? .holds : .fails
         case .minLength(let minimum):
             guard isString else { return .cannotEvaluate }
-            guard let text = content(value) else { return .undecided }
+            guard let text = facts.content() else { return .undecided }
             return Self.scalarCount(text, limit: minimum) >= minimum ? .holds : .fails
         case .maxLength(let maximum):
             guard isString else { return .cannotEvaluate }
-            guard let text = content(value) else { return .undecided }
+            guard let text = facts.content() else { return .undecided }
             return Self.scalarCount(text, limit: maximum + 1) <= maximum ? .holds : .fails
         case .bound(let kind, let index):
             guard isNumber else { return .cannotEvaluate }
             let order: Int
-            if let literal = Self.integer(value), let bound = integerBounds[index] {
+            if let literal = facts.integer(), let bound = integerBounds[index] {
                 order = literal < bound ? -1 : (literal == bound ? 0 : 1)
             } else if let compared = DecimalNumber.compare(literal: numeric(value), with: bounds[index]) {
                 order = compared
@@ -227,13 +280,6 @@ struct RawArgumentRules: Sendable {
         case .array: 1 << 5
         case .object: 1 << 6
         }
-    }
-
-    /// A string's content when it has no escape: then its bytes are the decoded string's UTF-8.
-    private func content(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        let body = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
-        guard body.count > 0 else { return body }
-        return memchr(body.baseAddress!, Int32(UInt8(ascii: "\\")), body.count) == nil ? body : nil
     }
 
     private func numeric(_ value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt8> {
