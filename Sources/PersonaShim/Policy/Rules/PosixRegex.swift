@@ -68,9 +68,9 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
             guard text.count >= literalPrefix.count,
                 literalPrefix.withUnsafeBytes({ memcmp($0.baseAddress!, text.baseAddress!, $0.count) == 0 })
             else { return false }
-            if isLiteralPrefix { return !text.contains(0) }
+            if isLiteralPrefix { return !Self.containsNUL(text) }
         }
-        guard !text.contains(0) else { return false }
+        guard !Self.containsNUL(text) else { return false }
         // A NUL-terminated copy on the stack (the heap only for a long argument).
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
             let base = buffer.baseAddress!
@@ -78,6 +78,11 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
             base[text.count] = 0
             return regexec(&compiled, base, 0, nil, 0) == 0
         }
+    }
+
+    private static func containsNUL(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let base = text.baseAddress else { return false }
+        return memchr(base, 0, text.count) != nil
     }
 
     /// The literal bytes after a leading `^` up to the first special character, and whether they are the whole
