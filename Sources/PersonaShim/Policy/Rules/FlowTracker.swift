@@ -61,11 +61,17 @@ public struct FlowTracker: Sendable {
     /// The keys of `taint`, for the check every sent call makes (a few labels: a scan beats hashing).
     private var tainted: [String] = []
 
-    public init(policy: FlowPolicy) { self.policy = policy }
+    /// Every flow's `to` labels: a call with none of them completes no flow.
+    private let sinks: [String]
+
+    public init(policy: FlowPolicy) {
+        self.policy = policy
+        self.sinks = policy.flows.flatMap(\.to)
+    }
 
     /// Judges a call to a tool with `labels` given the session's taint so far.
     public func evaluate(tool: String, labels: [String]) -> RuleDecision {
-        guard !taint.isEmpty, !labels.isEmpty else { return .allow }
+        guard !taint.isEmpty, labels.contains(where: sinks.contains) else { return .allow }
         var decision = RuleDecision.allow
         for flow in policy.flows where flow.to.contains(where: labels.contains) {
             let sources = flow.from.filter { taint[$0] != nil }.sorted()
