@@ -216,7 +216,7 @@ struct RawArgumentRules: Sendable {
         }
     }
 
-    private func check(_ constraint: Constraint, _ facts: inout ValueFacts) -> Outcome {
+    @inline(__always) private func check(_ constraint: Constraint, _ facts: inout ValueFacts) -> Outcome {
         let first = facts.first
         let value = facts.value
         let isString = facts.isString
