@@ -53,7 +53,7 @@ extension EndToEnd {
             let later = shim.client.request("tools/call", params: ["name": "fx__echo", "arguments": [:]], id: "later")
             #expect(later.response?["result"] != nil)
             #expect(!later.others.contains { $0["id"] == "bad" }, "\(later.others)")
-            #expect(shim.client.standardError.contains("[fx] dropped a"))
+            #expect(eventually { shim.client.standardError.contains("[fx] dropped a") })
             let outcomes = shim.auditRecords().filter { $0["event"] == "call.outcome" }
             #expect(outcomes.map { $0["tool"] } == ["fx__malformed", "fx__echo"])
             #expect(outcomes.first?["outcome"] == "malformed_response")

@@ -125,12 +125,14 @@ extension EndToEnd.ToolScope {
         try shim.initialize()
         #expect(try shim.toolNames().isEmpty)
         _ = shim.finish()
-        let errors = shim.client.standardError
+        // Logged at start; stderr is read alongside, so the lines are waited for.
         #expect(
-            errors.contains(#"the allow pattern "echo" matched none of the servers' tools: pattern "echo" has no "__""#)
-        )
-        #expect(errors.contains(#"the allow pattern "files__*" matched none"#))
-        #expect(errors.contains("the agent sees no tools"))
+            eventually {
+                shim.client.standardError.contains(
+                    #"the allow pattern "echo" matched none of the servers' tools: pattern "echo" has no "__""#)
+            })
+        #expect(eventually { shim.client.standardError.contains(#"the allow pattern "files__*" matched none"#) })
+        #expect(eventually { shim.client.standardError.contains("the agent sees no tools") })
         let record = try #require(shim.auditRecords().first { $0["event"] == "session.tools" })
         #expect(record["unmatchedPatterns"] == ["echo", "files__*"])
         #expect(record["visible"] == 0)

@@ -1,3 +1,11 @@
+/// A session's `CallPolicySession`, held by reference so the request path reads and mutates it in place.
+final class CallRulesBox {
+    /// Used from the session's thread only, one call at a time: no dynamic exclusivity check per access.
+    @exclusivity(unchecked) var session: CallPolicySession
+
+    init(_ session: CallPolicySession) { self.session = session }
+}
+
 /// The persona's per-call rules in the request path: arguments, limits, behaviour and flows, judged against the
 /// session's history (`CallPolicySession`), with drift and taint in the audit trail. A persona without such rules
 /// has no `calls`, and none of this runs.
@@ -7,18 +15,29 @@ extension SessionCore {
     func judgeCall(
         _ request: AgentRequest, _ toolPolicy: ToolCallPolicy, server: Int, argsDigest: SHA256.Digest?
     ) -> CallJudgement {
-        guard calls != nil else { return CallJudgement(decision: .allow) }
+        guard let calls else { return CallJudgement(decision: .allow) }
         guard let argsDigest else {
             // Tool calls always have one; without it no rule can be evaluated, so the call is refused.
             return CallJudgement(
                 decision: .deny(rule: "arguments", reason: "The call's arguments could not be read."))
         }
-        let arguments =
-            toolPolicy.readsArguments ? request.value(request.params.arguments) ?? .object(JSONObject()) : .null
+        // Most calls are allowed from the arguments' bytes; only the rest are decoded.
+        var arguments = JSONValue.null
+        var argumentsAllowed = false
+        if toolPolicy.readsArguments {
+            if let range = request.params.arguments,
+                toolPolicy.arguments.allowsWithoutDecoding(request.raw, range)
+            {
+                argumentsAllowed = true
+            } else {
+                arguments = request.value(request.params.arguments) ?? .object(JSONObject())
+            }
+        }
         let facts = CallFacts(
-            arguments: arguments, argumentsDigest: argsDigest, paths: paths[server])
-        // Through `!`, in place: a copy of the session would retain (and then release) each of its arrays.
-        let judgement = calls!.judge(
+            arguments: arguments, argumentsDigest: argsDigest, paths: paths[server],
+            argumentsAllowed: argumentsAllowed)
+        // Through the box, in place: a copy of the session would retain (and then release) each of its arrays.
+        let judgement = calls.session.judge(
             facts, tool: toolPolicy, now: MonotonicInstant(nanoseconds: Int64(now)), wallClock: wallClock())
         if let drift = judgement.drift { recordDrift(drift, tool: toolPolicy.tool) }
         return judgement
@@ -30,7 +49,7 @@ extension SessionCore {
         _ request: AgentRequest, _ target: ForwardTarget, server: Server, _ refusal: PolicyDecision,
         argsDigest: SHA256.Digest?
     ) {
-        let taint = calls?.taint ?? []
+        let taint = calls?.session.taint ?? []
         audit.stage(.callDecision) { record in
             record.add("server", server.name)
             record.add(target.subject.auditField, target.exposedName)
@@ -47,14 +66,15 @@ extension SessionCore {
 
     /// A call to a tool the agent cannot see counts towards the probing baseline.
     func callProbed(_ name: String) {
-        guard calls != nil, let drift = calls?.probed(tool: name, now: MonotonicInstant(nanoseconds: Int64(now)))
+        guard let calls, let drift = calls.session.probed(tool: name, now: MonotonicInstant(nanoseconds: Int64(now)))
         else { return }
         recordDrift(drift, tool: name)
     }
 
     /// A tool call's answer came back; failures in a row count towards the baseline.
     func callAnswered(failed: Bool) {
-        guard calls != nil, let drift = calls?.answered(failed: failed, now: MonotonicInstant(nanoseconds: Int64(now)))
+        guard let calls,
+            let drift = calls.session.answered(failed: failed, now: MonotonicInstant(nanoseconds: Int64(now)))
         else { return }
         recordDrift(drift, tool: nil)
     }

@@ -63,7 +63,7 @@ extension SessionCore {
                 name: entry.exposedName, tool: entry.tool, originalName: originalName, known: entry.scope,
                 aliases: entry.naturalName == entry.exposedName ? [] : [entry.naturalName],
                 callPolicy: subject == .tool
-                    ? calls?.toolPolicy(
+                    ? calls?.session.toolPolicy(
                         tool: entry.exposedName, server: entry.server, inputSchema: entry.definition["inputSchema"])
                     : nil)
             if entries.count <= index { entries += Array(repeating: nil, count: index + 1 - entries.count) }
@@ -96,7 +96,7 @@ extension SessionCore {
             judgement = judged
             if let refusal = judged.decision.withoutApprovals.policyDecision {
                 guard persona.mode == .monitor else {
-                    calls?.notSent(judged)
+                    calls?.session.notSent(judged)
                     return refuseCall(request, target, server: server, refusal, argsDigest: argsDigest)
                 }
                 unenforced = refusal
@@ -119,15 +119,15 @@ extension SessionCore {
                 target.subject, target.exposedName, server: server.name, decision: "deny", rule: "server-unavailable",
                 reason: "the server \(server.name) is not running", argsDigest: argsDigest)
             let sentence = "The server \(server.name) is not running, so \(target.exposedName) cannot be reached now."
-            if let judgement { calls?.notSent(judgement) }
+            if let judgement { calls?.session.notSent(judgement) }
             return refuse(request.id, target.subject, sentence, code: JSONRPCError.requestFailed)
         }
         guard let stateReplacement = openRequestState(request, target: target, server: server, argsDigest: argsDigest)
         else {
-            if let judgement { calls?.notSent(judgement) }
+            if let judgement { calls?.session.notSent(judgement) }
             return
         }
-        if let toolPolicy = recorded?.callPolicy { calls?.sent(toolPolicy) }
+        if let toolPolicy = recorded?.callPolicy { calls?.session.sent(toolPolicy) }
         // Write-ahead: the decision is staged now and written, with the rest of this read's decisions, before any
         // byte of the request can reach the server (`output(for:)`); if it cannot be written, the request is
         // taken back and refused.

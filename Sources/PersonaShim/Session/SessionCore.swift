@@ -64,8 +64,9 @@ final class SessionCore {
     var catalogPublished = false
 
     /// The persona's per-call rules with the session's history (limits, behaviour, taint); nil when it has none,
-    /// and then a call pays nothing for them.
-    var calls: CallPolicySession?
+    /// and then a call pays nothing for them. Boxed, so every use mutates it in place: optional chaining on a
+    /// struct held by a class copied the whole session (and retained each of its arrays) on every call.
+    let calls: CallRulesBox?
     /// How each server would resolve a path argument (its working directory, the user's home).
     let paths: [PathResolver]
     /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
@@ -96,7 +97,8 @@ final class SessionCore {
         self.servers = persona.servers.enumerated().map { Server(spec: $1, index: $0) }
         self.calls =
             persona.callPolicy.isEmpty
-            ? nil : CallPolicySession(policy: persona.callPolicy, sharedLimits: configuration.sharedLimits)
+            ? nil
+            : CallRulesBox(CallPolicySession(policy: persona.callPolicy, sharedLimits: configuration.sharedLimits))
         let home = Paths.home(configuration.environment)
         self.paths = persona.servers.map {
             PathResolver(

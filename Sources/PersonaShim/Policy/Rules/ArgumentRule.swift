@@ -141,8 +141,22 @@ public struct ToolArgumentRules: Sendable {
     public let rules: [ArgumentRule]
     /// The argument names the tool's `inputSchema` declares.
     public let declared: [String]?
+    /// The rules in a form judged from the arguments' bytes; nil when some rule needs the decoded arguments.
+    let raw: RawArgumentRules?
+
+    public init(rules: [ArgumentRule], declared: [String]?) {
+        self.rules = rules
+        self.declared = declared
+        self.raw = RawArgumentRules(rules)
+    }
 
     public var isEmpty: Bool { rules.isEmpty }
+
+    /// True when the rules allow a call with the arguments at `range` of `bytes` (a valid JSON object with no
+    /// key repeated), judged from those bytes; false when `evaluate` on the decoded arguments must decide.
+    func allowsWithoutDecoding(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        raw?.allow(bytes, range) ?? false
+    }
 
     /// Every rule's decision, combined without regard to order (deny, then ask, then allow). `arguments` is the
     /// call's decoded `arguments` (an absent one is passed as an empty object); `paths` belongs to the server

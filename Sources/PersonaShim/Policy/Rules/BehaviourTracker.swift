@@ -79,18 +79,31 @@ public struct BehaviourTracker: Sendable {
         let horizon = now.nanoseconds - window.nanoseconds
         while oldest < recent.count, recent[oldest].time <= horizon { forgetOldest() }
         let call = RememberedCall(tool: tool, digest: argumentsDigest)
-        let same = counts[call] ?? 0
-        if recent.count - oldest >= Self.maximumRemembered { forgetOldest() }
+        let same: Int
+        if recent.count - oldest >= Self.maximumRemembered {
+            // The count as it was before the oldest call (possibly this one) is forgotten.
+            same = counts[call] ?? 0
+            forgetOldest()
+            counts[call, default: 0] += 1
+        } else {
+            // One hash lookup that counts the call and reads its count.
+            same = Self.increment(&counts[call, default: 0])
+        }
         if oldest >= Self.maximumRemembered {
             recent.removeFirst(oldest)
             oldest = 0
         }
         recent.append((call, now.nanoseconds))
-        counts[call, default: 0] += 1
         guard same + 1 > maximum else { return nil }
         return trip(
             "repeats", "the same call to \(tool) was made \(same + 1) times within \(window) (at most \(maximum))",
             now: now)
+    }
+
+    /// Adds one to `count`; returns the count before.
+    private static func increment(_ count: inout Int) -> Int {
+        count += 1
+        return count - 1
     }
 
     private mutating func forgetOldest() {
@@ -152,9 +165,9 @@ struct RememberedCall: Hashable, Sendable {
     }
 
     func hash(into hasher: inout Hasher) {
-        // The digest is already uniformly spread: two of its words are as good a hash as all of them.
-        hasher.combine(digest.words.0)
-        hasher.combine(digest.words.1)
-        hasher.combine(tool)
+        // The digest is already uniformly spread: two of its words are as good a hash as all of them. The tool
+        // is left to `==`: hashing its name cost more than the rest of the lookup, and calls to different tools
+        // with the same arguments are rare.
+        hasher.combine(UInt64(digest.words.0) << 32 | UInt64(digest.words.1))
     }
 }

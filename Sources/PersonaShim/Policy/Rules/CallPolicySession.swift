@@ -7,11 +7,17 @@ public struct CallFacts: Sendable {
     public var argumentsDigest: SHA256.Digest
     /// Resolves path arguments the way the call's server would (its working directory, the user's home).
     public var paths: PathResolver
+    /// Set when the tool's argument rules were already judged from the arguments' bytes and allow the call;
+    /// then `arguments` is not read.
+    public var argumentsAllowed: Bool
 
-    public init(arguments: JSONValue, argumentsDigest: SHA256.Digest, paths: PathResolver) {
+    public init(
+        arguments: JSONValue, argumentsDigest: SHA256.Digest, paths: PathResolver, argumentsAllowed: Bool = false
+    ) {
         self.arguments = arguments
         self.argumentsDigest = argumentsDigest
         self.paths = paths
+        self.argumentsAllowed = argumentsAllowed
     }
 }
 
@@ -75,14 +81,14 @@ public struct CallPolicySession: Sendable {
     /// rules and flows, combined order-free; a call still allowed or asked is then counted against its limits,
     /// which can still refuse it. A denied call is not counted.
     public mutating func judge(
-        _ facts: CallFacts, tool: ToolCallPolicy, now: MonotonicInstant, wallClock: Instant
+        _ facts: CallFacts, tool: ToolCallPolicy, now: MonotonicInstant, wallClock: @autoclosure () -> Instant
     ) -> CallJudgement {
         var decision = behaviour.check(now: now)
         let drift = behaviour.observeCall(tool: tool.tool, argumentsDigest: facts.argumentsDigest, now: now)
         if let drift {
             decision = decision.combined(with: .deny(rule: "behaviour.\(drift.kind)", reason: drift.reason))
         }
-        if !tool.arguments.isEmpty {
+        if !tool.arguments.isEmpty, !facts.argumentsAllowed {
             decision = decision.combined(with: tool.arguments.evaluate(facts.arguments, paths: facts.paths))
         }
         if !tool.labels.isEmpty {
@@ -91,7 +97,7 @@ public struct CallPolicySession: Sendable {
         var reservation: LimitReservation?
         var retryAt: MonotonicInstant?
         if !tool.limitIndexes.isEmpty, !decision.isDeny {
-            switch limits.reserve(tool.limitIndexes, now: now, wallClock: wallClock) {
+            switch limits.reserve(tool.limitIndexes, now: now, wallClock: wallClock()) {
             case .reserved(let taken): reservation = taken
             case .refused(let refusal, let retry):
                 decision = decision.combined(with: refusal)

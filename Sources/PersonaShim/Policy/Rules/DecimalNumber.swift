@@ -33,23 +33,29 @@ public struct DecimalNumber: Sendable, Hashable, Comparable, CustomStringConvert
     /// ordinary length); nil when the literal is not a number this type reads.
     public static func compare(literal: String, with bound: DecimalNumber) -> Int? {
         var literal = literal
-        return literal.withUTF8 { bytes in
-            withScan(bytes) { scan, digits in
-                scan.map {
-                    compare(($0.negative, digits, $0.exponent), (bound.isNegative, bound.digits, bound.exponent))
-                }
-            }
-        }
+        return literal.withUTF8 { compare(literal: $0, with: bound) }
     }
 
     /// Whether a literal is a number this type reads, and whether it is an integer, without building a value.
     public static func classify(literal: String) -> (isNumber: Bool, isInteger: Bool) {
         var literal = literal
-        return literal.withUTF8 { bytes in
-            withScan(bytes) { scan, digits in
-                guard let scan else { return (false, false) }
-                return (true, digits.isEmpty || scan.exponent >= digits.count)
+        return literal.withUTF8 { classify(literal: $0) }
+    }
+
+    /// `compare(literal:with:)` on the literal's UTF-8 bytes, as a request holds them.
+    static func compare(literal: UnsafeBufferPointer<UInt8>, with bound: DecimalNumber) -> Int? {
+        withScan(literal) { scan, digits in
+            scan.map {
+                compare(($0.negative, digits, $0.exponent), (bound.isNegative, bound.digits, bound.exponent))
             }
+        }
+    }
+
+    /// `classify(literal:)` on the literal's UTF-8 bytes, as a request holds them.
+    static func classify(literal: UnsafeBufferPointer<UInt8>) -> (isNumber: Bool, isInteger: Bool) {
+        withScan(literal) { scan, digits in
+            guard let scan else { return (false, false) }
+            return (true, digits.isEmpty || scan.exponent >= digits.count)
         }
     }
 

@@ -58,12 +58,20 @@ public struct FlowTracker: Sendable {
     public let policy: FlowPolicy
     /// Label → the tool whose call first brought it, for the audit.
     public private(set) var taint: [String: String] = [:]
+    /// The keys of `taint`, for the check every sent call makes (a few labels: a scan beats hashing).
+    private var tainted: [String] = []
 
-    public init(policy: FlowPolicy) { self.policy = policy }
+    /// Every flow's `to` labels: a call with none of them completes no flow.
+    private let sinks: [String]
+
+    public init(policy: FlowPolicy) {
+        self.policy = policy
+        self.sinks = policy.flows.flatMap(\.to)
+    }
 
     /// Judges a call to a tool with `labels` given the session's taint so far.
     public func evaluate(tool: String, labels: [String]) -> RuleDecision {
-        guard !taint.isEmpty, !labels.isEmpty else { return .allow }
+        guard !taint.isEmpty, labels.contains(where: sinks.contains) else { return .allow }
         var decision = RuleDecision.allow
         for flow in policy.flows where flow.to.contains(where: labels.contains) {
             let sources = flow.from.filter { taint[$0] != nil }.sorted()
@@ -90,8 +98,10 @@ public struct FlowTracker: Sendable {
     /// Records a call that was sent: its labels taint the session from now on (counted when sent, not when
     /// answered, so a flow cannot slip between a pipelined read and its answer).
     public mutating func record(tool: String, labels: [String]) {
-        for label in labels where taint[label] == nil && policy.flows.contains(where: { $0.from.contains(label) }) {
+        for label in labels
+        where !tainted.contains(label) && policy.flows.contains(where: { $0.from.contains(label) }) {
             taint[label] = tool
+            tainted.append(label)
         }
     }
 

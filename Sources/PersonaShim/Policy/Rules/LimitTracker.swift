@@ -25,10 +25,16 @@ public struct LimitTracker: Sendable {
     private var windows: [SlidingWindow]
     private var used: [Int]
     private let shared: (any SharedLimitStore)?
+    /// Each limit's window in nanoseconds (nil for a budget) and whether it counts across sessions, read per call
+    /// without copying the limit.
+    private let windowNanoseconds: [Int64?]
+    private let countsAcrossSessions: [Bool]
 
     /// `shared` keeps the counts of `acrossSessions` limits; without one such limits refuse every call.
     public init(limits: [CallLimit], shared: (any SharedLimitStore)? = nil) {
         self.limits = limits
+        self.windowNanoseconds = limits.map { $0.per?.nanoseconds }
+        self.countsAcrossSessions = limits.map(\.acrossSessions)
         self.windows = limits.map { SlidingWindow(capacity: $0.per == nil || $0.acrossSessions ? 0 : $0.calls) }
         self.used = [Int](repeating: 0, count: limits.count)
         self.shared = shared
@@ -42,16 +48,33 @@ public struct LimitTracker: Sendable {
     }
 
     /// Matches the call against every limit, then reserves; prefer the overload with `limitIndexes` per tool.
-    public mutating func reserve(tool: String, server: String, now: MonotonicInstant, wallClock: Instant)
-        -> LimitOutcome
-    {
-        reserve(limitIndexes(tool: tool, server: server), now: now, wallClock: wallClock)
+    public mutating func reserve(
+        tool: String, server: String, now: MonotonicInstant, wallClock: @autoclosure () -> Instant
+    ) -> LimitOutcome {
+        reserve(limitIndexes(tool: tool, server: server), now: now, wallClock: wallClock())
     }
 
-    /// Counts a call against the given limits: all of them or, if any is reached, none.
-    public mutating func reserve(_ indexes: [Int], now: MonotonicInstant, wallClock: Instant) -> LimitOutcome {
+    /// Counts a call against the given limits: all of them or, if any is reached, none. The wall clock is read
+    /// only for limits across sessions (the only ones that use it).
+    public mutating func reserve(_ indexes: [Int], now: MonotonicInstant, wallClock: @autoclosure () -> Instant)
+        -> LimitOutcome
+    {
         if indexes.isEmpty { return .reserved(LimitReservation(limits: [], monotonic: 0, wallClock: 0)) }
-        let wallNanoseconds = Int64(wallClock.secondsSince1970 * 1e9)
+        // The common case first: limits of this session only, every one with room. Counted as below.
+        // (A loop, not `allSatisfy`: its closure would copy the whole tracker.)
+        var room = true
+        for index in indexes where !hasRoom(index, now: now.nanoseconds) {
+            room = false
+            break
+        }
+        if room {
+            for index in indexes {
+                if windowNanoseconds[index] != nil { windows[index].record(now.nanoseconds) } else { used[index] += 1 }
+            }
+            return .reserved(LimitReservation(limits: indexes, monotonic: now.nanoseconds, wallClock: 0))
+        }
+        let wallNanoseconds =
+            indexes.contains { limits[$0].acrossSessions } ? Int64(wallClock().secondsSince1970 * 1e9) : 0
         var refusal: (decision: RuleDecision, retry: Int64)?
         func refuse(_ index: Int, _ retry: Int64, _ detail: String) {
             let limit = limits[index]
@@ -110,6 +133,16 @@ public struct LimitTracker: Sendable {
             if limits[index].per != nil { windows[index].record(now.nanoseconds) } else { used[index] += 1 }
         }
         return .reserved(LimitReservation(limits: indexes, monotonic: now.nanoseconds, wallClock: wallNanoseconds))
+    }
+
+    /// Whether a limit of this session alone (not across sessions) has room for a call now; false for a limit
+    /// across sessions, which `reserve` checks in full.
+    private func hasRoom(_ index: Int, now: Int64) -> Bool {
+        guard !countsAcrossSessions[index] else { return false }
+        if let interval = windowNanoseconds[index] {
+            return windows[index].nextAllowed(now: now, interval: interval) <= now
+        }
+        return used[index] < limits[index].calls
     }
 
     /// Gives back a reservation for a call that was not sent after all.

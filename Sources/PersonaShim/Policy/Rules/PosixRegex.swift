@@ -13,6 +13,11 @@ import Platform
 public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
     public let pattern: String
     private var compiled = regex_t()
+    /// The literal text an anchored pattern (`^hello...`) starts with: text that does not start with it cannot
+    /// match. Empty when the pattern has no such prefix, or has an alternation (`|`) anywhere.
+    private let literalPrefix: [UInt8]
+    /// Whether the pattern is nothing but `^` and `literalPrefix`: then the prefix alone decides.
+    private let isLiteralPrefix: Bool
 
     public struct CompileError: Error, CustomStringConvertible {
         public let pattern: String
@@ -36,6 +41,7 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
             }
             escaped = !escaped && byte == UInt8(ascii: "\\")
         }
+        (literalPrefix, isLiteralPrefix) = Self.literalPrefix(of: pattern)
         let status = regcomp(&compiled, pattern, REG_EXTENDED | REG_NOSUB)
         guard status == 0 else {
             var buffer = [CChar](repeating: 0, count: 256)
@@ -53,5 +59,51 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
     public func matches(_ text: String) -> Bool {
         guard !text.utf8.contains(0) else { return false }
         return regexec(&compiled, text, 0, nil, 0) == 0
+    }
+
+    /// `matches` on a string's UTF-8 bytes (valid UTF-8, as a request's unescaped string holds them), without
+    /// building a `String`.
+    func matches(utf8 text: UnsafeRawBufferPointer) -> Bool {
+        if !literalPrefix.isEmpty {
+            guard text.count >= literalPrefix.count,
+                literalPrefix.withUnsafeBytes({ memcmp($0.baseAddress!, text.baseAddress!, $0.count) == 0 })
+            else { return false }
+            if isLiteralPrefix { return !Self.containsNUL(text) }
+        }
+        guard !Self.containsNUL(text) else { return false }
+        // A NUL-terminated copy on the stack (the heap only for a long argument).
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
+            let base = buffer.baseAddress!
+            if let source = text.baseAddress { memcpy(base, source, text.count) }
+            base[text.count] = 0
+            return regexec(&compiled, base, 0, nil, 0) == 0
+        }
+    }
+
+    private static func containsNUL(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let base = text.baseAddress else { return false }
+        return memchr(base, 0, text.count) != nil
+    }
+
+    /// The literal bytes after a leading `^` up to the first special character, and whether they are the whole
+    /// rest of the pattern. A quantifier after the literal takes its last character back; a `|` anywhere (an
+    /// alternative need not start with the prefix) or text that is not ASCII gives no prefix.
+    static func literalPrefix(of pattern: String) -> ([UInt8], Bool) {
+        let bytes = Array(pattern.utf8)
+        guard bytes.first == UInt8(ascii: "^"), !bytes.contains(UInt8(ascii: "|")) else { return ([], false) }
+        let special = Array(".[]()*+?{}|^$\\".utf8)
+        var literal: [UInt8] = []
+        for byte in bytes.dropFirst() {
+            guard byte >= 0x20, byte < 0x7F, !special.contains(byte) else { break }
+            literal.append(byte)
+        }
+        if literal.count == bytes.count - 1 { return (literal, !literal.isEmpty) }
+        let next = bytes[literal.count + 1]
+        if next == UInt8(ascii: "*") || next == UInt8(ascii: "+") || next == UInt8(ascii: "?")
+            || next == UInt8(ascii: "{")
+        {
+            literal.removeLast(min(1, literal.count))
+        }
+        return (literal, false)
     }
 }
