@@ -198,7 +198,7 @@ struct RawArgumentRules: Sendable {
         /// The number as an `Int`, when it is a plain integer of at most 18 digits.
         mutating func integer() -> Int? {
             if !integerRead {
-                integerValue = RawArgumentRules.integer(value)
+                integerValue = JSONReader.integer(value, 0..<value.count)
                 integerRead = true
             }
             return integerValue
@@ -284,23 +284,6 @@ struct RawArgumentRules: Sendable {
 
     private func numeric(_ value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt8> {
         value.assumingMemoryBound(to: UInt8.self)
-    }
-
-    /// A JSON number literal that is a plain integer of at most 18 digits (`-?[0-9]+`), as an `Int`.
-    static func integer(_ literal: UnsafeRawBufferPointer) -> Int? {
-        var index = 0
-        let negative = literal.first == UInt8(ascii: "-")
-        if negative { index = 1 }
-        let digits = literal.count - index
-        guard digits > 0, digits <= 18 else { return nil }
-        var value = 0
-        while index < literal.count {
-            let digit = literal[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            value = value * 10 + Int(digit)
-            index += 1
-        }
-        return negative ? -value : value
     }
 
     /// A bound that is an integer of at most 18 digits, as an `Int`.
