@@ -37,7 +37,7 @@ extension SessionCore {
                     id: id, code: JSONRPCError.methodNotFound,
                     message: "The client does not support \(method) (it did not declare \"\(capability)\")"))
         }
-        var params = envelope.params.flatMap { try? JSONValue.parse(raw, range: $0) }?.objectValue ?? JSONObject()
+        let params = envelope.params.flatMap { try? JSONValue.parse(raw, range: $0) }?.objectValue ?? JSONObject()
         if let missing = missingClientFeature(method, params) {
             return server.input.append(
                 Message.error(
