@@ -197,6 +197,13 @@ extension SessionCore {
         sendToAgent(Message.error(id: request.agentID, code: code, message: message))
     }
 
+    /// Ends a forwarded request with a refusal (a tool result with `isError` for a tool call): the outcome on file,
+    /// and one answer for the agent.
+    func refuseForward(_ request: ForwardedRequest, outcome: String, code: Int, _ sentence: String) {
+        recordOutcome(request, outcome: outcome)
+        refuse(request.agentID, request.subject, sentence, code: code)
+    }
+
     func refuseParams(_ request: AgentRequest, _ message: String) {
         sendToAgent(Message.error(id: request.id, code: JSONRPCError.invalidParams, message: message))
     }

@@ -36,9 +36,8 @@ extension SessionCore {
         else { return false }
         let inputs = result["inputRequests"]?.objectValue ?? JSONObject()
         func refuseInput(_ sentence: String, outcome: String = "input_refused") -> Bool {
-            recordOutcome(request, outcome: outcome)
             if request.subject == .tool, calls != nil { callAnswered(failed: true) }
-            refuse(request.agentID, request.subject, sentence, code: JSONRPCError.requestFailed)
+            refuseForward(request, outcome: outcome, code: JSONRPCError.requestFailed, sentence)
             return true
         }
         for (_, input) in inputs.members {
@@ -49,7 +48,7 @@ extension SessionCore {
                 )
             }
             guard persona.serverRequests[keyPath: permission] else {
-                try? recordServerRequest(server, method, capability: capability, decision: "deny")
+                recordRefusedServerRequest(server, method, capability: capability)
                 return refuseInput(
                     "The server \(server.name) asked for \(method) to answer \(request.exposedName), which the persona \"\(persona.name)\" does not allow servers to use; the request did not complete."
                 )
@@ -101,12 +100,11 @@ extension SessionCore {
         guard let resultRange = envelope.result, let answer = try? JSONValue.parse(raw, range: resultRange) else {
             exchanges[id] = nil
             let request = exchange.request
-            recordOutcome(request, outcome: "input_refused")
             if request.subject == .tool, calls != nil { callAnswered(failed: true) }
-            return refuse(
-                request.agentID, request.subject,
-                "The client did not answer what the server \(servers[request.server].name) asked to answer \(request.exposedName); the request did not complete.",
-                code: JSONRPCError.requestFailed)
+            return refuseForward(
+                request, outcome: "input_refused", code: JSONRPCError.requestFailed,
+                "The client did not answer what the server \(servers[request.server].name) asked to answer \(request.exposedName); the request did not complete."
+            )
         }
         exchange.answers[key] = answer
         exchange.waiting.remove(key)

@@ -66,11 +66,10 @@ extension SessionCore {
         guard agentEra == .modern, Self.inputRequiredMethods.contains(request.method) else { return false }
         if request.subject == .tool, calls != nil { callAnswered(failed: false) }
         guard case .object(var result)? = try? JSONValue.parse(raw, range: resultRange) else {
-            recordOutcome(request, outcome: "malformed_response")
-            refuse(
-                request.agentID, request.subject,
-                "The server \(server.name) asked for input to answer \(request.exposedName) in a result that could not be read; persona-shim did not pass it on.",
-                code: JSONRPCError.internalError)
+            refuseForward(
+                request, outcome: "malformed_response", code: JSONRPCError.internalError,
+                "The server \(server.name) asked for input to answer \(request.exposedName) in a result that could not be read; persona-shim did not pass it on."
+            )
             return true
         }
         let inputs = result["inputRequests"]?.objectValue ?? JSONObject()
@@ -81,13 +80,12 @@ extension SessionCore {
                 persona.serverRequests[keyPath: permission]
             else {
                 if let (capability, _) = Self.agentBoundMethods[method] {
-                    try? recordServerRequest(server, method, capability: capability, decision: "deny")
+                    recordRefusedServerRequest(server, method, capability: capability)
                 }
-                recordOutcome(request, outcome: "input_refused")
-                refuse(
-                    request.agentID, request.subject,
-                    "The server \(server.name) asked for \(method) to answer \(request.exposedName), which the persona \"\(persona.name)\" does not allow servers to use; the request did not complete.",
-                    code: JSONRPCError.requestFailed)
+                refuseForward(
+                    request, outcome: "input_refused", code: JSONRPCError.requestFailed,
+                    "The server \(server.name) asked for \(method) to answer \(request.exposedName), which the persona \"\(persona.name)\" does not allow servers to use; the request did not complete."
+                )
                 return true
             }
             if request.clientCapabilities?[capability] == nil { missing[capability] = [:] }
@@ -110,11 +108,10 @@ extension SessionCore {
             }
         } catch {
             logger.error("refusing the input \(server.name) asked for: \(error)")
-            recordOutcome(request, outcome: "input_refused")
-            refuse(
-                request.agentID, request.subject,
-                "persona-shim did not pass on the questions of \(server.name) because it could not write the audit record (\(error.reason)).",
-                code: JSONRPCError.internalError)
+            refuseForward(
+                request, outcome: "input_refused", code: JSONRPCError.internalError,
+                "persona-shim did not pass on the questions of \(server.name) because it could not write the audit record (\(error.reason))."
+            )
             return true
         }
         if let state = result["requestState"] {

@@ -20,12 +20,7 @@ extension SessionCore {
         }
         guard persona.serverRequests[keyPath: permission] else {
             logger.info("[\(server.name)] refused \(method): the persona does not allow it")
-            // A refusal forwards nothing, so a record that cannot be written stops nothing more: it is logged.
-            do {
-                try recordServerRequest(server, method, capability: capability, decision: "deny")
-            } catch {
-                logger.error("\(error)")
-            }
+            recordRefusedServerRequest(server, method, capability: capability)
             return server.input.append(
                 Message.error(
                     id: id, code: JSONRPCError.requestFailed,
@@ -97,6 +92,15 @@ extension SessionCore {
                 ? #"it did not declare tool use in sampling ("sampling": {"tools": {}})"# : nil
         default:
             return nil
+        }
+    }
+
+    /// A refusal forwards nothing, so a record that cannot be written stops nothing more: it is logged.
+    func recordRefusedServerRequest(_ server: Server, _ method: String, capability: String) {
+        do {
+            try recordServerRequest(server, method, capability: capability, decision: "deny")
+        } catch {
+            logger.error("\(error)")
         }
     }
 
