@@ -31,6 +31,11 @@ public struct Persona: Sendable {
     public var digest: String
     /// Argument rules, limits, behaviour, flows and annotation overrides (see CallPolicy.swift).
     public var callPolicy = CallPolicy()
+    /// How calls that a rule says to `ask` about are put to a person (see Approval/ApprovalQuestion.swift).
+    public var approval = ApprovalSettings()
+    /// Every file this persona was read from: the persona itself first, then each file it extends, nearest first.
+    /// Hot reload watches them all.
+    public var sourceFiles: [String] = []
 }
 
 /// One downstream MCP server, in the shape of an `mcpServers` entry.

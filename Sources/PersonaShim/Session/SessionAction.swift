@@ -9,4 +9,9 @@ enum SessionAction: Equatable {
     /// Kill whatever is left of the server's old process group, report its exit, then call `serverRestarting`
     /// and start it again.
     case restart(server: Int)
+    /// Put a parked call's question to a person out of band (the approval command, `persona-shim approve`);
+    /// answer with `approvalAnswered`.
+    case askOutOfBand(ApprovalQuestion)
+    /// The question was settled another way (or its call was cancelled): stop asking.
+    case withdrawQuestion(id: String)
 }

@@ -11,6 +11,8 @@ extension ShimSession {
                 case .start(let server): startServer(server)
                 case .stop(let server): stopServer(server)
                 case .restart(let server): restartServer(server)
+                case .askOutOfBand(let question): askOutOfBand(question)
+                case .withdrawQuestion(let id): withdrawQuestion(id)
                 }
             }
             actions = core.takeActions()
