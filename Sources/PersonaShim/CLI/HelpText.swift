@@ -44,13 +44,16 @@ enum HelpText {
         """
 
     static let check = """
-        USAGE: persona-shim check FILE [--servers FILE] [--name NAME] [-- COMMAND ARGS...]
+        USAGE: persona-shim check FILE [--effective] [--servers FILE] [--name NAME] [-- COMMAND ARGS...]
 
         Validates a persona file with the same server options as run. Prints diagnostics as
         FILE:LINE:COLUMN: error: MESSAGE on stderr and a summary on stdout; warns about allow patterns
         that can never match. Exits 0 when the persona is usable, 1 when it has errors. Starts nothing.
 
         OPTIONS
+          --effective      Print the effective persona instead of the summary: the file merged with every
+                           file it extends, as one persona document without "extends" (stdout), and its
+                           digest and files (stderr).
           --servers FILE   Check it together with the servers of a client config file.
           --name NAME      Server name for a command given after -- (default: derived from the command).
           -- COMMAND ARGS  Check it for this one wrapped server, as run would wrap it.

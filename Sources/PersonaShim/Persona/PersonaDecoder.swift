@@ -7,6 +7,8 @@ struct PersonaDecoder {
     let locations: JSONLocations
     let lines: LineTable
     var diagnostics: [Diagnostic] = []
+    /// For a persona flattened from an inheritance chain: which file and place each value came from.
+    var origins: PersonaOrigins?
 
     init(file: String, bytes: [UInt8], locations: JSONLocations) {
         self.file = file
@@ -15,6 +17,11 @@ struct PersonaDecoder {
     }
 
     mutating func report(_ severity: Diagnostic.Severity, at pointer: String, key: Bool = false, _ message: String) {
+        if let origins {
+            let place = origins.locate(pointer, key: key)
+            return diagnostics.append(
+                Diagnostic(severity, message, file: place.file, line: place.line, column: place.column))
+        }
         let offset = (key ? locations.keyOffsets[pointer] : nil) ?? locations.offsets[pointer]
         let position = offset.map { lines.position(of: $0) }
         diagnostics.append(Diagnostic(severity, message, file: file, line: position?.line, column: position?.column))

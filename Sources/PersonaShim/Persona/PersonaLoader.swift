@@ -2,13 +2,15 @@
 public struct PersonaLoadResult: Sendable {
     public var persona: Persona?
     public var diagnostics: [Diagnostic]
+    /// The persona document as decoded: the file itself, or the chain it extends merged into one (no `extends`).
+    public var effective: JSONObject?
 }
 
 /// Reads persona files (JSON, version 1) and client configuration files (`mcpServers` / `servers`).
 public enum PersonaLoader {
     static let topLevelKeys = [
         "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
-        "resources", "prompts", "serverRequests", "audit", "timeouts", "transport",
+        "resources", "prompts", "serverRequests", "audit", "timeouts", "transport", "extends",
     ]
     static let serverKeys = ["type", "command", "args", "env", "cwd"]
     static let scopeKeys = ["allow", "deny"]
@@ -60,8 +62,17 @@ public enum PersonaLoader {
         }
         var decoder = PersonaDecoder(file: path, bytes: bytes, locations: locations)
         let base = Paths.directory(of: absolute(path))
-        guard let top = decoder.object(root, at: "", what: "a persona file") else {
+        guard var top = decoder.object(root, at: "", what: "a persona file") else {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
+        }
+        var digest = "sha256:" + SHA256.hash(bytes).hexString
+        var sourceFiles = [path]
+        if top["extends"] != nil {
+            switch PersonaInheritance.flatten(top: top, bytes: bytes, locations: locations, path: path) {
+            case .failure(let failure): return PersonaLoadResult(persona: nil, diagnostics: failure.diagnostics)
+            case .success(let flat):
+                (top, digest, sourceFiles, decoder.origins) = (flat.document, flat.digest, flat.files, flat.origins)
+            }
         }
         decoder.rejectUnknownKeys(
             top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys, context: "the persona")
@@ -179,16 +190,17 @@ public enum PersonaLoader {
             )
         }
         guard !decoder.diagnostics.hasErrors, let name, let purpose, let owner, let tools else {
-            return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
+            return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics, effective: top)
         }
         var persona = Persona(
             name: name, purpose: purpose, owner: owner, reviewBy: reviewBy, expires: expires, mode: mode,
             servers: servers, tools: tools, resources: resources, prompts: prompts,
             serverRequests: serverRequests, audit: audit, timeouts: timeouts, sourcePath: path,
-            digest: "sha256:" + SHA256.hash(bytes).hexString)
+            digest: digest)
         persona.transport = transport
         persona.callPolicy = callPolicy
-        return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
+        persona.sourceFiles = sourceFiles
+        return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics, effective: top)
     }
 
     /// Decodes an allow/deny section (`tools`, `resources`, `prompts`).

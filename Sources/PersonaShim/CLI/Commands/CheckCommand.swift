@@ -6,7 +6,7 @@ enum CheckCommand {
     static func run(_ arguments: [String]) -> Int32 {
         let given: PersonaArguments
         switch PersonaArguments.parse(
-            arguments, command: "check", flags: [], help: HelpText.check, what: "to check")
+            arguments, command: "check", flags: ["--effective"], help: HelpText.check, what: "to check")
         {
         case .ready(let ready): given = ready
         case .exit(let code): return code
@@ -28,11 +28,22 @@ enum CheckCommand {
             print("\(path): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
             return PersonaShimCLI.ExitCode.failure
         }
+        if given.parsed.flags.contains("--effective") {
+            return printEffective(persona, result.effective ?? JSONObject())
+        }
         let expiry = persona.expires.map { ", expires \($0)" } ?? ""
         print(
             "\(path): persona \"\(persona.name)\" is valid: \(persona.servers.count) server\(persona.servers.count == 1 ? "" : "s"), "
                 + "\(persona.tools.allow.count) allow and \(persona.tools.deny.count) deny pattern\(persona.tools.deny.count == 1 ? "" : "s")"
                 + "\(expiry), \(warnings) warning\(warnings == 1 ? "" : "s")")
+        return PersonaShimCLI.ExitCode.success
+    }
+
+    /// `--effective`: the persona as enforced, one document with no `extends` (stdout), and its digest and the files
+    /// it was read from (stderr), so that the JSON can be piped as it is.
+    static func printEffective(_ persona: Persona, _ effective: JSONObject) -> Int32 {
+        print(JSONWriter.pretty(.object(effective)))
+        Logger.writeLine("persona digest \(persona.digest), read from \(persona.sourceFiles.joined(separator: ", "))")
         return PersonaShimCLI.ExitCode.success
     }
 
