@@ -14,6 +14,10 @@ enum AuditEvent {
     case serverStart, serverReady, serverFailed, serverExit, serverRestart
     /// The session left the persona's behaviour baseline (repeats, failures, probing).
     case drift
+    /// An operator's kill switch began, or stopped, refusing this session's calls.
+    case killEngaged, killLifted
+    /// The persona file (or one it extends) changed: the new version took effect, or was refused.
+    case personaReload
 
     var name: StaticString {
         switch self {
@@ -30,6 +34,9 @@ enum AuditEvent {
         case .serverExit: "child.exit"
         case .serverRestart: "child.restart"
         case .drift: "drift"
+        case .killEngaged: "kill.engaged"
+        case .killLifted: "kill.lifted"
+        case .personaReload: "persona.reload"
         }
     }
 }

@@ -74,6 +74,8 @@ final class ForwardedRequest {
     /// For a legacy agent's request to a modern server: its params as the server got them, to retry it with the
     /// agent's answers if the server needs input.
     var retryParams: JSONObject?
+    /// Which version of the persona judged it (see SessionCore+Reload.swift), so its answer is judged by the same.
+    var personaGeneration = 0
 
     init(
         agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,

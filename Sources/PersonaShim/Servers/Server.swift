@@ -50,6 +50,8 @@ final class Server {
     var restartAt: UInt64?
     /// Set when the shim itself stopped the server (timeout, shutdown): no restart then.
     var stoppedByShim = false
+    /// Taken out of the persona by a reload: never started again, and its name now means any newer entry.
+    var retired = false
 
     init(spec: ServerSpec, index: Int) {
         self.spec = spec

@@ -114,6 +114,7 @@ extension SessionCore {
         var rewritten = envelope.result.flatMap {
             rewriteResult(request, server, raw, $0, hasResources: envelope.resultHasResourceContent)
         }
+        let policy = responsePolicy(for: request)
         if policy.judgesResponses, let resultRange = envelope.result {
             // Response phase. A result that cannot be read cannot be judged, so it does not go back.
             guard let result = rewritten ?? (try? JSONValue.parse(raw, range: resultRange)) else {

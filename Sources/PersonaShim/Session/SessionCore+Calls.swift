@@ -81,6 +81,7 @@ extension SessionCore {
         _ request: AgentRequest, target: ForwardTarget, chain: PolicyChain, argsDigest: SHA256.Digest?,
         audited: Bool = true, known: PolicyDecision? = nil, recorded: RecordedEntry? = nil
     ) {
+        if killSwitch != nil, refusedByKillSwitch(request, target, argsDigest: argsDigest) { return }
         let server = servers[target.server]
         let decision = chain.evaluate(known: known) {
             // Arguments are parsed only for a chain with a check that reads them.
@@ -175,6 +176,7 @@ extension SessionCore {
             exposedName: target.exposedName, recordedSubject: entry.subject, argsDigest: argsDigest, started: now,
             deadline: now + nanoseconds(persona.timeouts.callSeconds), progressToken: progressToken)
         forwarded.clientCapabilities = declaredCapabilities(request)
+        if personaGeneration != 0 { forwarded.personaGeneration = personaGeneration }
         if agentEra != .modern, server.era == .modern, Self.inputRequiredMethods.contains(request.method) {
             forwarded.retryParams = Self.params(request, replacing: replacements)
         }

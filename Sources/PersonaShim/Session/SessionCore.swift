@@ -7,12 +7,12 @@
 /// The core owns the routing table, the catalog, the policy engine and the session's single audit writer; the
 /// order of audit records is the order of events.
 final class SessionCore {
-    let configuration: ShimConfiguration
+    var configuration: ShimConfiguration
     var logger: Logger { configuration.logger }
     var persona: Persona { configuration.persona }
     let audit: AuditLog
-    let policy: PolicyEngine
-    let uris: ResourceURIs
+    var policy: PolicyEngine
+    var uris: ResourceURIs
 
     /// Monotonic nanoseconds, set by the shell before each event.
     var now: UInt64 = 0
@@ -66,9 +66,9 @@ final class SessionCore {
     /// The persona's per-call rules with the session's history (limits, behaviour, taint); nil when it has none,
     /// and then a call pays nothing for them. Boxed, so every use mutates it in place: optional chaining on a
     /// struct held by a class copied the whole session (and retained each of its arrays) on every call.
-    let calls: CallRulesBox?
+    var calls: CallRulesBox?
     /// How each server would resolve a path argument (its working directory, the user's home).
-    let paths: [PathResolver]
+    var paths: [PathResolver]
     /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
     var wallClock: () -> Instant = { .now }
 
@@ -85,6 +85,12 @@ final class SessionCore {
     lazy var requestStates = RequestStateSeal(session: audit.session)
 
     var auditFlushDeadline: UInt64?
+    /// Set while an operator's kill switch stops this persona (see SessionCore+KillSwitch.swift).
+    var killSwitch: KillSwitchState?
+    /// How many times the persona was reloaded, and the policies that judged requests still in flight from before
+    /// (see SessionCore+Reload.swift).
+    var personaGeneration = 0
+    var retiredPolicies: [Int: PolicyEngine] = [:]
     /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
     var uncommitted: [UncommittedForward] = []
 
@@ -192,7 +198,8 @@ final class SessionCore {
     }
 
     func indexOfServer(_ name: String) -> Int {
-        servers.firstIndex { $0.name == name } ?? 0
+        // The newest entry of that name: a reload may have retired an older one.
+        servers.lastIndex { $0.name == name } ?? 0
     }
 
     // MARK: Flow control

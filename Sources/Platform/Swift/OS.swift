@@ -73,4 +73,16 @@ public enum OS {
     public static func signalName(_ signal: Int32) -> String? {
         ps_signal_abbrev(signal).map { String(cString: $0) }
     }
+
+    /// A descriptor that becomes readable when a watched folder changes (Linux: inotify), or -1 with errno set.
+    public static func openFolderWatch() -> Int32 { ps_watch_open() }
+
+    /// Adds `folder` to the watch `fd`: files created, renamed in or out, written and closed, removed, or changed
+    /// in mode. Returns 0 or -1 with errno set.
+    public static func watchFolder(_ fd: Int32, _ folder: String) -> Int32 {
+        ps_watch_folder(fd, folder) >= 0 ? 0 : -1
+    }
+
+    /// Empties the watch's queue: 1 if something changed since the last call, 0 if not, -1 with errno set.
+    public static func drainFolderWatch(_ fd: Int32) -> Int32 { ps_watch_drain(fd) }
 }

@@ -42,6 +42,8 @@ final class CoreHarness {
 
     /// Server `index` sends `line`.
     func server(_ index: Int, _ line: String) {
+        // A reload may add servers.
+        while serverReaders.count <= index { serverReaders.append(LineReader(limit: 1 << 20)) }
         let reader = serverReaders[index]
         reader.feed(Array((line + "\n").utf8))
         while let event = reader.next() {

@@ -66,6 +66,16 @@ public struct CallPolicySession: Sendable {
         self.flows = FlowTracker(policy: policy.flows)
     }
 
+    /// After a persona reload: limits defined as before keep their counts, and an unchanged behaviour baseline or
+    /// set of flows keeps the session's history (repeats, failures, cool-down, taint).
+    public mutating func carryOver(from old: CallPolicySession) {
+        limits.carryOver(from: old.limits)
+        if String(describing: policy.behaviour) == String(describing: old.policy.behaviour) {
+            behaviour = old.behaviour
+        }
+        if String(describing: policy.flows) == String(describing: old.policy.flows) { flows = old.flows }
+    }
+
     /// Whether the persona has no per-call rules at all: then nothing here needs calling.
     public var isEmpty: Bool { policy.isEmpty }
 

@@ -42,6 +42,18 @@ public struct LimitTracker: Sendable {
 
     public var isEmpty: Bool { limits.isEmpty }
 
+    /// After a persona reload: each limit defined exactly as before keeps the calls it has counted.
+    public mutating func carryOver(from old: LimitTracker) {
+        for index in limits.indices {
+            let definition = String(describing: limits[index])
+            guard let previous = old.limits.firstIndex(where: { String(describing: $0) == definition }) else {
+                continue
+            }
+            windows[index] = old.windows[previous]
+            used[index] = old.used[previous]
+        }
+    }
+
     /// The limits a tool's calls count against, chosen once per tool when the tool list is built.
     public func limitIndexes(tool: String, server: String) -> [Int] {
         limits.indices.filter { limits[$0].applies(tool: tool, server: server) }

@@ -34,6 +34,17 @@ int ps_pipe2(int *_Nonnull fds, int flags);
 /// messages.
 int ps_set_pipe_size(int fd, int size);
 
+/// A non-blocking, close-on-exec inotify descriptor (Linux), or -1 with errno set.
+int ps_watch_open(void);
+
+/// Watches the folder `path` for files appearing, being replaced (renamed over), written and closed, removed, or
+/// changing attributes. Returns the watch descriptor or -1 with errno set.
+int ps_watch_folder(int fd, const char *_Nonnull path);
+
+/// Reads and discards every queued event of watch descriptor `fd`. Returns 1 if any was queued, 0 if none, -1 with
+/// errno set. Callers look again at what they watch rather than trust event details (a queue may overflow).
+int ps_watch_drain(int fd);
+
 /// memmem(3), which glibc declares only under _GNU_SOURCE: the first occurrence of `needle` in `haystack`, or NULL.
 const void *_Nullable ps_memmem(const void *_Nonnull haystack, size_t haystack_length, const void *_Nonnull needle,
                                 size_t needle_length);
