@@ -1,6 +1,6 @@
 /// Help texts, one per command.
 enum HelpText {
-    static let commands = ["run", "check", "tools", "digest", "demo", "help", "version"]
+    static let commands = ["run", "check", "tools", "digest", "demo", "kill", "unkill", "help", "version"]
 
     static let main = """
         persona-shim: enforce an agent persona between an AI agent and its MCP servers.
@@ -15,6 +15,8 @@ enum HelpText {
           tools     Start the persona's servers and show which tools the agent would see, and why
           digest    Print the argsDigest the audit trail records for given tool arguments
           demo      Play the canonical case: a support agent that tries to change billing
+          kill      Stop every call of a persona (or of every persona) in every running shim, at once
+          unkill    Lift the kill switch
           help      Show help for a command
           version   Print the version
 
@@ -57,6 +59,34 @@ enum HelpText {
           --servers FILE   Check it together with the servers of a client config file.
           --name NAME      Server name for a command given after -- (default: derived from the command).
           -- COMMAND ARGS  Check it for this one wrapped server, as run would wrap it.
+          -h, --help       Show this help.
+        """
+
+    static let kill = """
+        USAGE: persona-shim kill PERSONA|--all [--reason TEXT]
+               persona-shim kill --status
+
+        The kill switch. Every running shim of this user refuses the persona's tool calls, prompt requests and
+        resource reads from the moment this returns (lists stay), with a sentence saying an operator stopped
+        it, until 'persona-shim unkill'. Calls already sent to a server are not recalled. Each session audits
+        when the switch takes effect (kill.engaged) and when it is lifted (kill.lifted). The switch is a file
+        in $XDG_STATE_HOME/persona-shim/kill/ (else ~/.local/state/persona-shim/kill/).
+
+        OPTIONS
+          PERSONA          The persona's name (or a persona file, whose name is used).
+          --all            Stop every persona.
+          --reason TEXT    Why; shown to the agent and recorded with who and when.
+          --status         List what is stopped.
+          -h, --help       Show this help.
+        """
+
+    static let unkill = """
+        USAGE: persona-shim unkill PERSONA|--all
+
+        Lifts the kill switch of one persona, or the one for every persona (--all); running shims serve again
+        at once. A persona stays stopped while '--all' is on.
+
+        OPTIONS
           -h, --help       Show this help.
         """
 
@@ -110,6 +140,8 @@ enum HelpCommand {
         case "tools": print(HelpText.tools)
         case "digest": print(HelpText.digest)
         case "demo": print(HelpText.demo)
+        case "kill": print(HelpText.kill)
+        case "unkill": print(HelpText.unkill)
         case "help", "version": print(HelpText.main)
         case let other?:
             return PersonaShimCLI.usageError(

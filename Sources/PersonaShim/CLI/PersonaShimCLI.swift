@@ -39,6 +39,8 @@ public enum PersonaShimCLI {
             return DigestCommand.run(Array(rest.dropFirst()))
         case "demo":
             return DemoCommand.run(Array(rest.dropFirst()))
+        case "kill", "unkill":
+            return KillCommand.run(Array(rest.dropFirst()), lifting: first == "unkill")
         default:
             if first.hasPrefix("-") { return RunCommand.run(rest) }
             return usageError("unknown command \"\(first)\"" + suggestion(for: first, in: HelpText.commands))

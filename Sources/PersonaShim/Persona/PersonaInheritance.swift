@@ -108,6 +108,20 @@ enum PersonaInheritance {
     }
 }
 
+extension PersonaInheritance {
+    /// The digest a persona read now from `files` would have (as `flatten` and the loader compute it), or nil if
+    /// one cannot be read: a cheap look at whether anything changed before reading the persona again.
+    static func digest(of files: [String]) -> String? {
+        var digests: [String] = []
+        for file in files {
+            guard let bytes = Files.read(file) else { return nil }
+            digests.append("sha256:" + SHA256.hash(bytes).hexString)
+        }
+        guard digests.count > 1 else { return digests.first }
+        return "sha256:" + SHA256.hash(Array(digests.joined(separator: "\n").utf8)).hexString
+    }
+}
+
 /// Diagnostics as an `Error`, for `Result`.
 struct DiagnosticList: Error {
     let diagnostics: [Diagnostic]

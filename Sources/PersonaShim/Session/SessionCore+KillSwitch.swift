@@ -29,7 +29,7 @@ extension SessionCore {
             target.subject, target.exposedName, server: servers[target.server].name, decision: "deny",
             rule: "kill-switch", reason: killSwitch.reason, argsDigest: argsDigest)
         let sentence =
-            "persona-shim refused this request: an operator stopped the persona \"\(persona.name)\" with the kill switch (\(killSwitch.reason)). Nothing was sent to the server. It stays stopped until an operator runs '\(killSwitch.liftCommand)'."
+            "persona-shim refused this request: an operator stopped the persona \"\(persona.name)\" with the kill switch (\(killSwitch.reason)). Nothing was sent to the server. It stays stopped until \(killSwitch.lift)."
         refuse(request.id, target.subject, sentence, code: JSONRPCError.requestFailed)
         return true
     }
@@ -41,5 +41,6 @@ struct KillSwitchState: Equatable, Sendable {
     /// read, which counts as on).
     let scope: String
     let reason: String
-    let liftCommand: String
+    /// When the switch lifts, completing "It stays stopped until …".
+    let lift: String
 }

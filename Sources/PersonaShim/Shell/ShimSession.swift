@@ -31,12 +31,15 @@ public final class ShimSession {
     var stopping = false
     var stopReason = ""
     var signalPipe: SignalPipe?
+    let operatorWatch = OperatorWatch()
     var savedFlags: [Int32: Int32] = [:]
 
     var pollDescriptors: [pollfd] = []
     var pollSources: [PollSource] = []
 
-    enum PollSource { case signals, agentIn, agentOut, stderr, serverOut(Int), serverErr(Int), serverIn(Int) }
+    enum PollSource {
+        case signals, killSwitch, personaFiles, agentIn, agentOut, stderr, serverOut(Int), serverErr(Int), serverIn(Int)
+    }
 
     public init(configuration: ShimConfiguration) {
         self.configuration = configuration
@@ -68,6 +71,7 @@ public final class ShimSession {
                 _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
             }
         }
+        startOperatorWatch()
         defer {
             StandardErrorSink.shared.drain(seconds: 1)
             for (fd, flags) in savedFlags { _ = fcntl(fd, F_SETFL, flags) }
@@ -118,6 +122,7 @@ public final class ShimSession {
         }
         advanceRetiring()
         if let deadline = groups.deadline, deadline <= now { groups.tick(now: now) }
+        fireOperatorTimers()
     }
 
     // MARK: The loop
@@ -139,6 +144,7 @@ public final class ShimSession {
             sources.append(source)
         }
         if let signalPipe { watch(signalPipe.readFD, POLLIN, .signals) }
+        watchOperator(watch)
         // Backpressure: stop reading whoever feeds a queue that is full, so memory stays bounded.
         if !agentClosed && !core.agentInputPaused && !agentReader.hasCompleteLine {
             watch(agentInputFD, POLLIN, .agentIn)
@@ -167,7 +173,11 @@ public final class ShimSession {
         for (index, descriptor) in fds.enumerated() where descriptor.revents != 0 {
             switch sources[index] {
             case .signals: handleSignals()
-            case .agentIn: readAgent()
+            case .killSwitch: checkKillSwitch()
+            case .personaFiles: personaFilesChanged()
+            case .agentIn:
+                if operatorWatch.killFD >= 0 { checkKillSwitch() }
+                readAgent()
             case .agentOut: flushAgent()
             case .stderr: StandardErrorSink.shared.flush()
             case .serverOut(let server): if let process = processes[server] { readServerOutput(process) }
@@ -193,6 +203,7 @@ public final class ShimSession {
         for case let process? in processes { if let departure = process.departureDeadline { consider(departure) } }
         if !retiring.isEmpty { consider(now + 50_000_000) }
         if let deadline = groups.deadline { consider(deadline) }
+        if let deadline = operatorDeadline { consider(deadline) }
         if processes.contains(where: { $0?.hasBacklog ?? false }) { consider(now) }
         guard let next else { return -1 }
         if next <= now { return 0 }
