@@ -134,4 +134,23 @@ import Testing
         #expect(decision?["decision"] as? String == "deny")
         #expect(decision?["tool"] as? String == "a__echo")
     }
+
+    @Test func aModernAgentHearsOfAReloadOnItsListen() throws {
+        let harness = try SessionCoreListenTests().modernHarness()
+        harness.agent(
+            SessionCoreEraTests.request(
+                7, "subscriptions/listen", params: #""notifications":{"toolsListChanged":true}"#))
+        _ = harness.agentMessages()
+        harness.core.reload(
+            to: try Self.persona(
+                Self.version1.replacingOccurrences(of: #"["a__*", "b__read*"]"#, with: #"["b__*"]"#)))
+        harness.advance(seconds: 0.1)
+        let changed = try #require(harness.agentMessages().first)
+        #expect(changed["method"] as? String == "notifications/tools/list_changed")
+        let meta = (changed["params"] as? [String: Any])?["_meta"] as? [String: Any]
+        #expect(meta?["io.modelcontextprotocol/subscriptionId"] as? Int == 7)
+        harness.agent(SessionCoreEraTests.request(8, "tools/list"))
+        let tools = try #require(harness.agentMessages().first?.result?["tools"] as? [[String: Any]])
+        #expect(tools.compactMap { $0["name"] as? String } == ["b__read"])
+    }
 }
