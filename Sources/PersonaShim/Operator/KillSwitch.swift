@@ -27,7 +27,9 @@ public enum KillSwitch {
                     lift: "an operator runs 'persona-shim unkill \(name == everyPersona ? "--all" : name)'")
             }
             let error = errno
-            if error == ENOENT { continue }
+            // Nothing there, or a file where a folder of the path should be: no switch can be set, so it is off
+            // (and `kill` says it cannot set one). Anything else cannot be judged.
+            if error == ENOENT || error == ENOTDIR { continue }
             return KillSwitchState(
                 scope: "unreadable",
                 reason:
