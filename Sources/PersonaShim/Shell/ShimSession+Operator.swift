@@ -9,14 +9,17 @@ final class OperatorWatch {
     var personaFD: Int32 = -1
     /// When the switch is read again whatever the watch says: a replaced folder loses its watch.
     var killCheckAt: UInt64?
-    /// When a change to the persona's folders is looked at: editors write in several steps.
+    /// When a change to the persona's folders is looked at: once they have been quiet for `settle` (editors write
+    /// in several steps), and at the latest `settleAtMost` after the first change.
     var reloadAt: UInt64?
+    var firstChangeAt: UInt64?
     var watchedFolders: Set<String> = []
     /// The digest of the last version that failed to load, so that one broken edit is reported once.
     var rejectedDigest: String?
 
     static let backstop: UInt64 = 5_000_000_000
     static let settle: UInt64 = 200_000_000
+    static let settleAtMost: UInt64 = 1_000_000_000
 
     deinit {
         if killFD >= 0 { close(killFD) }
@@ -75,6 +78,7 @@ extension ShimSession {
         if let at = operatorWatch.killCheckAt, at <= now { checkKillSwitch() }
         if let at = operatorWatch.reloadAt, at <= now {
             operatorWatch.reloadAt = nil
+            operatorWatch.firstChangeAt = nil
             reloadPersona()
         }
     }
@@ -100,7 +104,10 @@ extension ShimSession {
     /// Something changed in a folder holding one of the persona's files: look once the writes settle.
     func personaFilesChanged() {
         _ = OS.drainFolderWatch(operatorWatch.personaFD)
-        if operatorWatch.reloadAt == nil { operatorWatch.reloadAt = monotonicNow() + OperatorWatch.settle }
+        let now = monotonicNow()
+        let first = operatorWatch.firstChangeAt ?? now
+        operatorWatch.firstChangeAt = first
+        operatorWatch.reloadAt = min(now + OperatorWatch.settle, first + OperatorWatch.settleAtMost)
     }
 
     private func watchPersonaFolders() {
