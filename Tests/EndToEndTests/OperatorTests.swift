@@ -186,5 +186,40 @@ extension EndToEnd {
                     shim.auditRecords().contains { $0["event"] == "child.exit" && $0["server"] == "fx" }
                 })
         }
+
+        @Test func aPersonaReachedThroughASymbolicLinkIsReloadedWhenItsTargetChanges() throws {
+            let real = Scratch()
+            let links = Scratch()
+            let target = real.write(
+                "persona.json", personaJSON(servers: [("fx", fixture())], allow: ["fx__echo"]))
+            #expect(symlink(target, links.path + "/persona.json") == 0)
+            let client = try StdioClient(
+                ChildCommand(
+                    executable: Binaries.shim,
+                    arguments: [
+                        "run", "--persona", links.path + "/persona.json", "--audit", links.path + "/audit.jsonl",
+                    ]),
+                environment: ["PATH": "/usr/bin:/bin", "HOME": links.path])
+            defer {
+                client.closeInput()
+                _ = client.waitForExit(timeout: 10)
+            }
+            let initialize = client.request(
+                "initialize",
+                params: [
+                    "protocolVersion": "2025-11-25", "capabilities": [:],
+                    "clientInfo": ["name": "e2e", "version": "1"],
+                ],
+                id: 0)
+            #expect(initialize.response?["result"] != nil)
+            try client.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            func tools() -> [String] {
+                let reply = client.request("tools/list", id: "list")
+                return reply.response?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            }
+            #expect(tools() == ["fx__echo"])
+            Self.writeReplacing(target, personaJSON(servers: [("fx", fixture())], allow: ["fx__echo", "fx__raw"]))
+            #expect(eventually(timeout: 30) { tools() == ["fx__echo", "fx__raw"] }, "\(client.standardError)")
+        }
     }
 }

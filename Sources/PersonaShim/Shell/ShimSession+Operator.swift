@@ -112,14 +112,22 @@ extension ShimSession {
 
     private func watchPersonaFolders() {
         guard operatorWatch.personaFD >= 0 else { return }
-        for file in core.persona.sourceFiles {
-            let folder = Paths.directory(of: PersonaLoader.absolute(file))
+        // A file reached through a symbolic link changes where the link points, so both folders are watched.
+        let folders = core.persona.sourceFiles.flatMap { file -> [String] in
+            var folders = [Paths.directory(of: PersonaLoader.absolute(file))]
+            if let resolved = realpath(file, nil) {
+                folders.append(Paths.directory(of: String(cString: resolved)))
+                free(resolved)
+            }
+            return folders
+        }
+        for folder in folders {
             guard !operatorWatch.watchedFolders.contains(folder) else { continue }
             if OS.watchFolder(operatorWatch.personaFD, folder) == 0 {
                 operatorWatch.watchedFolders.insert(folder)
             } else {
                 logger.warning(
-                    "cannot watch \(folder) (\(String(cString: strerror(errno)))); changes to \(file) will not be reloaded"
+                    "cannot watch \(folder) (\(String(cString: strerror(errno)))); changes to the persona files there will not be reloaded"
                 )
             }
         }
