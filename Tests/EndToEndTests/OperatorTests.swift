@@ -16,7 +16,7 @@ extension EndToEnd {
 
         @Test func theKillSwitchStopsAPersonaInEveryRunningShimUntilLifted() throws {
             let state = Scratch()
-            let environment = ["XDG_STATE_HOME": state.path]
+            let environment = ["XDG_STATE_HOME": state.path, "PERSONA_SHIM_MACHINE_KILL_DIR": state.path + "/machine"]
             func shim(_ name: String) throws -> ShimProcess {
                 let shim = try ShimProcess(
                     servers: [("fx", fixture())], allow: ["fx__echo"], extra: [("persona", .string(name))],
@@ -50,7 +50,7 @@ extension EndToEnd {
             }
             #expect(serves(other))
             let status = try runShim(["kill", "--status"], environment: environment)
-            #expect(status.stdout.hasPrefix("support-reader\tstopped\tstopped by "))
+            #expect(status.stdout.hasPrefix("support-reader\tstopped (user)\tstopped by "), "\(status)")
 
             #expect(try runShim(["unkill", "support-reader"], environment: environment).status == .exited(0))
             #expect(serves(first) && serves(second))
@@ -73,6 +73,43 @@ extension EndToEnd {
             #expect(other.auditRecords().filter { $0["event"] == "kill.engaged" }.map { $0["scope"] } == ["all"])
         }
 
+        @Test func theMachinesKillSwitchStopsTheShimsOfEveryUser() throws {
+            let machine = Scratch()
+            let folder = machine.path + "/kill"
+            // Two users: each has a state folder of their own; the machine's folder is shared.
+            let users = [Scratch(), Scratch()]
+            let shims = try users.map { user in
+                let shim = try ShimProcess(
+                    servers: [("fx", fixture())], allow: ["fx__echo"],
+                    environment: ["XDG_STATE_HOME": user.path, "PERSONA_SHIM_MACHINE_KILL_DIR": folder])
+                try shim.initialize()
+                return shim
+            }
+            let operatorEnvironment = [
+                "XDG_STATE_HOME": machine.path + "/admin", "PERSONA_SHIM_MACHINE_KILL_DIR": folder,
+            ]
+            let kill = try runShim(
+                ["kill", "--machine", "--all", "--reason", "breach"], environment: operatorEnvironment)
+            #expect(kill.status == .exited(0), "\(kill.stderr)")
+            // The folder did not exist when the shims started: each sees it within its 5-second look.
+            for shim in shims {
+                var text: String?
+                #expect(
+                    eventually(timeout: 30) {
+                        text = Self.refusalText(shim.call("fx__echo", id: 2))
+                        return text != nil
+                    })
+                #expect(text?.contains("breach") == true)
+                #expect(text?.contains("persona-shim unkill --machine --all") == true)
+            }
+            // Now watched: lifting is seen at once.
+            #expect(
+                try runShim(["unkill", "--machine", "--all"], environment: operatorEnvironment).status == .exited(0))
+            for shim in shims { #expect(shim.call("fx__echo", id: 3)?["result"]?["isError"] == nil) }
+            let engaged = shims[0].auditRecords().first { $0["event"] == "kill.engaged" }
+            #expect(engaged?["file"] == .string(folder + "/@all"))
+        }
+
         @Test(arguments: [["kill", "--help"], ["unkill", "--help"], ["help", "kill"]])
         func killHasHelp(_ arguments: [String]) throws {
             let result = try runShim(arguments)
@@ -92,7 +129,7 @@ extension EndToEnd {
 
         @Test func aKillSwitchThatCannotBeReadStopsThePersona() throws {
             let state = Scratch()
-            let environment = ["XDG_STATE_HOME": state.path]
+            let environment = ["XDG_STATE_HOME": state.path, "PERSONA_SHIM_MACHINE_KILL_DIR": state.path + "/machine"]
             let shim = try ShimProcess(servers: [("fx", fixture())], allow: ["fx__echo"], environment: environment)
             try shim.initialize()
             #expect(shim.call("fx__echo", id: 1)?["result"]?["isError"] == nil)

@@ -63,30 +63,33 @@ enum HelpText {
         """
 
     static let kill = """
-        USAGE: persona-shim kill PERSONA|--all [--reason TEXT]
+        USAGE: persona-shim kill [--machine] PERSONA|--all [--reason TEXT]
                persona-shim kill --status
 
         The kill switch. Every running shim of this user refuses the persona's tool calls, prompt requests and
         resource reads from the moment this returns (lists stay), with a sentence saying an operator stopped
         it, until 'persona-shim unkill'. Calls already sent to a server are not recalled. Each session audits
         when the switch takes effect (kill.engaged) and when it is lifted (kill.lifted). The switch is a file
-        in $XDG_STATE_HOME/persona-shim/kill/ (else ~/.local/state/persona-shim/kill/).
+        in $XDG_STATE_HOME/persona-shim/kill/ (else ~/.local/state/persona-shim/kill/), or with --machine in
+        /var/lib/persona-shim/kill/, which stops the shims of every user (an administrator's).
 
         OPTIONS
           PERSONA          The persona's name (or a persona file, whose name is used).
           --all            Stop every persona.
+          --machine        Stop it for every user of the machine (needs write access to /var/lib/persona-shim).
           --reason TEXT    Why; shown to the agent and recorded with who and when.
           --status         List what is stopped.
           -h, --help       Show this help.
         """
 
     static let unkill = """
-        USAGE: persona-shim unkill PERSONA|--all
+        USAGE: persona-shim unkill [--machine] PERSONA|--all
 
         Lifts the kill switch of one persona, or the one for every persona (--all); running shims serve again
-        at once. A persona stays stopped while '--all' is on.
+        at once. A persona stays stopped while '--all' (or the machine's switch) is on.
 
         OPTIONS
+          --machine        Lift the machine's switch (set with 'kill --machine').
           -h, --help       Show this help.
         """
 

@@ -1,9 +1,10 @@
 import Platform
 
-/// The operator's kill switch, kept as files in a per-user folder that every shim of that user watches:
-/// `$XDG_STATE_HOME/persona-shim/kill/` (else `~/.local/state/persona-shim/kill/`). A file named after a persona
-/// stops that persona; a file named `@all` (no persona can be named so) stops every persona. A file's text says
-/// who stopped it, when and why. Reading the switch costs two `stat` calls, made only when the folder changes.
+/// The operator's kill switch, kept as files in two folders every shim watches: the user's,
+/// `$XDG_STATE_HOME/persona-shim/kill/` (else `~/.local/state/persona-shim/kill/`), and the machine's,
+/// `/var/lib/persona-shim/kill/` (an administrator's: it stops the shims of every user). A file named after a
+/// persona stops that persona; a file named `@all` (no persona can be named so) stops every persona. A file's text
+/// says who stopped it, when and why. Reading the switch costs four `stat` calls, made only when a folder changes.
 public enum KillSwitch {
     /// The file that stops every persona.
     public static let everyPersona = "@all"
@@ -13,8 +14,24 @@ public enum KillSwitch {
         return Paths.home(environment) + "/.local/state/persona-shim/kill"
     }
 
+    /// The machine's folder; `PERSONA_SHIM_MACHINE_KILL_DIR` names another (tests, or a machine that keeps state
+    /// elsewhere).
+    public static func machineDirectory(_ environment: [String: String]) -> String {
+        environment["PERSONA_SHIM_MACHINE_KILL_DIR"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? "/var/lib/persona-shim/kill"
+    }
+
+    /// The switch as it stands for `persona` in the first of `directories` that has one on; nil when off.
+    static func read(directories: [String], persona: String) -> KillSwitchState? {
+        for (index, directory) in directories.enumerated() {
+            if let state = read(directory: directory, persona: persona, machine: index > 0) { return state }
+        }
+        return nil
+    }
+
     /// The switch as it stands for `persona`; nil when off. A state that cannot be read counts as on.
-    static func read(directory: String, persona: String) -> KillSwitchState? {
+    static func read(directory: String, persona: String, machine: Bool = false) -> KillSwitchState? {
+        let flag = machine ? " --machine" : ""
         for name in [persona, everyPersona] {
             let path = directory + "/" + name
             var info = stat()
@@ -22,16 +39,16 @@ public enum KillSwitch {
                 let note = Files.read(path).map(Self.note) ?? ""
                 let who = name == everyPersona ? "every persona" : "this persona"
                 return KillSwitchState(
-                    scope: name == everyPersona ? "all" : "persona",
+                    scope: name == everyPersona ? "all" : "persona", file: path,
                     reason: note.isEmpty ? "\(who) was stopped" : note,
-                    lift: "an operator runs 'persona-shim unkill \(name == everyPersona ? "--all" : name)'")
+                    lift: "an operator runs 'persona-shim unkill\(flag) \(name == everyPersona ? "--all" : name)'")
             }
             let error = errno
             // Nothing there, or a file where a folder of the path should be: no switch can be set, so it is off
             // (and `kill` says it cannot set one). Anything else cannot be judged.
             if error == ENOENT || error == ENOTDIR { continue }
             return KillSwitchState(
-                scope: "unreadable",
+                scope: "unreadable", file: path,
                 reason:
                     "the kill switch \(path) could not be read (\(String(cString: strerror(error)))), so it counts as on",
                 lift: "the folder \(directory) can be read again")
@@ -40,8 +57,9 @@ public enum KillSwitch {
     }
 
     /// Stops `persona` (nil: every persona), saying who, when and why. Returns an error sentence, or nil.
-    static func engage(directory: String, persona: String?, reason: String?) -> String? {
-        if let problem = Files.createDirectories(directory, mode: 0o700) {
+    /// `shared`: the machine's folder, which every user's shims must be able to read.
+    static func engage(directory: String, persona: String?, reason: String?, shared: Bool = false) -> String? {
+        if let problem = Files.createDirectories(directory, mode: shared ? 0o755 : 0o700) {
             return "cannot create the kill switch folder \(directory): \(problem)"
         }
         let name = persona ?? everyPersona
@@ -49,7 +67,7 @@ public enum KillSwitch {
         if let reason, !reason.isEmpty { text += ": " + reason }
         // Written aside and renamed, so a shim never reads half a note.
         let temporary = directory + "/.\(name).\(getpid())"
-        guard Files.write(Array((text + "\n").utf8), to: temporary, mode: 0o600) else {
+        guard Files.write(Array((text + "\n").utf8), to: temporary, mode: shared ? 0o644 : 0o600) else {
             return "cannot write \(temporary): \(String(cString: strerror(errno)))"
         }
         guard rename(temporary, directory + "/" + name) == 0 else {

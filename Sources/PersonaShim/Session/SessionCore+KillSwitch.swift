@@ -10,11 +10,15 @@ extension SessionCore {
             logger.warning("the kill switch stopped the persona \"\(persona.name)\": \(state.reason)")
             audit.stage(.killEngaged) { record in
                 record.add("scope", state.scope)
+                record.add("file", state.file)
                 record.add("reason", state.reason)
             }
         } else if let previous {
             logger.warning("the kill switch for the persona \"\(persona.name)\" was lifted")
-            audit.stage(.killLifted) { record in record.add("scope", previous.scope) }
+            audit.stage(.killLifted) { record in
+                record.add("scope", previous.scope)
+                record.add("file", previous.file)
+            }
         }
         commitAudit()
     }
@@ -40,6 +44,8 @@ struct KillSwitchState: Equatable, Sendable {
     /// `persona` (this persona's own switch), `all` (every persona's), or `unreadable` (the state could not be
     /// read, which counts as on).
     let scope: String
+    /// The switch's file: the user's or the machine's.
+    let file: String
     let reason: String
     /// When the switch lifts, completing "It stays stopped until …".
     let lift: String

@@ -25,8 +25,9 @@ public struct ShimConfiguration: Sendable {
     public var fileSystem: any FileSystemView = LocalFileSystem()
     /// Where limits that count across sessions keep their counts; nil: none are kept, and such limits refuse.
     public var sharedLimits: (any SharedLimitStore)?
-    /// The kill switch's folder (see KillSwitch.swift); nil: no kill switch is read.
-    public var killDirectory: String?
+    /// The kill switch's folders, the user's first, then the machine's (see KillSwitch.swift); none: no kill
+    /// switch is read.
+    public var killDirectories: [String] = []
     /// Where the persona is read again when its files change; nil: no hot reload.
     public var reloadSource: PersonaReloadSource?
 

@@ -43,15 +43,17 @@ public struct PersonaReloadSource: Sendable {
 extension ShimSession {
     /// Reads the kill switch once and starts watching it and the persona's files.
     func startOperatorWatch() {
-        if let directory = configuration.killDirectory {
-            _ = Files.createDirectories(directory, mode: 0o700)
+        if let user = configuration.killDirectories.first {
+            // The user's folder is made so it can be watched; the machine's is an administrator's to make, and is
+            // watched when it exists (its appearing is seen within `backstop`).
+            _ = Files.createDirectories(user, mode: 0o700)
             let fd = OS.openFolderWatch()
-            if fd >= 0, OS.watchFolder(fd, directory) == 0 {
+            if fd >= 0, OS.watchFolder(fd, user) == 0 {
                 operatorWatch.killFD = fd
             } else {
                 if fd >= 0 { close(fd) }
                 logger.warning(
-                    "cannot watch the kill switch folder \(directory) (\(String(cString: strerror(errno)))); it is read every \(OperatorWatch.backstop / 1_000_000_000) seconds instead"
+                    "cannot watch the kill switch folder \(user) (\(String(cString: strerror(errno)))); it is read every \(OperatorWatch.backstop / 1_000_000_000) seconds instead"
                 )
             }
             checkKillSwitch()
@@ -87,18 +89,19 @@ extension ShimSession {
     /// the agent's input (a call the agent wrote after `kill` returned is then always refused: one read of an
     /// empty queue), and every `backstop`.
     func checkKillSwitch() {
-        guard let directory = configuration.killDirectory else { return }
+        let directories = configuration.killDirectories
+        guard !directories.isEmpty else { return }
         if operatorWatch.killFD >= 0 {
             guard
                 OS.drainFolderWatch(operatorWatch.killFD) != 0
                     || operatorWatch.killCheckAt.map({ $0 <= core.now }) ?? true
             else { return }
-            // The folder may have been replaced since: watching it again is harmless when it was not.
-            _ = OS.watchFolder(operatorWatch.killFD, directory)
+            // A folder may have appeared or been replaced since: watching it again is harmless when it was not.
+            for directory in directories { _ = OS.watchFolder(operatorWatch.killFD, directory) }
         }
         operatorWatch.killCheckAt = monotonicNow() + OperatorWatch.backstop
         core.now = monotonicNow()
-        core.killSwitchChanged(KillSwitch.read(directory: directory, persona: core.persona.name))
+        core.killSwitchChanged(KillSwitch.read(directories: directories, persona: core.persona.name))
     }
 
     /// Something changed in a folder holding one of the persona's files: look once the writes settle.

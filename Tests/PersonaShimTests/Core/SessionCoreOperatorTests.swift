@@ -113,7 +113,8 @@ import Testing
         let harness = try readyHarness()
         harness.core.killSwitchChanged(
             KillSwitchState(
-                scope: "persona", reason: "stopped by ops", lift: "an operator runs 'persona-shim unkill core-test'"))
+                scope: "persona", file: "/k/core-test", reason: "stopped by ops",
+                lift: "an operator runs 'persona-shim unkill core-test'"))
         harness.agent(call(1, "a__echo"))
         let refused = try #require(harness.agentMessages().first)
         #expect(refused.result?["isError"] as? Bool == true)

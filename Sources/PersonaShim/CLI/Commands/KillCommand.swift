@@ -10,7 +10,8 @@ enum KillCommand {
         do {
             parsed = try ParsedArguments(
                 arguments, options: lifting ? [] : ["--reason"],
-                flags: lifting ? ["--all", "-h", "--help"] : ["--all", "--status", "-h", "--help"])
+                flags: lifting
+                    ? ["--all", "--machine", "-h", "--help"] : ["--all", "--machine", "--status", "-h", "--help"])
         } catch {
             guard case .message(let message) = error else { return PersonaShimCLI.ExitCode.usage }
             return PersonaShimCLI.usageError(message, command: command)
@@ -19,13 +20,20 @@ enum KillCommand {
             print(lifting ? HelpText.unkill : HelpText.kill)
             return PersonaShimCLI.ExitCode.success
         }
-        let directory = KillSwitch.defaultDirectory(ProcessEnvironment.current())
+        let environment = ProcessEnvironment.current()
+        let machine = parsed.flags.contains("--machine")
+        let directory =
+            machine ? KillSwitch.machineDirectory(environment) : KillSwitch.defaultDirectory(environment)
         if parsed.flags.contains("--status") {
-            guard parsed.positional.isEmpty, !parsed.flags.contains("--all") else {
-                return PersonaShimCLI.usageError("--status takes no persona", command: command)
+            guard parsed.positional.isEmpty, !parsed.flags.contains("--all"), !machine else {
+                return PersonaShimCLI.usageError("--status takes no persona and no other option", command: command)
             }
-            return status(directory)
+            return status([
+                ("user", KillSwitch.defaultDirectory(environment)),
+                ("machine", KillSwitch.machineDirectory(environment)),
+            ])
         }
+        let flag = machine ? "--machine " : ""
         let all = parsed.flags.contains("--all")
         guard all ? parsed.positional.isEmpty : parsed.positional.count == 1 else {
             return PersonaShimCLI.usageError(
@@ -47,33 +55,54 @@ enum KillCommand {
                 Logger.writeLine("persona-shim: error: \(failure.message)")
                 return PersonaShimCLI.ExitCode.failure
             }
-            if persona != nil, Files.exists(directory + "/" + KillSwitch.everyPersona) {
-                print("persona-shim: note: every persona is still stopped ('persona-shim unkill --all' lifts that).")
+            // Another switch may still stop it: say which, and how that one is lifted.
+            let lifted = directory + "/" + (persona ?? KillSwitch.everyPersona)
+            for (other, otherFlag) in [
+                (KillSwitch.defaultDirectory(environment), ""),
+                (KillSwitch.machineDirectory(environment), "--machine "),
+            ] {
+                for name in [persona, KillSwitch.everyPersona].compactMap({ $0 })
+                where other + "/" + name != lifted && Files.exists(other + "/" + name) {
+                    let still = name == KillSwitch.everyPersona ? "every persona" : "the persona \"\(name)\""
+                    let lift = "persona-shim unkill \(otherFlag)\(name == KillSwitch.everyPersona ? "--all" : name)"
+                    print("persona-shim: note: \(still) is still stopped ('\(lift)' lifts that).")
+                }
             }
             return PersonaShimCLI.ExitCode.success
         }
-        if let problem = KillSwitch.engage(directory: directory, persona: persona, reason: parsed.options["--reason"]) {
+        if let problem = KillSwitch.engage(
+            directory: directory, persona: persona, reason: parsed.options["--reason"], shared: machine)
+        {
             Logger.writeLine("persona-shim: error: \(problem); nothing was stopped.")
             return PersonaShimCLI.ExitCode.failure
         }
         print(
-            "persona-shim: \(what) is stopped: every running shim refuses its tool calls, prompts and resource reads until 'persona-shim unkill \(persona ?? "--all")'."
+            "persona-shim: \(what) is stopped: every running shim\(machine ? " of every user" : "") refuses its tool calls, prompts and resource reads until 'persona-shim unkill \(flag)\(persona ?? "--all")'."
         )
         return PersonaShimCLI.ExitCode.success
     }
 
-    private static func status(_ directory: String) -> Int32 {
-        guard let engaged = KillSwitch.engaged(directory: directory) else {
-            Logger.writeLine(
-                "persona-shim: error: cannot read \(directory) (\(String(cString: strerror(errno)))); running shims count that as stopped."
-            )
-            return PersonaShimCLI.ExitCode.failure
+    /// One line per switch that is on: who it stops, whose switch it is (user or machine), and its note.
+    private static func status(_ folders: [(String, String)]) -> Int32 {
+        var lines: [String] = []
+        var failed = false
+        for (level, directory) in folders {
+            guard let engaged = KillSwitch.engaged(directory: directory) else {
+                Logger.writeLine(
+                    "persona-shim: error: cannot read \(directory) (\(String(cString: strerror(errno)))); running shims count that as stopped."
+                )
+                failed = true
+                continue
+            }
+            for (name, note) in engaged {
+                lines.append("\(name == KillSwitch.everyPersona ? "every persona" : name)\tstopped (\(level))\t\(note)")
+            }
         }
-        if engaged.isEmpty { print("No persona is stopped (\(directory)).") }
-        for (name, note) in engaged {
-            print("\(name == KillSwitch.everyPersona ? "every persona" : name)\tstopped\t\(note)")
+        if lines.isEmpty && !failed {
+            print("No persona is stopped (\(folders.map(\.1).joined(separator: ", "))).")
         }
-        return PersonaShimCLI.ExitCode.success
+        lines.forEach { print($0) }
+        return failed ? PersonaShimCLI.ExitCode.failure : PersonaShimCLI.ExitCode.success
     }
 
     /// A persona's name, or the name inside a persona file given by path.

@@ -74,7 +74,10 @@ enum RunCommand {
             configuration.sharedLimits = FileLimitStore(
                 directory: FileLimitStore.defaultDirectory(ProcessEnvironment.current()), persona: persona.name)
         }
-        configuration.killDirectory = KillSwitch.defaultDirectory(ProcessEnvironment.current())
+        configuration.killDirectories = [
+            KillSwitch.defaultDirectory(ProcessEnvironment.current()),
+            KillSwitch.machineDirectory(ProcessEnvironment.current()),
+        ]
         configuration.reloadSource = PersonaReloadSource(
             path: personaPath, extraServers: serverOptions.servers, serversSource: serverOptions.source)
         logger.debug("persona \(persona.name), \(persona.servers.count) servers, audit \(auditPath)")
