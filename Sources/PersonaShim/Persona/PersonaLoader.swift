@@ -8,7 +8,7 @@ public struct PersonaLoadResult: Sendable {
 public enum PersonaLoader {
     static let topLevelKeys = [
         "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
-        "resources", "prompts", "serverRequests", "audit", "timeouts", "transport",
+        "resources", "prompts", "serverRequests", "audit", "timeouts", "transport", "dataClasses",
     ]
     static let serverKeys = ["type", "command", "args", "env", "cwd"]
     static let scopeKeys = ["allow", "deny"]
@@ -161,6 +161,7 @@ public enum PersonaLoader {
             transport.maxServerMessageBytes =
                 decoder.byteCount(object, "maxServerMessageBytes", at: "/transport") ?? transport.maxServerMessageBytes
         }
+        let dataClasses = DataClassesDecoder.decode(&decoder, top["dataClasses"], base: base)
         let callPolicy = CallPolicyDecoder.decode(
             &decoder, top, base: base, home: Paths.home(ProcessEnvironment.current()))
         if let expires, now >= expires.endOfDay {
@@ -188,6 +189,7 @@ public enum PersonaLoader {
             digest: "sha256:" + SHA256.hash(bytes).hexString)
         persona.transport = transport
         persona.callPolicy = callPolicy
+        persona.dataClasses = dataClasses
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
     }
 
