@@ -195,6 +195,7 @@ extension SessionCore {
         outcome: String, approvedDigest: String? = nil
     ) {
         calls?.session.notSent(judgement)
+        let taint = calls?.session.taint ?? []
         audit.stage(.callDecision) { record in
             record.add("server", question.server)
             record.add("tool", question.tool)
@@ -204,9 +205,10 @@ extension SessionCore {
             record.add("approval", question.id)
             if let approvedDigest { record.add("approvedArgsDigest", approvedDigest) }
             record.add("argsDigest", digest: argsDigest)
+            if !taint.isEmpty { record.add(named: "taint", .array(taint.map(JSONValue.string))) }
         }
         let sentence =
-            "persona-shim did not run this call under the persona \"\(persona.name)\": it needs a person's approval (\(question.reason), rule \(question.rule)), and \(outcome). Nothing reached the server."
+            "persona-shim refused this call under the persona \"\(persona.name)\": \(question.reason) It needs a person's approval, and \(outcome), so nothing reached the server (rule \(question.rule))."
         refuse(agentID, .tool, sentence, code: JSONRPCError.requestFailed)
     }
 

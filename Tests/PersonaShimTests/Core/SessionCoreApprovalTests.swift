@@ -115,7 +115,7 @@ import Testing
         let reply = harness.agentMessages()
         #expect(reply.count == 1 && reply.first?["id"] as? Int == 7)
         let text = try #require(Self.refusalText(reply.first))
-        #expect(text.contains("needs a person's approval") && text.contains("Nothing reached the server"), "\(text)")
+        #expect(text.contains("needs a person's approval") && text.contains("nothing reached the server"), "\(text)")
         #expect(try events(harness, "approval.answered").first?["answer"] as? String == verdict)
         let decision = try #require(try events(harness, "call.decision").last)
         #expect(decision["decision"] as? String == "deny" && decision["rule"] as? String == "big-refunds")
