@@ -89,5 +89,60 @@ extension EndToEnd {
             #expect(recording.calls().isEmpty)
             #expect(shim.auditRecords().contains { $0["event"] == "approval.answered" && $0["answer"] == "denied" })
         }
+
+        // MARK: New era
+
+        static let modernMeta =
+            #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{"form":{}}},"io.modelcontextprotocol/clientInfo":{"name":"scripted-modern","version":"1"}}"#
+
+        func modernCall(_ shim: ShimProcess, id: String, arguments: String, extra: String = "") -> JSONValue? {
+            shim.callRaw(
+                #"{"jsonrpc":"2.0","id":"\#(id)","method":"tools/call","params":{"name":"fx__refund","arguments":\#(arguments)\#(extra),"_meta":\#(Self.modernMeta)}}"#,
+                id: id)
+        }
+
+        static func retry(_ state: String, approve: Bool = true) -> String {
+            #","inputResponses":{"persona-shim-approval":{"action":"accept","content":{"approve":\#(approve)}}},"requestState":"\#(state)""#
+        }
+
+        @Test func aNewEraRetryRunsOnlyWithTheApprovedArgumentsAndOnlyOnce() throws {
+            let recording = Recording()
+            let shim = try ShimProcess(
+                servers: [("fx", recording.server())], allow: ["fx__refund"],
+                extra: [("rules", try json(Self.rules))])
+            let arguments = #"{"amount":250,"customer":"cus_1"}"#
+            let interim = try #require(
+                modernCall(shim, id: "q", arguments: arguments)?["result"], "stderr: \(shim.client.standardError)")
+            #expect(interim["resultType"] == "input_required")
+            let state = try #require(interim["requestState"]?.stringValue)
+            // Other arguments with the approval: refused, audited, and the state stays usable for the right ones.
+            let changed = try #require(
+                refusal(
+                    modernCall(
+                        shim, id: "c", arguments: #"{"amount":2500,"customer":"cus_1"}"#, extra: Self.retry(state))))
+            #expect(changed.contains("not the ones the person was asked about"), "\(changed)")
+            #expect(recording.calls().isEmpty)
+            // A forged state: refused.
+            let forged = try #require(
+                refusal(modernCall(shim, id: "f", arguments: arguments, extra: Self.retry(state + "00"))))
+            #expect(forged.contains("forged or altered"), "\(forged)")
+            let interim2 = try #require(modernCall(shim, id: "q2", arguments: arguments)?["result"])
+            let state2 = try #require(interim2["requestState"]?.stringValue)
+            let done = modernCall(shim, id: "r", arguments: arguments, extra: Self.retry(state2))
+            #expect(resultText(done) != nil, "\(String(describing: done))")
+            #expect(recording.calls().count == 1)
+            #expect(
+                recording.calls().first.map { !$0.contains("requestState") && $0.contains(#""amount":250"#) } == true)
+            // Replayed: refused.
+            let replayed = try #require(
+                refusal(modernCall(shim, id: "p", arguments: arguments, extra: Self.retry(state2))))
+            #expect(replayed.contains("already used"), "\(replayed)")
+            #expect(recording.calls().count == 1)
+            let decisions = shim.decisions().filter { $0["approval"] != nil }
+            // The changed-arguments refusal and the approved call name their question; the forged and replayed
+            // states name none the shim could trust.
+            #expect(decisions.map { $0["decision"]?.stringValue } == ["deny", "allow"])
+            #expect(decisions.last?["approvedArgsDigest"] == decisions.last?["argsDigest"])
+        }
     }
 }
