@@ -380,6 +380,29 @@ import Testing
         #expect(forwardedCalls(harness).isEmpty)
     }
 
+    // MARK: The persona's approval object
+
+    @Test func theApprovalObjectIsDecodedAndItsMistakesHaveLocations() throws {
+        let good = PersonaLoader.decode(
+            bytes: Array(
+                Self.persona(
+                    approval:
+                        #"{"channel": "out-of-band", "timeoutSeconds": 45, "command": ["./ask.sh", "-v"], "terminal": false}"#
+                )
+                .utf8), path: "/p/persona.json")
+        let settings = try #require(good.persona?.approval)
+        #expect(settings.channel == .outOfBand && settings.timeoutSeconds == 45 && !settings.terminal)
+        #expect(settings.command == ["/p/ask.sh", "-v"])
+        #expect(try #require(CoreHarness(persona: Self.persona()).core.persona.approval) == ApprovalSettings())
+        let bad = PersonaLoader.decode(
+            bytes: Array(Self.persona(approval: #"{"chanel": "client", "timeoutSeconds": 2.5}"#).utf8),
+            path: "/p/persona.json")
+        let messages = bad.diagnostics.map(\.description)
+        #expect(bad.persona == nil)
+        #expect(messages.contains { $0.hasPrefix("/p/persona.json:3:") && $0.contains(#"did you mean "channel""#) })
+        #expect(messages.contains { $0.contains("\"timeoutSeconds\" must be a whole number of seconds") })
+    }
+
     // MARK: The question as a person reads it
 
     @Test func theQuestionEscapesWhatAPersonCannotSeeAndNeverCutsAValue() {
