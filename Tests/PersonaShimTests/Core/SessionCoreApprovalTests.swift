@@ -371,6 +371,18 @@ import Testing
         #expect(decision["approvedArgsDigest"] as? String != decision["argsDigest"] as? String)
     }
 
+    @Test func aStateTakenToAnotherServersToolIsRefused() throws {
+        let harness = try modern(
+            Self.persona().replacingOccurrences(
+                of: #""tools": ["a__refund"]"#, with: #""tools": ["a__refund", "b__post"]"#))
+        let token = try askModern(harness)
+        let text = Self.refusalText(modernCall(harness, 3, tool: "b__post", extra: Self.retry(token)))
+        #expect(text?.contains("issued for another server") == true, "\(text ?? "")")
+        #expect(forwardedCalls(harness, 1).isEmpty)
+        #expect(modernCall(harness, 4, extra: Self.retry(token)) == nil, "still good for the call it was issued for")
+        #expect(forwardedCalls(harness, 0).count == 1)
+    }
+
     @Test func anExpiredNewEraApprovalIsRefused() throws {
         let harness = try modern(Self.persona(approval: #"{"timeoutSeconds": 10}"#))
         let token = try askModern(harness)
