@@ -92,7 +92,8 @@ struct Run {
                 + "fx*__crash fx*__hang fx*__tool_03*, write-ahead audit; ratios are medians over rounds vs relay")
         print(
             "shim + rules: the same persona plus an argument rule on the echo tool, a rate limit and a budget too "
-                + "high to reach, behaviour and flow rules, annotation overrides, a tool whose text is cleaned")
+                + "high to reach, behaviour and flow rules, annotation overrides, data-class labels, a tool whose text is cleaned"
+        )
         if options.smoke { print("smoke mode: timings are not meaningful") }
     }
 

@@ -9,7 +9,8 @@ extension Workspace {
     /// Every kind of per-call rule, none of which refuses a call the benchmark makes: an argument rule on the
     /// echo tool it calls (and on blob), a rate limit and a session budget too high to reach, a behaviour
     /// baseline whose repeat window remembers as many calls as it can (every echo call is the same call, so each
-    /// judgement scans the whole window), a flow the echo tool taints, and annotation overrides. What they cost
+    /// judgement scans the whole window), a flow the echo tool taints, annotation overrides, and data-class labels
+    /// (every call's classes are looked up and checked against the persona's). What they cost
     /// per call is what this setup measures against "shim".
     static var callRules: [(String, JSONValue)] {
         [
@@ -48,6 +49,13 @@ extension Workspace {
                 [["id": "no-exfiltration", "from": ["untrusted-input", "private-data"], "to": ["egress"]]]
             ),
             ("annotations", ["fx1__tool_00*": ["readOnlyHint": true], "fx1__refund": ["destructiveHint": true]]),
+            (
+                "dataClasses",
+                [
+                    "allow": ["bench.records", "bench.echo"], "servers": ["fx1": ["bench.records"]],
+                    "tools": ["fx1__echo": ["bench.echo"], "fx1__tool_1*": ["bench.records"]],
+                ]
+            ),
         ]
     }
 }

@@ -168,4 +168,31 @@ import Testing
         #expect(persona.sourceFiles == [path])
         #expect(persona.digest == "sha256:" + SHA256.hash(Array(base.utf8)).hexString)
     }
+
+    @Test func dataClassesOnlyNarrowAndApprovalStaysTheBases() throws {
+        let withClasses = base.replacingOccurrences(
+            of: #""timeouts": {"callSeconds": 60},"#,
+            with:
+                #""timeouts": {"callSeconds": 60}, "dataClasses": {"allow": ["tickets", "pii"], "tools": {"crm__*": ["tickets"]}}, "approval": {"channel": "out-of-band", "timeoutSeconds": 600},"#
+        )
+        write("org/base.json", withClasses)
+        let narrowing = write(
+            "narrow.json",
+            child(
+                #", "dataClasses": {"allow": ["tickets"], "unlabelled": "allow", "tools": {"crm__get_*": ["pii"]}}, "approval": {"timeoutSeconds": 60}"#
+            ))
+        let persona = try #require(load(narrowing).persona, "\(load(narrowing).diagnostics)")
+        #expect(persona.dataClasses?.allow == ["tickets"])
+        #expect(persona.approval.timeoutSeconds == 60)
+        #expect(persona.approval.channel == .outOfBand)
+        let widening = write(
+            "wide.json",
+            child(
+                #", "dataClasses": {"allow": ["tickets", "finance"]}, "approval": {"channel": "client"}"#))
+        let errors = load(widening).diagnostics.filter { $0.severity == .error }.map(\.message)
+        #expect(errors.count == 2, "\(errors)")
+        #expect(
+            errors.contains { $0.hasPrefix(#"dataClasses.allow "finance" is not allowed by the persona it extends"#) })
+        #expect(errors.contains { $0.hasPrefix("approval.channel differs from the persona it extends") })
+    }
 }

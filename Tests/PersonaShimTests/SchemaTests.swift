@@ -43,6 +43,9 @@ import Testing
          "serverRequests": {"sampling": false, "elicitation": true, "roots": true},
          "audit": {"path": "a.jsonl", "fsync": true}, "timeouts": {"initializeSeconds": 5, "callSeconds": 0.5},
          "transport": {"maxAgentMessageBytes": 65536, "maxServerMessageBytes": 1048576},
+         "approval": {"channel": "auto", "timeoutSeconds": 300, "command": ["./approve.sh", "--chat"], "terminal": true},
+         "dataClasses": {"allow": ["tickets", "pii.customer"], "unlabelled": "allow", "servers": {"crm": ["tickets"]},
+                         "tools": {"crm__*customer*": ["pii.customer"]}, "resources": {"crm+*": ["tickets"]}},
          "rules": [
            {"id": "big-refunds", "tools": ["crm__refund"], "when": {"/amount": {"exclusiveMinimum": 100}},
             "decision": "ask", "reason": "Refunds above 100 need a person"},
@@ -90,6 +93,10 @@ import Testing
         (#""decision": "ask", "reason""#, #""reason""#),
         (#""calls": 500, "acrossSessions": false"#, #""calls": 100000"#),
         (#""readOnly": false"#, #""readOnly": true"#),
+        (#""channel": "auto""#, #""channel": "out-of-band""#),
+        (#""channel": "auto""#, #""channel": "client""#),
+        (#""unlabelled": "allow""#, #""unlabelled": "refuse""#),
+        (#""allow": ["tickets", "pii.customer"]"#, #""allow": []"#),
     ])
     func aVariantIsAcceptedByBoth(_ original: String, _ replacement: String) throws {
         #expect(Self.valid.contains(original))
@@ -125,6 +132,12 @@ import Testing
         (#""maxServerMessageBytes": 1048576"#, #""maxServerMessageBytes": 1500.5"#),
         (#""maxServerMessageBytes": 1048576"#, #""maxServerMessageBytes": 2147483648"#),
         (#""mode": "enforce","#, #""mode": "enforce", "tols": {},"#),
+        // Data classes.
+        (#""unlabelled": "allow""#, #""unlabelled": "maybe""#),
+        (#""allow": ["tickets", "pii.customer"]"#, #""allow": ["tic kets"]"#),
+        (#""allow": ["tickets", "pii.customer"], "#, ""),
+        (#""servers": {"crm": ["tickets"]}"#, #""servers": {"crm": "tickets"}"#),
+        (#""unlabelled": "allow""#, #""unlabelled": "allow", "classes": []"#),
         // Argument rules.
         (#""decision": "ask", "reason""#, #""decision": "maybe", "reason""#),
         (#""reason": "Refunds above 100 need a person""#, #""reason": "Refunds above 100 need a person", "note": 1"#),
@@ -189,6 +202,15 @@ import Testing
         (#""openWorldHint": false}"#, #""openWorldHint": false, "safeHint": true}"#),
         (#""readOnlyHint": true, "destructiveHint""#, #""readOnlyHint": "yes", "destructiveHint""#),
         (#""readOnly": false"#, #""readOnly": "no""#),
+        // Approval.
+        (#""channel": "auto""#, #""channel": "email""#),
+        (#""timeoutSeconds": 300"#, #""timeoutSeconds": 0"#),
+        (#""timeoutSeconds": 300"#, #""timeoutSeconds": 1.5"#),
+        (#""timeoutSeconds": 300"#, #""timeoutSeconds": 86401"#),
+        (#""command": ["./approve.sh", "--chat"]"#, #""command": []"#),
+        (#""command": ["./approve.sh", "--chat"]"#, #""command": "./approve.sh""#),
+        (#""terminal": true"#, #""terminal": "yes""#),
+        (#""terminal": true}"#, #""terminal": true, "quorum": 2}"#),
     ])
     func aBrokenPersonaIsRejectedByBoth(_ original: String, _ replacement: String) throws {
         #expect(Self.valid.contains(original))

@@ -18,6 +18,8 @@ enum AuditEvent {
     case killEngaged, killLifted
     /// The persona file (or one it extends) changed: the new version took effect, or was refused.
     case personaReload
+    /// A call was parked and a person asked about it; then how the question was settled.
+    case approvalAsked, approvalAnswered
 
     var name: StaticString {
         switch self {
@@ -37,6 +39,8 @@ enum AuditEvent {
         case .killEngaged: "kill.engaged"
         case .killLifted: "kill.lifted"
         case .personaReload: "persona.reload"
+        case .approvalAsked: "approval.asked"
+        case .approvalAnswered: "approval.answered"
         }
     }
 }

@@ -36,6 +36,9 @@ public struct Persona: Sendable {
     /// Every file this persona was read from: the persona itself first, then each file it extends, nearest first.
     /// Hot reload watches them all.
     public var sourceFiles: [String] = []
+    /// The classes of data the job may touch and how servers, tools and resources are labelled; nil when the
+    /// persona does not use data classes.
+    public var dataClasses: DataClassPolicy?
 }
 
 /// One downstream MCP server, in the shape of an `mcpServers` entry.

@@ -10,7 +10,7 @@ public struct PersonaLoadResult: Sendable {
 public enum PersonaLoader {
     static let topLevelKeys = [
         "$schema", "version", "persona", "purpose", "owner", "reviewBy", "expires", "mode", "servers", "tools",
-        "resources", "prompts", "serverRequests", "audit", "timeouts", "transport", "extends",
+        "resources", "prompts", "serverRequests", "audit", "timeouts", "transport", "dataClasses", "extends",
     ]
     static let serverKeys = ["type", "command", "args", "env", "cwd"]
     static let scopeKeys = ["allow", "deny"]
@@ -75,7 +75,8 @@ public enum PersonaLoader {
             }
         }
         decoder.rejectUnknownKeys(
-            top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys, context: "the persona")
+            top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys + ApprovalDecoder.topLevelKeys,
+            context: "the persona")
         if let version = top["version"], version.intValue != 1 {
             decoder.error(at: "/version", "unsupported persona version \(version); this persona-shim reads version 1")
         }
@@ -172,8 +173,10 @@ public enum PersonaLoader {
             transport.maxServerMessageBytes =
                 decoder.byteCount(object, "maxServerMessageBytes", at: "/transport") ?? transport.maxServerMessageBytes
         }
+        let dataClasses = DataClassesDecoder.decode(&decoder, top["dataClasses"], base: base)
         let callPolicy = CallPolicyDecoder.decode(
             &decoder, top, base: base, home: Paths.home(ProcessEnvironment.current()))
+        let approval = ApprovalDecoder.decode(&decoder, top, base: base)
         if let expires, now >= expires.endOfDay {
             decoder.error(
                 at: "/expires",
@@ -199,6 +202,8 @@ public enum PersonaLoader {
             digest: digest)
         persona.transport = transport
         persona.callPolicy = callPolicy
+        persona.dataClasses = dataClasses
+        persona.approval = approval
         persona.sourceFiles = sourceFiles
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics, effective: top)
     }

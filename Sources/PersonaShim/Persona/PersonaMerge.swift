@@ -11,6 +11,8 @@
 /// - `servers`: merged by name, the child's entry replacing the base's.
 /// - `rules`, `limits`, `flows`: accumulate (every file's rules apply). `labels`: accumulate. `annotations`: merged by
 ///   pattern, the base's hint holding where both set one. `behaviour`: key by key, the smaller number.
+/// - `dataClasses`: `allow` only narrows; labels accumulate; `unlabelled: "refuse"` holds; one classification file.
+/// - `approval`: what the base sets holds (a child cannot change how a person is asked); the shorter timeout.
 /// - Anything else (a key the decoder will reject, or a later section): the child's value.
 ///
 /// Where two values are not of the shape a rule merges, the unexpected one is kept, so the decoder reports it at
@@ -81,6 +83,10 @@ struct PersonaMerge {
             return mergeObjects(base, child) { _, base, child in
                 Self.objectsOf(base, child) { _, base, _ in base }
             }
+        case "dataClasses":
+            return mergeDataClasses(base, child)
+        case "approval":
+            return mergeApproval(base, child)
         default:
             return child
         }
@@ -108,6 +114,52 @@ struct PersonaMerge {
         }
         return mergeObjects(base, child) { key, base, child in
             key == "deny" ? Self.concatenate(base, child) : child
+        }
+    }
+
+    /// `allow` only narrows (a child's classes must all be the base's); labels accumulate; `unlabelled: "refuse"`
+    /// holds; one `classification` file for the chain.
+    private mutating func mergeDataClasses(_ base: Placed, _ child: Placed) -> Placed {
+        if let childAllow = child.member("allow"), let baseAllow = base.member("allow"),
+            case .array(let narrow) = childAllow.value, case .array(let wide) = baseAllow.value
+        {
+            for (index, name) in narrow.enumerated() where !wide.contains(name) {
+                report(
+                    childAllow.element(index) ?? childAllow,
+                    "dataClasses.allow \(JSONWriter.string(name)) is not allowed by the persona it extends (dataClasses.allow \(JSONWriter.string(baseAllow.value))); a persona that extends another can only narrow the data classes it allows"
+                )
+            }
+        }
+        if let baseFile = base.member("classification"), let childFile = child.member("classification"),
+            baseFile.value != childFile.value
+        {
+            report(
+                childFile,
+                "the persona it extends already names a classification file (\(JSONWriter.string(baseFile.value))); a chain has one, so add these labels under \"servers\", \"tools\" or \"resources\" instead"
+            )
+        }
+        return mergeObjects(base, child) { key, base, child in
+            switch key {
+            case "servers", "tools", "resources":
+                Self.objectsOf(base, child) { _, base, child in Self.concatenateUnique(base, child) }
+            case "unlabelled": base.value == .string("refuse") ? base : child
+            default: child
+            }
+        }
+    }
+
+    /// What the base sets holds (the way a person is asked, the approval command, the terminal): a child may only
+    /// add what the base left out, and shorten the timeout.
+    private mutating func mergeApproval(_ base: Placed, _ child: Placed) -> Placed {
+        mergeObjects(base, child) { key, base, child in
+            if key == "timeoutSeconds" { return Self.smaller(base, child) }
+            if base.value != child.value {
+                report(
+                    child,
+                    "approval.\(key) differs from the persona it extends (\(JSONWriter.string(base.value))); a persona cannot change how its base asks for approval, so remove it here"
+                )
+            }
+            return base
         }
     }
 
@@ -211,6 +263,17 @@ struct PersonaMerge {
         if case .object(var audit)? = top["audit"], let path = audit["path"] {
             audit["path"] = anchor(path, onlyWithSlash: false)
             top["audit"] = .object(audit)
+        }
+        if case .object(var classes)? = top["dataClasses"], let path = classes["classification"] {
+            classes["classification"] = anchor(path, onlyWithSlash: false)
+            top["dataClasses"] = .object(classes)
+        }
+        if case .object(var approval)? = top["approval"], case .array(var command)? = approval["command"],
+            let program = command.first
+        {
+            command[0] = anchor(program, onlyWithSlash: true)
+            approval["command"] = .array(command)
+            top["approval"] = .object(approval)
         }
         return top
     }

@@ -23,12 +23,14 @@ public struct PolicyEngine: Sendable {
     public init(persona: Persona) {
         let expiry: [any PolicyCheck] =
             persona.expires == nil ? [] : [ExpiryCheck(persona: persona.name, expires: persona.expires)]
+        let classes: [any PolicyCheck] =
+            persona.dataClasses.map { [DataClassCheck(persona: persona.name, policy: $0)] } ?? []
         toolVisibility = PolicyChain([ScopeCheck(persona.tools)])
         promptVisibility = PolicyChain([ScopeCheck(persona.prompts)])
         resourceVisibility = PolicyChain([ScopeCheck(persona.resources)])
-        toolRequest = PolicyChain(expiry)
-        promptRequest = PolicyChain([ScopeCheck(persona.prompts)] + expiry)
-        resourceRequest = PolicyChain([ScopeCheck(persona.resources)] + expiry)
+        toolRequest = PolicyChain(expiry + classes)
+        promptRequest = PolicyChain([ScopeCheck(persona.prompts)] + expiry + classes)
+        resourceRequest = PolicyChain([ScopeCheck(persona.resources)] + expiry + classes)
         responseChecks = []
         toolPresentation = persona.callPolicy
     }

@@ -84,6 +84,9 @@ final class SessionCore {
     /// The `requestState`s of multi round-trip requests while a modern agent holds them.
     lazy var requestStates = RequestStateSeal(session: audit.session)
 
+    /// Calls waiting for a person's approval, and the questions put to new-era agents.
+    var approvals = ApprovalBook()
+
     var auditFlushDeadline: UInt64?
     /// Set while an operator's kill switch stops this persona (see SessionCore+KillSwitch.swift).
     var killSwitch: KillSwitchState?
@@ -217,7 +220,8 @@ final class SessionCore {
     /// Whether anything is still owed to the agent: answers in flight or queued.
     var owesAgent: Bool {
         guard !agentGone else { return false }
-        return routes.owesAgent || pendingInitializeID != nil || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
+        return routes.owesAgent || !approvals.parked.isEmpty || pendingInitializeID != nil
+            || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
     }
 
     /// The agent's output closed: nobody is left to answer.
