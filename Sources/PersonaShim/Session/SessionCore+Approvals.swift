@@ -175,7 +175,7 @@ extension SessionCore {
     }
 
     /// Stops asking: the client's elicitation is cancelled, an out-of-band question withdrawn.
-    private func withdraw(_ parked: ParkedCall, reason: String) {
+    func withdraw(_ parked: ParkedCall, reason: String) {
         switch parked.channel {
         case .client(let elicitationID):
             approvals.asking[elicitationID] = nil

@@ -10,6 +10,7 @@ extension SessionCore {
         if routes.pending.values.contains(where: { if case .forward = $0 { true } else { false } }) {
             retiredPolicies[personaGeneration] = policy
         }
+        refuseParkedCallsForReload()
         personaGeneration += 1
         configuration.persona = new
         policy = PolicyEngine(persona: new)
@@ -66,6 +67,22 @@ extension SessionCore {
         var inUse = Set<Int>()
         for case .forward(let forwarded) in routes.pending.values { inUse.insert(forwarded.personaGeneration) }
         retiredPolicies = retiredPolicies.filter { inUse.contains($0.key) }
+    }
+
+    /// A call waiting for a person's approval was judged by the version going out, and its question may no longer
+    /// be the one the new version would ask: it is refused (the agent may call again), never released under the
+    /// new version's limits.
+    private func refuseParkedCallsForReload() {
+        let parkedCalls = approvals.parked.values.sorted { $0.deadline < $1.deadline }
+        guard !parkedCalls.isEmpty else { return }
+        approvals.parked = [:]
+        for parked in parkedCalls {
+            withdraw(parked, reason: "persona-shim: the persona changed while the call waited")
+            recordAnswer(parked.question, nil, how: "the persona was reloaded before anyone answered")
+            refuseApproval(
+                agentID: parked.agentID, parked.question, judgement: parked.judgement, argsDigest: parked.argsDigest,
+                outcome: "the persona changed while it waited for an answer (the agent may call again)")
+        }
     }
 
     private func carriedOverCalls(_ policy: CallPolicy) -> CallRulesBox? {

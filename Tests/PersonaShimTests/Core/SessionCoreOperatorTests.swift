@@ -154,4 +154,26 @@ import Testing
         let tools = try #require(harness.agentMessages().first?.result?["tools"] as? [[String: Any]])
         #expect(tools.compactMap { $0["name"] as? String } == ["b__read"])
     }
+
+    @Test func aCallWaitingForApprovalIsRefusedWhenThePersonaChanges() throws {
+        let approvals = SessionCoreApprovalTests()
+        let text = SessionCoreApprovalTests.persona()
+        let harness = try approvals.ready(text)
+        harness.agent(approvals.call(7))
+        let (id, _) = try approvals.question(harness)
+        harness.core.reload(to: try Self.persona(text.replacingOccurrences(of: "t@example.com", with: "u@x.org")))
+        let messages = harness.agentMessages()
+        // The client's question is withdrawn, and the call refused, saying why.
+        #expect(
+            messages.contains {
+                $0["method"] as? String == "notifications/cancelled"
+                    && ($0["params"] as? [String: Any])?["requestId"] as? Int == id
+            })
+        let refusal = try #require(messages.first { $0["id"] as? Int == 7 })
+        #expect(
+            SessionCoreApprovalTests.refusalText(refusal)?.contains("the persona changed while it waited") == true)
+        // A late yes releases nothing.
+        approvals.answer(harness, id, result: #"{"action":"accept","content":{"approve":true}}"#)
+        #expect(approvals.forwardedCalls(harness).isEmpty)
+    }
 }
