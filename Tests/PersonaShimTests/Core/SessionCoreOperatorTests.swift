@@ -176,4 +176,21 @@ import Testing
         approvals.answer(harness, id, result: #"{"action":"accept","content":{"approve":true}}"#)
         #expect(approvals.forwardedCalls(harness).isEmpty)
     }
+
+    @Test func aCallApprovedWhileThePersonaIsStoppedIsRefused() throws {
+        let approvals = SessionCoreApprovalTests()
+        let harness = try approvals.ready()
+        harness.agent(approvals.call(7))
+        let (id, _) = try approvals.question(harness)
+        harness.core.killSwitchChanged(
+            KillSwitchState(
+                scope: "all", file: "/k/@all", reason: "incident", lift: "an operator runs 'persona-shim unkill --all'")
+        )
+        approvals.answer(harness, id, result: #"{"action":"accept","content":{"approve":true}}"#)
+        #expect(approvals.forwardedCalls(harness).isEmpty)
+        let refusal = try #require(harness.agentMessages().first { $0["id"] as? Int == 7 })
+        #expect(
+            SessionCoreApprovalTests.refusalText(refusal)?.contains("an operator stopped the persona \"refunds\"")
+                == true)
+    }
 }
