@@ -14,6 +14,9 @@ enum AuditEvent {
     case serverStart, serverReady, serverFailed, serverExit, serverRestart
     /// The session left the persona's behaviour baseline (repeats, failures, probing).
     case drift
+    /// A process tried to answer a question out of band and was refused (no terminal, inside the agent's tree,
+    /// another user, a wrong code).
+    case approvalAttempt
 
     var name: StaticString {
         switch self {
@@ -30,6 +33,7 @@ enum AuditEvent {
         case .serverExit: "child.exit"
         case .serverRestart: "child.restart"
         case .drift: "drift"
+        case .approvalAttempt: "approval.attempt"
         }
     }
 }
