@@ -14,6 +14,17 @@ public struct ProcessStatus: Sendable, Equatable {
     public var startTime: UInt64
 
     public var hasTerminal: Bool { terminal != 0 }
+
+    public init(
+        pid: pid_t, parent: pid_t, processGroup: pid_t, session: pid_t, terminal: Int, startTime: UInt64
+    ) {
+        self.pid = pid
+        self.parent = parent
+        self.processGroup = processGroup
+        self.session = session
+        self.terminal = terminal
+        self.startTime = startTime
+    }
 }
 
 extension OS {
