@@ -45,7 +45,7 @@ enum ApprovalClient {
         let line = JSONWriter.encode(request.json) + [UInt8(ascii: "\n")]
         var written = 0
         while written < line.count {
-            let count = line.withUnsafeBytes { Platform.write(fd, $0.baseAddress! + written, $0.count - written) }
+            let count = line.withUnsafeBytes { OS.sendNoSignal(fd, UnsafeRawBufferPointer(rebasing: $0[written...])) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return .failure(LocalSocketError(errno: errno)) }
             written += count

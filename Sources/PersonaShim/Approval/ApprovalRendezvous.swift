@@ -160,15 +160,15 @@ final class ApprovalRendezvous {
     private func write(_ connection: Connection) {
         guard let response = connection.response else { return }
         while connection.written < response.count {
-            let result = response.withUnsafeBytes { raw in
-                Result { () throws(SystemError) in
-                    try FD.write(connection.fd, UnsafeRawBufferPointer(rebasing: raw[connection.written...]))
-                }
+            let count = response.withUnsafeBytes { raw in
+                OS.sendNoSignal(connection.fd, UnsafeRawBufferPointer(rebasing: raw[connection.written...]))
             }
-            switch result {
-            case .success(let count?): connection.written += count
-            case .success(nil): return
-            case .failure: return drop(connection)
+            if count > 0 {
+                connection.written += count
+            } else if count < 0 && (errno == EAGAIN || errno == EINTR) {
+                return
+            } else {
+                return drop(connection)
             }
         }
         drop(connection)

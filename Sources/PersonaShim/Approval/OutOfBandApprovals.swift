@@ -15,7 +15,7 @@ final class OutOfBandApprovals {
     private var runs: [String: ApprovalCommandRun] = [:]
     /// Killed runs not yet reaped: kept until the kernel gives up their exit, so none is left a zombie.
     private var finishing: [ApprovalCommandRun] = []
-    private var rendezvous: ApprovalRendezvous?
+    private(set) var rendezvous: ApprovalRendezvous?
     private var rendezvousFailure: String?
     private var asked: Set<String> = []
     private var answers: [(id: String, answer: ApprovalAnswer)] = []

@@ -95,6 +95,12 @@ extension OS {
         return (pid, uid)
     }
 
+    /// Writes to a socket without raising SIGPIPE if the peer is gone (EPIPE instead): a command-line tool that
+    /// does not ignore SIGPIPE must not die silently. Returns the count, or -1 with errno set.
+    public static func sendNoSignal(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+    }
+
     /// The person's terminal (`/dev/tty`, the controlling terminal) opened for reading and writing, or -1 with
     /// errno set (ENXIO when the process has no controlling terminal).
     public static func openControllingTerminal() -> Int32 {
