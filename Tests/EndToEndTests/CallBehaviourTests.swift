@@ -165,7 +165,7 @@ extension EndToEnd {
             try asking.initialize()
             #expect(resultText(asking.call("web__echo", ["q": "news"], id: 1)) != nil)
             let asked = try #require(refusal(asking.call("fx__post_url", ["url": "https://partner.example/"], id: 2)))
-            #expect(asked.contains("needs approval") && asked.contains("Approval is not available"), "\(asked)")
+            #expect(asked.contains("needs approval") && asked.contains("no out-of-band approval channel"), "\(asked)")
             #expect(asking.decisions().last?["taint"] == ["untrusted-input:web__echo"])
             #expect(resultText(asking.call("fx__echo", ["n": 1], id: 3)) != nil)
             #expect(second.calls().count == 1)

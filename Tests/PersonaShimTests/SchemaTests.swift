@@ -43,6 +43,7 @@ import Testing
          "serverRequests": {"sampling": false, "elicitation": true, "roots": true},
          "audit": {"path": "a.jsonl", "fsync": true}, "timeouts": {"initializeSeconds": 5, "callSeconds": 0.5},
          "transport": {"maxAgentMessageBytes": 65536, "maxServerMessageBytes": 1048576},
+         "approval": {"channel": "auto", "timeoutSeconds": 300, "command": ["./approve.sh", "--chat"], "terminal": true},
          "rules": [
            {"id": "big-refunds", "tools": ["crm__refund"], "when": {"/amount": {"exclusiveMinimum": 100}},
             "decision": "ask", "reason": "Refunds above 100 need a person"},
@@ -90,6 +91,8 @@ import Testing
         (#""decision": "ask", "reason""#, #""reason""#),
         (#""calls": 500, "acrossSessions": false"#, #""calls": 100000"#),
         (#""readOnly": false"#, #""readOnly": true"#),
+        (#""channel": "auto""#, #""channel": "out-of-band""#),
+        (#""channel": "auto""#, #""channel": "client""#),
     ])
     func aVariantIsAcceptedByBoth(_ original: String, _ replacement: String) throws {
         #expect(Self.valid.contains(original))
@@ -189,6 +192,15 @@ import Testing
         (#""openWorldHint": false}"#, #""openWorldHint": false, "safeHint": true}"#),
         (#""readOnlyHint": true, "destructiveHint""#, #""readOnlyHint": "yes", "destructiveHint""#),
         (#""readOnly": false"#, #""readOnly": "no""#),
+        // Approval.
+        (#""channel": "auto""#, #""channel": "email""#),
+        (#""timeoutSeconds": 300"#, #""timeoutSeconds": 0"#),
+        (#""timeoutSeconds": 300"#, #""timeoutSeconds": 1.5"#),
+        (#""timeoutSeconds": 300"#, #""timeoutSeconds": 86401"#),
+        (#""command": ["./approve.sh", "--chat"]"#, #""command": []"#),
+        (#""command": ["./approve.sh", "--chat"]"#, #""command": "./approve.sh""#),
+        (#""terminal": true"#, #""terminal": "yes""#),
+        (#""terminal": true}"#, #""terminal": true, "quorum": 2}"#),
     ])
     func aBrokenPersonaIsRejectedByBoth(_ original: String, _ replacement: String) throws {
         #expect(Self.valid.contains(original))

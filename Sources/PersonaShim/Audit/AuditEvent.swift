@@ -14,6 +14,8 @@ enum AuditEvent {
     case serverStart, serverReady, serverFailed, serverExit, serverRestart
     /// The session left the persona's behaviour baseline (repeats, failures, probing).
     case drift
+    /// A call was parked and a person asked about it; then how the question was settled.
+    case approvalAsked, approvalAnswered
     /// A process tried to answer a question out of band and was refused (no terminal, inside the agent's tree,
     /// another user, a wrong code).
     case approvalAttempt
@@ -33,6 +35,8 @@ enum AuditEvent {
         case .serverExit: "child.exit"
         case .serverRestart: "child.restart"
         case .drift: "drift"
+        case .approvalAsked: "approval.asked"
+        case .approvalAnswered: "approval.answered"
         case .approvalAttempt: "approval.attempt"
         }
     }

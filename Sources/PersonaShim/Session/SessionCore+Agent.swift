@@ -133,6 +133,11 @@ extension SessionCore {
 
     /// The agent answered a request a server sent through the shim: pass it back under the server's own id.
     private func handleAgentResponse(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>) {
+        if !approvals.asking.isEmpty, let idRange = envelope.id, let id = JSONReader.integer(raw, idRange),
+            approvals.asking[id] != nil
+        {
+            return clientAnsweredApproval(id, raw, envelope)
+        }
         guard let idRange = envelope.id, let id = JSONReader.integer(raw, idRange),
             let request = routes.agentBound.removeValue(forKey: id)
         else {
@@ -163,6 +168,7 @@ extension SessionCore {
         listens.removeAll { $0.id == agentID }
         // A request waiting for the agent's answers to a server's questions is not retried.
         exchanges = exchanges.filter { $0.value.request.agentID != agentID }
+        if !approvals.parked.isEmpty { withdrawParkedCalls(agentID: agentID) }
         for (shimID, request) in routes.forwards(where: { $0.agentID == agentID }) {
             routes.finish(shimID)
             var cancel = JSONObject([("requestId", .integer(shimID))])

@@ -79,7 +79,8 @@ extension SessionCore {
     /// range (the name or URI, as the server knows it).
     func forward(
         _ request: AgentRequest, target: ForwardTarget, chain: PolicyChain, argsDigest: SHA256.Digest?,
-        audited: Bool = true, known: PolicyDecision? = nil, recorded: RecordedEntry? = nil
+        audited: Bool = true, known: PolicyDecision? = nil, recorded: RecordedEntry? = nil,
+        approved: ApprovedCall? = nil
     ) {
         let server = servers[target.server]
         let decision = chain.evaluate(known: known) {
@@ -91,10 +92,17 @@ extension SessionCore {
         // Request phase, second part: the per-call rules over the arguments and the session's history.
         var unenforced: PolicyDecision?
         var judgement: CallJudgement?
-        if decision.verdict == .allow, let toolPolicy = recorded?.callPolicy {
-            let judged = judgeCall(request, toolPolicy, server: target.server, argsDigest: argsDigest)
+        if decision.verdict == .allow, let recorded, let toolPolicy = recorded.callPolicy {
+            // A call a person approved was judged when it was parked, and counted then.
+            let judged =
+                approved?.judgement ?? judgeCall(request, toolPolicy, server: target.server, argsDigest: argsDigest)
             judgement = judged
-            if let refusal = judged.decision.withoutApprovals.policyDecision {
+            if approved == nil, case .ask = judged.decision, persona.mode == .enforce {
+                return askApproval(
+                    request, target, chain: chain, known: known, recorded: recorded, judgement: judged,
+                    argsDigest: argsDigest)
+            }
+            if approved == nil, let refusal = judged.decision.policyDecision {
                 guard persona.mode == .monitor else {
                     calls?.session.notSent(judged)
                     return refuseCall(request, target, server: server, refusal, argsDigest: argsDigest)
@@ -103,6 +111,7 @@ extension SessionCore {
             }
         }
         guard decision.verdict == .allow else {
+            if let approved { calls?.session.notSent(approved.judgement) }
             let reason =
                 decision.verdict == .ask
                 ? decision.reason + "; it needs a person's approval, which this session cannot ask for"
@@ -140,9 +149,16 @@ extension SessionCore {
             audited
             ? audit.stage(.callDecision) { record in
                 record.append(encoded: entry.subject)
-                if let unenforced {
-                    // Monitor mode: recorded exactly as a refusal would be, and marked as not enforced.
-                    record.add("decision", "deny")
+                if let approved {
+                    record.add("decision", "allow")
+                    record.add("rule", approved.question.rule)
+                    record.add("reason", "approved by \(approved.by): \(approved.how)")
+                    record.add("approval", approved.question.id)
+                    record.add("approvedArgsDigest", approved.question.argumentsDigest)
+                } else if let unenforced {
+                    // Monitor mode: recorded exactly as a refusal (or a question) would be, and marked as not
+                    // enforced.
+                    record.add("decision", unenforced.verdict.rawValue)
                     record.add("rule", unenforced.rule)
                     record.add("reason", unenforced.reason)
                     record.add("enforced", json: Array("false".utf8))

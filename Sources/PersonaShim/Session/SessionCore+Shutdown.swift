@@ -30,6 +30,7 @@ extension SessionCore {
                     id: fanOut.agentID, code: JSONRPCError.requestFailed, message: "persona-shim is shutting down"))
         }
         routes.fanOuts = [:]
+        refuseParkedCalls()
     }
 
     /// Records the session's end (if it started) and writes what waits. The session is over either way, so a

@@ -84,6 +84,9 @@ final class SessionCore {
     /// The `requestState`s of multi round-trip requests while a modern agent holds them.
     lazy var requestStates = RequestStateSeal(session: audit.session)
 
+    /// Calls waiting for a person's approval, and the questions put to new-era agents.
+    var approvals = ApprovalBook()
+
     var auditFlushDeadline: UInt64?
     /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
     var uncommitted: [UncommittedForward] = []
@@ -210,7 +213,8 @@ final class SessionCore {
     /// Whether anything is still owed to the agent: answers in flight or queued.
     var owesAgent: Bool {
         guard !agentGone else { return false }
-        return routes.owesAgent || pendingInitializeID != nil || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
+        return routes.owesAgent || !approvals.parked.isEmpty || pendingInitializeID != nil
+            || !deferredAgentLines.isEmpty || !agentOutput.isEmpty
     }
 
     /// The agent's output closed: nobody is left to answer.
