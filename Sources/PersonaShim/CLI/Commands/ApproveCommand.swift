@@ -59,7 +59,7 @@ enum ApproveCommand {
         }
         say(
             ApprovalPresentation.full(found.question)
-                + "\n\nTo approve exactly this call, type the code \(code) and press Enter (anything else cancels): ",
+                + "\n\nTo approve exactly this call, type this code and press Enter (anything else cancels):\n\n    \(code)\n\n> ",
             to: terminal)
         guard let typed = readLine(from: terminal), ApprovalProtocol.sameCode(code, typed) else {
             say("The code did not match: nothing was approved. The call is still waiting.\n", to: terminal)
