@@ -40,18 +40,23 @@ final class OutOfBandApprovals {
 
     func ask(_ question: ApprovalQuestion, now: UInt64) {
         var reasons: [String] = []
+        var asking = false
         asked.insert(question.id)
         if let argv = settings.command {
             switch ApprovalCommandRun.start(
                 question, argv: argv, environment: environment, groups: groups, now: now, log: log)
             {
-            case .success(let run): runs[question.id] = run
-            case .failure(let error): reasons.append(error.description)
+            case .success(let run):
+                runs[question.id] = run
+                asking = true
+            case .failure(let error):
+                reasons.append(error.description)
             }
         }
         if settings.terminal {
             if let rendezvous = openRendezvous() {
                 rendezvous.publish(question)
+                asking = true
                 log(
                     "call \(question.tool) needs approval: run `persona-shim approve \(question.id)` (or `deny`) from a terminal"
                 )
@@ -59,13 +64,15 @@ final class OutOfBandApprovals {
                 reasons.append(rendezvousFailure)
             }
         }
-        if runs[question.id] == nil && rendezvous.map({ $0.pendingCount == 0 }) ?? true {
+        guard asking else {
             let reason =
                 reasons.isEmpty
                 ? "the persona configures no out-of-band approval channel (approval.command or approval.terminal)"
                 : reasons.joined(separator: "; ")
-            settle(question.id, .failed(by: "shim", reason: reason))
+            return settle(question.id, .failed(by: "shim", reason: reason))
         }
+        // One channel failed, another asks: the person can still answer, and the log says what went wrong.
+        for reason in reasons { log("approval \(question.id): \(reason)") }
     }
 
     /// The core no longer waits for this answer: every channel stops asking.
