@@ -90,6 +90,31 @@ extension EndToEnd {
             #expect(shim.auditRecords().contains { $0["event"] == "approval.answered" && $0["answer"] == "denied" })
         }
 
+        @Test func theBundledRefundsPersonaAsksBeforeARefundAndRunsItOnYes() throws {
+            let text = try String(contentsOfFile: FirstHour.root + "/Personas/support-refunds.json", encoding: .utf8)
+            let shim = try ShimProcess(persona: text)
+            let reply = shim.client.request(
+                "initialize",
+                params: [
+                    "protocolVersion": "2025-11-25", "capabilities": ["elicitation": [:]],
+                    "clientInfo": ["name": "scripted-agent", "version": "1"],
+                ], id: 0)
+            _ = try #require(reply.response, "stderr: \(shim.client.standardError)")
+            let small = shim.call(
+                "billing__refund", ["invoiceId": "INV-2026-0301", "amountCents": 500, "reason": "goodwill"], id: "s")
+            #expect(resultText(small) != nil, "\(String(describing: small))")
+            try shim.client.send(
+                rawCall(
+                    id: "big", "billing__refund",
+                    #"{"invoiceId":"INV-2026-0302","amountCents":4900,"reason":"duplicate charge, ticket T-1042"}"#))
+            let asked = try question(shim)
+            let message = asked["params"]?["message"]?.stringValue ?? ""
+            #expect(message.contains(#""support-refunds""#) && message.contains("Refunds above 10.00"), "\(message)")
+            let response = try answer(
+                shim, asked, result: #"{"action":"accept","content":{"approve":true}}"#, callID: "big")
+            #expect(resultText(response)?.contains("INV-2026-0302") == true, "\(String(describing: response))")
+        }
+
         // MARK: New era
 
         static let modernMeta =

@@ -15,6 +15,7 @@ extension EndToEnd {
         /// Every bundled persona, with the server options it is meant to be run with.
         static let bundledPersonas: [(String, [String])] = [
             ("support-reader.json", []),
+            ("support-refunds.json", []),
             ("git-reader.json", ["--", "uvx", "mcp-server-git", "--repository", "."]),
         ]
 

@@ -58,8 +58,9 @@ async def _agent(shim, kind: str, answer: Answer, asked: list) -> AsyncIterator[
                 yield session
             else:
                 transport = stdio_client(shim.parameters(), errlog=errlog)
+                mode = "legacy" if kind == "client" else "auto"
                 client = await stack.enter_async_context(
-                    Client(transport, mode="auto", read_timeout_seconds=READ_TIMEOUT, client_info=info, elicitation_callback=on_elicit)
+                    Client(transport, mode=mode, read_timeout_seconds=READ_TIMEOUT, client_info=info, elicitation_callback=on_elicit)
                 )
                 yield client
 
@@ -80,7 +81,7 @@ def _forwarded_refunds(shim) -> int:
     return len([r for r in _records(shim, "call.decision") if r.get("tool") == "fx__refund" and r["decision"] == "allow"])
 
 
-@pytest.mark.parametrize("kind", ["session", "modern"])
+@pytest.mark.parametrize("kind", ["session", "client", "modern"])
 async def test_an_accepted_yes_runs_exactly_the_approved_call(shims, bins, kind: str):
     shim = shims(_persona(bins))
     asked: list = []

@@ -121,6 +121,22 @@ import Testing
         #expect(decision["decision"] as? String == "deny" && decision["rule"] as? String == "big-refunds")
     }
 
+    @Test func a2025_06_18ClientIsAskedWithoutAMode() throws {
+        let harness = try CoreHarness(persona: Self.persona())
+        harness.agent(
+            #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"elicitation":{}},"clientInfo":{"name":"older","version":"1"}}}"#
+        )
+        _ = harness.core.takeActions()
+        try harness.bringUp(0, tools: ["refund", "echo"])
+        try harness.bringUp(1, tools: ["post"])
+        _ = harness.agentMessages()
+        harness.agent(call(7))
+        let (id, params) = try question(harness)
+        #expect(params["mode"] == nil && params["requestedSchema"] != nil)
+        answer(harness, id, result: #"{"action":"accept","content":{"approve":true}}"#)
+        #expect(forwardedCalls(harness).count == 1)
+    }
+
     @Test func anErrorAnswerRefuses() throws {
         let harness = try ready()
         harness.agent(call(7))
@@ -346,6 +362,15 @@ import Testing
         #expect(try events(harness, "approval.answered").first?["answer"] as? String == "denied")
     }
 
+    @Test func aNewEraRetryWithoutAnAnswerFails() throws {
+        let harness = try modern()
+        let token = try askModern(harness)
+        let text = Self.refusalText(modernCall(harness, 3, extra: #","requestState":"\#(token)""#))
+        #expect(text?.contains("no approval could be obtained") == true, "\(text ?? "")")
+        #expect(forwardedCalls(harness).isEmpty)
+        #expect(try events(harness, "approval.answered").first?["answer"] as? String == "failed")
+    }
+
     @Test func aTamperedStateIsRefused() throws {
         let harness = try modern()
         let token = try askModern(harness)
@@ -369,6 +394,18 @@ import Testing
         let decision = try #require(try events(harness, "call.decision").last)
         #expect(decision["decision"] as? String == "deny")
         #expect(decision["approvedArgsDigest"] as? String != decision["argsDigest"] as? String)
+    }
+
+    @Test func aStateTakenToAnotherServersToolIsRefused() throws {
+        let harness = try modern(
+            Self.persona().replacingOccurrences(
+                of: #""tools": ["a__refund"]"#, with: #""tools": ["a__refund", "b__post"]"#))
+        let token = try askModern(harness)
+        let text = Self.refusalText(modernCall(harness, 3, tool: "b__post", extra: Self.retry(token)))
+        #expect(text?.contains("issued for another server") == true, "\(text ?? "")")
+        #expect(forwardedCalls(harness, 1).isEmpty)
+        #expect(modernCall(harness, 4, extra: Self.retry(token)) == nil, "still good for the call it was issued for")
+        #expect(forwardedCalls(harness, 0).count == 1)
     }
 
     @Test func anExpiredNewEraApprovalIsRefused() throws {
