@@ -93,5 +93,23 @@ extension EndToEnd {
             #expect(text.contains("no approval could be obtained") && text.contains("/nonexistent/approver"), "\(text)")
             #expect(recording.calls().isEmpty)
         }
+
+        @Test func theTerminalCommandsExplainThemselves() throws {
+            let scratch = Scratch()
+            let environment = ["XDG_RUNTIME_DIR": scratch.path]
+            let empty = try runShim(["approvals"], environment: environment)
+            #expect(empty.status == .exited(0) && empty.stdout.contains("No call is waiting for approval."))
+            let usage = try runShim(["approve"], environment: environment)
+            #expect(usage.status == .exited(64) && usage.stderr.contains("approve takes one question id"))
+            let unknown = try runShim(["deny", "0123456789abcdef"], environment: environment)
+            #expect(unknown.status == .exited(1) && unknown.stderr.contains("no persona-shim of yours is waiting"))
+            // A folder others can enter is not trusted: someone could be listening there instead of a shim.
+            mkdir(scratch.path + "/persona-shim", 0o755)
+            chmod(scratch.path + "/persona-shim", 0o755)
+            let open = try runShim(["deny", "0123456789abcdef"], environment: environment)
+            #expect(open.status == .exited(1) && open.stderr.contains("chmod 700"), "\(open.stderr)")
+            let help = try runShim(["help", "approve"])
+            #expect(help.status == .exited(0) && help.stdout.contains("/dev/tty"))
+        }
     }
 }
