@@ -51,7 +51,11 @@ final class ApprovalCommandRun {
                 ChildCommand(executable: executable, arguments: Array(argv.dropFirst())),
                 environment: childEnvironment)
         } catch {
-            return .failure(.init("the approval command \(error)"))
+            let reason = String(cString: strerror(error.errno))
+            return .failure(
+                .init(
+                    "the approval command \"\(executable)\" could not be started (\(reason)); check the persona's approval.command"
+                ))
         }
         groups.started(spawned.pid)
         let deadline = now + UInt64(max(question.timeoutSeconds, 0)) * 1_000_000_000

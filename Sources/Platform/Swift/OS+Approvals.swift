@@ -106,12 +106,6 @@ extension OS {
     public static func openControllingTerminal() -> Int32 {
         open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
     }
-
-    /// The terminal's device path (`/dev/pts/3`), or nil.
-    public static func terminalName(_ fd: Int32) -> String? {
-        guard let name = ttyname(fd) else { return nil }
-        return String(cString: name)
-    }
 }
 
 /// A socket call failed with this errno.

@@ -164,4 +164,16 @@ import Testing
         run.approvals.close()
         #expect(access(path, F_OK) != 0)
     }
+
+    /// A command that cannot start does not refuse the call while the terminal can still be asked: it is logged.
+    @Test func aBrokenCommandLeavesTheTerminalAsking() {
+        let run = Run(["/nonexistent/approver"], terminal: true)
+        let question = sampleQuestion()
+        run.approvals.ask(question, now: monotonicNow())
+        #expect(run.approvals.takeAnswers().isEmpty)
+        #expect(run.approvals.rendezvous?.pendingCount == 1)
+        #expect(run.logged.contains { $0.contains("could not be started") && $0.contains("approval.command") })
+        run.approvals.withdraw(question.id)
+        #expect(run.approvals.rendezvous?.pendingCount == 0)
+    }
 }
