@@ -15,6 +15,8 @@ final class OutOfBandApprovals {
     private var runs: [String: ApprovalCommandRun] = [:]
     /// Killed runs not yet reaped: kept until the kernel gives up their exit, so none is left a zombie.
     private var finishing: [ApprovalCommandRun] = []
+    /// When killed commands are looked at again, in case their exit came before anything reported it.
+    private var finishingCheck: UInt64?
     private(set) var rendezvous: ApprovalRendezvous?
     private var rendezvousFailure: String?
     private var asked: Set<String> = []
@@ -102,7 +104,10 @@ final class OutOfBandApprovals {
     private func stop(_ run: ApprovalCommandRun) {
         run.kill()
         run.reap()
-        if run.isRunning { finishing.append(run) }
+        if run.isRunning {
+            finishing.append(run)
+            finishingCheck = finishingCheck ?? monotonicNow() + Self.finishingInterval
+        }
     }
 
     private func openRendezvous() -> ApprovalRendezvous? {
@@ -133,8 +138,7 @@ final class OutOfBandApprovals {
     var nextDeadline: UInt64? {
         var deadlines = runs.values.map(\.deadline)
         if let next = rendezvous?.nextDeadline { deadlines.append(next) }
-        // Killed commands are looked at again soon until reaped, in case their SIGCHLD came before the kill.
-        if !finishing.isEmpty { deadlines.append(monotonicNow() + 50_000_000) }
+        if let finishingCheck { deadlines.append(finishingCheck) }
         return deadlines.min()
     }
 
@@ -149,10 +153,14 @@ final class OutOfBandApprovals {
             settle(id, run.answer(for: status))
         }
         finishing.removeAll { $0.reap() != nil || !$0.isRunning }
+        if finishing.isEmpty { finishingCheck = nil }
     }
+
+    static let finishingInterval: UInt64 = 50_000_000
 
     func tick(now: UInt64) {
         reap()
+        if let check = finishingCheck, check <= now { finishingCheck = now + Self.finishingInterval }
         for (id, run) in runs where run.deadline <= now {
             log(
                 "the approval command for \(run.question.tool) did not answer within \(run.question.timeoutSeconds) seconds; it is stopped and the call refused"
