@@ -1,6 +1,7 @@
 import Foundation
-import PersonaShim
 import Testing
+
+@testable import PersonaShim
 
 extension EndToEnd {
     /// `persona-shim approve` / `deny` against a real session, with the process trees the design is about.
@@ -142,6 +143,32 @@ extension EndToEnd {
             #expect(stderr.contains("persona-shim approve must be run by a person at a terminal"), "\(stderr)")
             #expect(session.stillListed(id))
             #expect(session.recording.calls().isEmpty)
+        }
+
+        /// A client that skips `persona-shim approve` and speaks to the socket itself is judged by the shim all the
+        /// same: this test process is outside the agent's tree, but has no terminal (the test runs only then).
+        @Test(.enabled(if: TerminalApprovalTests.withoutTerminal))
+        func aRawClientWithoutATerminalIsRefusedByTheShimAndAudited() throws {
+            let session = try AgentSession()
+            let id = try session.parkRefund()
+            let folder = ApprovalDirectory.path(environment: session.environment)
+            let socket = try #require(ApprovalDirectory.sockets(in: folder).first)
+            let reply = try ApprovalClient.exchange(socket, .challenge(id: id)).get()
+            #expect(reply["code"] == nil)
+            #expect(reply["refused"]?.stringValue?.contains("no controlling terminal") == true, "\(reply)")
+            let forced = try ApprovalClient.exchange(socket, .approve(id: id, code: "AAAA-AAAA")).get()
+            #expect(forced["refused"] != nil)
+            let attempts = session.auditRecords().filter { $0["event"] == "approval.attempt" }
+            #expect(attempts.map { $0["refusal"]?.stringValue } == ["no-terminal", "no-terminal"])
+            #expect(attempts.allSatisfy { $0["pid"]?.intValue == Int(getpid()) && $0["question"]?.stringValue == id })
+            #expect(session.stillListed(id))
+            #expect(session.recording.calls().isEmpty)
+        }
+
+        static var withoutTerminal: Bool {
+            let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+            if fd >= 0 { close(fd) }
+            return fd < 0
         }
 
         @Test func aCommandTheAgentRunsUnderAPseudoTerminalIsRefusedAndAudited() throws {
