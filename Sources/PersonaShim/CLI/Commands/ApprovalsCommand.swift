@@ -33,8 +33,12 @@ enum ApprovalsCommand {
         }
         for entry in found {
             let question = entry.question
-            print("\(question.id)  \(question.persona)  \(question.tool)  (rule \(question.rule))")
-            print("    \(question.reason)")
+            // Names and sentences come from personas and servers: shown with anything unprintable escaped.
+            func shown(_ text: String) -> String { ApprovalPresentation.sanitised(text, keepingNewlines: false) }
+            print(
+                "\(shown(question.id))  \(shown(question.persona))  \(shown(question.tool))  (rule \(shown(question.rule)))"
+            )
+            print("    \(shown(question.reason))")
             print("    arguments \(ApprovalPresentation.arguments(question, limit: 200))")
         }
         print("\nApprove one with 'persona-shim approve ID' at a terminal, or refuse it with 'persona-shim deny ID'.")
