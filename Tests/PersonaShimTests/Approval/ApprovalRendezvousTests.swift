@@ -73,6 +73,18 @@ import Testing
         #expect(access(rendezvous.path, F_OK) != 0)
     }
 
+    /// A socket left by a shim that was killed (nobody listens) is removed by the next listing; a live one is kept.
+    @Test func aStaleSocketIsRemovedByTheNextListing() throws {
+        let folder = ApprovalFolder()
+        try ApprovalDirectory.prepare(folder.directory).get()
+        let stalePath = ApprovalDirectory.socketPath(in: folder.directory, pid: 999_999)
+        let stale = try OS.listenLocal(stalePath).get()
+        FD.close(stale)
+        #expect(access(stalePath, F_OK) == 0)
+        #expect(ApprovalClient.pendingQuestions(directory: folder.directory).isEmpty)
+        #expect(access(stalePath, F_OK) != 0)
+    }
+
     @Test func malformedAndUnknownRequestsGetSentences() throws {
         let folder = ApprovalFolder()
         let rendezvous = try ApprovalRendezvous.open(directory: folder.directory, check: Self.selfGuarded()).get()
