@@ -16,6 +16,9 @@ enum AuditEvent {
     case drift
     /// A call was parked and a person asked about it; then how the question was settled.
     case approvalAsked, approvalAnswered
+    /// A process tried to answer a question out of band and was refused (no terminal, inside the agent's tree,
+    /// another user, a wrong code).
+    case approvalAttempt
 
     var name: StaticString {
         switch self {
@@ -34,6 +37,7 @@ enum AuditEvent {
         case .drift: "drift"
         case .approvalAsked: "approval.asked"
         case .approvalAnswered: "approval.answered"
+        case .approvalAttempt: "approval.attempt"
         }
     }
 }

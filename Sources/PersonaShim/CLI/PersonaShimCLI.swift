@@ -39,6 +39,10 @@ public enum PersonaShimCLI {
             return DigestCommand.run(Array(rest.dropFirst()))
         case "demo":
             return DemoCommand.run(Array(rest.dropFirst()))
+        case "approvals":
+            return ApprovalsCommand.run(Array(rest.dropFirst()))
+        case "approve", "deny":
+            return ApproveCommand.run(Array(rest.dropFirst()), approve: first == "approve")
         default:
             if first.hasPrefix("-") { return RunCommand.run(rest) }
             return usageError("unknown command \"\(first)\"" + suggestion(for: first, in: HelpText.commands))
