@@ -161,6 +161,8 @@ extension EndToEnd {
                             #"[{"id": "web-then-post", "from": ["untrusted-input"], "to": ["egress"], "decision": "ask"}]"#
                         )
                     ),
+                    // Nobody can be asked out of band (no command, no terminal): the ask is refused at once.
+                    ("approval", try json(#"{"terminal": false}"#)),
                 ])
             try asking.initialize()
             #expect(resultText(asking.call("web__echo", ["q": "news"], id: 1)) != nil)

@@ -84,6 +84,8 @@ extension EndToEnd {
                             #"[{"id": "one", "calls": 1}, {"id": "daily", "calls": 1, "per": "1d", "acrossSessions": true}]"#
                         )
                     ),
+                    // Nobody can be asked out of band (no command, no terminal): the ask is refused at once.
+                    ("approval", try json(#"{"terminal": false}"#)),
                 ], environment: ["XDG_STATE_HOME": state.path])
             try shim.initialize()
             #expect(refusal(shim.call("fx__refund", ["amount": 60], id: 1))?.hasSuffix("(rule big).") == true)

@@ -47,7 +47,8 @@ extension EndToEnd {
             let recording = Recording()
             let shim = try ShimProcess(
                 servers: [("fx", recording.server())], allow: ["fx__*"],
-                extra: [("rules", try Self.rules(root: root))])
+                // Nobody can be asked out of band (no command, no terminal): an ask is refused at once.
+                extra: [("rules", try Self.rules(root: root)), ("approval", try json(#"{"terminal": false}"#))])
             try shim.initialize()
             // (tool, arguments as sent, the rule that refuses them or nil).
             let cases: [(String, String, String?)] = [

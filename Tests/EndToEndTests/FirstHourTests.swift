@@ -16,6 +16,7 @@ extension EndToEnd {
         static let bundledPersonas: [(String, [String])] = [
             ("support-reader.json", []),
             ("support-refunds.json", []),
+            ("support-triage.json", []),
             ("git-reader.json", ["--", "uvx", "mcp-server-git", "--repository", "."]),
         ]
 

@@ -339,10 +339,10 @@ import Testing
 // Private: the test target is shared with other files, whose helpers must not collide with these.
 
 /// Small enough for PATH lookups, fixed so the tests do not depend on the runner's environment.
-private let testEnvironment = ["PATH": "/usr/bin:/bin"]
+let testEnvironment = ["PATH": "/usr/bin:/bin"]
 
 /// A child the test owns: cleanup() closes its pipes and kills and reaps its whole group, whatever the test did.
-private final class OwnedChild {
+final class OwnedChild {
     let child: SpawnedChild
     private(set) var status: PersonaShim.ExitStatus?
     private var stdinOpen = true

@@ -20,6 +20,9 @@ enum AuditEvent {
     case personaReload
     /// A call was parked and a person asked about it; then how the question was settled.
     case approvalAsked, approvalAnswered
+    /// A process tried to answer a question out of band and was refused (no terminal, inside the agent's tree,
+    /// another user, a wrong code).
+    case approvalAttempt
 
     var name: StaticString {
         switch self {
@@ -41,6 +44,7 @@ enum AuditEvent {
         case .personaReload: "persona.reload"
         case .approvalAsked: "approval.asked"
         case .approvalAnswered: "approval.answered"
+        case .approvalAttempt: "approval.attempt"
         }
     }
 }

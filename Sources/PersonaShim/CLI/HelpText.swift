@@ -1,6 +1,8 @@
 /// Help texts, one per command.
 enum HelpText {
-    static let commands = ["run", "check", "tools", "digest", "demo", "kill", "unkill", "help", "version"]
+    static let commands = [
+        "run", "check", "tools", "digest", "demo", "approvals", "approve", "deny", "kill", "unkill", "help", "version",
+    ]
 
     static let main = """
         persona-shim: enforce an agent persona between an AI agent and its MCP servers.
@@ -15,6 +17,9 @@ enum HelpText {
           tools     Start the persona's servers and show which tools the agent would see, and why
           digest    Print the argsDigest the audit trail records for given tool arguments
           demo      Play the canonical case: a support agent that tries to change billing
+          approvals List the calls your running shims are waiting to have approved
+          approve   Approve one such call, from a terminal (a one-time code is typed back)
+          deny      Refuse one such call
           kill      Stop every call of a persona (or of every persona) in every running shim, at once
           unkill    Lift the kill switch
           help      Show help for a command
@@ -133,6 +138,36 @@ enum HelpText {
         """
 }
 
+extension HelpText {
+    static let approvals = """
+        USAGE: persona-shim approvals [--json]
+
+        Lists the calls that running persona-shim sessions of your user are waiting to have approved out of
+        band (personas with "approval": {"terminal": true}): id, persona, tool, the rule that asked, and
+        the arguments (shortened; approve shows them whole).
+
+        OPTIONS
+          --json           Print {"questions": [...]} with each question as the approval command gets it.
+          -h, --help       Show this help.
+        """
+
+    static let approve = """
+        USAGE: persona-shim approve ID
+
+        Shows the whole call (persona, server, tool, complete arguments, rule) on your terminal, with a
+        one-time code, and approves it once you type the code back. It reads and writes only the
+        terminal (/dev/tty), never stdin: it must be run by a person at a terminal, outside the agent's
+        processes; the shim refuses, and audits, an approval from a process without a terminal or
+        started by the agent. An unambiguous prefix of 8 or more characters may stand for the id.
+        """
+
+    static let deny = """
+        USAGE: persona-shim deny ID
+
+        Refuses the call waiting under ID at once. Needs no terminal: refusing can only stop a call.
+        """
+}
+
 /// `persona-shim help [command]`.
 enum HelpCommand {
     static func run(_ arguments: [String]) -> Int32 {
@@ -143,6 +178,9 @@ enum HelpCommand {
         case "tools": print(HelpText.tools)
         case "digest": print(HelpText.digest)
         case "demo": print(HelpText.demo)
+        case "approvals": print(HelpText.approvals)
+        case "approve": print(HelpText.approve)
+        case "deny": print(HelpText.deny)
         case "kill": print(HelpText.kill)
         case "unkill": print(HelpText.unkill)
         case "help", "version": print(HelpText.main)

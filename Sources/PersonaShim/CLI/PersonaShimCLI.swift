@@ -39,6 +39,10 @@ public enum PersonaShimCLI {
             return DigestCommand.run(Array(rest.dropFirst()))
         case "demo":
             return DemoCommand.run(Array(rest.dropFirst()))
+        case "approvals":
+            return ApprovalsCommand.run(Array(rest.dropFirst()))
+        case "approve", "deny":
+            return ApproveCommand.run(Array(rest.dropFirst()), approve: first == "approve")
         case "kill", "unkill":
             return KillCommand.run(Array(rest.dropFirst()), lifting: first == "unkill")
         default:

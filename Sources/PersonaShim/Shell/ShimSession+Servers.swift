@@ -194,7 +194,7 @@ extension ShimSession {
             if let status = process.reap() { core.serverExited(process.server, status: status, current: false) }
         }
         // Grandchildren a server left behind were reparented to the shim (a subreaper): no zombies.
-        let running = (processes.compactMap { $0 } + retiring).filter(\.isRunning).map(\.pid)
+        let running = (processes.compactMap { $0 } + retiring).filter(\.isRunning).map(\.pid) + approvalCommandPIDs
         groups.reapOrphans(known: running)
     }
 }

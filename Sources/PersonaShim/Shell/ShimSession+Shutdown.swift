@@ -7,6 +7,7 @@ extension ShimSession {
         core.now = monotonicNow()
         core.answerEverythingOwed()
         drainAgentOutput(for: 1.0)
+        closeApprovals()
         teardownServers()
         // What the servers left in their groups, then the guardian, which has nothing left to watch.
         groups.stopLeftovers(grace: min(configuration.shutdownGrace, 1), known: [])

@@ -34,11 +34,15 @@ public final class ShimSession {
     let operatorWatch = OperatorWatch()
     var savedFlags: [Int32: Int32] = [:]
 
+    /// The approval command and terminal approvals; made at the first question put out of band.
+    var outOfBand: OutOfBandApprovals?
+
     var pollDescriptors: [pollfd] = []
     var pollSources: [PollSource] = []
 
     enum PollSource {
         case signals, killSwitch, personaFiles, agentIn, agentOut, stderr, serverOut(Int), serverErr(Int), serverIn(Int)
+        case approval(Int32)
     }
 
     public init(configuration: ShimConfiguration) {
@@ -123,6 +127,7 @@ public final class ShimSession {
         advanceRetiring()
         if let deadline = groups.deadline, deadline <= now { groups.tick(now: now) }
         fireOperatorTimers()
+        if let deadline = approvalDeadline, deadline <= now { tickApprovals(now: now) }
     }
 
     // MARK: The loop
@@ -162,6 +167,7 @@ public final class ShimSession {
             if process.stderrFD >= 0 { watch(process.stderrFD, POLLIN, .serverErr(process.server)) }
             if process.stdinFD >= 0 && !input.isEmpty { watch(process.stdinFD, POLLOUT, .serverIn(process.server)) }
         }
+        for request in approvalPollRequests { watch(request.fd, Int32(request.events), .approval(request.fd)) }
         let timeout = pollTimeout()
         let ready = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), timeout) }
         if ready < 0 {
@@ -183,6 +189,7 @@ public final class ShimSession {
             case .serverOut(let server): if let process = processes[server] { readServerOutput(process) }
             case .serverErr(let server): if let process = processes[server] { readServerErrors(process) }
             case .serverIn(let server): flushServer(server)
+            case .approval(let fd): handleApproval(fd)
             }
         }
     }
@@ -204,6 +211,7 @@ public final class ShimSession {
         if !retiring.isEmpty { consider(now + 50_000_000) }
         if let deadline = groups.deadline { consider(deadline) }
         if let deadline = operatorDeadline { consider(deadline) }
+        if let deadline = approvalDeadline { consider(deadline) }
         if processes.contains(where: { $0?.hasBacklog ?? false }) { consider(now) }
         guard let next else { return -1 }
         if next <= now { return 0 }
@@ -214,7 +222,9 @@ public final class ShimSession {
         guard let signals = signalPipe?.drain() else { return }
         for signal in signals {
             switch signal {
-            case SIGCHLD: reapServers()
+            case SIGCHLD:
+                reapApprovalCommands()
+                reapServers()
             case SIGINT, SIGTERM, SIGHUP: stop("received signal \(signal)")
             default: break
             }

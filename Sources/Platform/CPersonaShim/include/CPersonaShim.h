@@ -80,6 +80,20 @@ int ps_set_child_subreaper(void);
 /// one, which is left for its owner. Returns how many were reaped.
 int ps_reap_orphans(const pid_t *_Nullable known, int known_count);
 
+/// A listening Unix domain stream socket at `path` (non-blocking, close-on-exec, the file made 0600). Returns 0
+/// and stores the descriptor, or an errno (ENAMETOOLONG when the path does not fit a socket address).
+int ps_local_listen(const char *_Nonnull path, int backlog, int *_Nonnull out_fd);
+
+/// A blocking, close-on-exec connection to the Unix domain socket at `path`. Returns 0 and stores it, or an errno.
+int ps_local_connect(const char *_Nonnull path, int *_Nonnull out_fd);
+
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC (retried on EINTR): a descriptor, or -1 with errno set.
+int ps_local_accept(int listen_fd);
+
+/// SO_PEERCRED: the pid and uid of the process that connected the socket, as the kernel recorded them at connect
+/// time (nothing the peer says about itself). Returns 0 or an errno.
+int ps_peer_credentials(int fd, pid_t *_Nonnull out_pid, uid_t *_Nonnull out_uid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,123 @@
+import Platform
+
+/// One process, named so that a reused pid is not mistaken for it: pid and start time.
+struct ProcessIdentity: Sendable, Equatable {
+    var pid: pid_t
+    var startTime: UInt64
+
+    init(_ status: ProcessStatus) {
+        pid = status.pid
+        startTime = status.startTime
+    }
+
+    init(pid: pid_t, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
+    }
+}
+
+/// Who approved at a terminal, for the audit's `how`.
+struct TerminalApprover: Sendable, Equatable {
+    var process: ProcessIdentity
+    var uid: uid_t
+    /// `/dev/pts/3`, or `tty 4:1` for a device this cannot name.
+    var terminal: String
+}
+
+/// Why a process may not answer: each is audited as an attempted approval.
+enum ApproverRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    case unverifiable
+    case otherUser(uid_t)
+    case noTerminal
+    case insideAgent(root: pid_t)
+
+    var description: String {
+        switch self {
+        case .unverifiable:
+            "the connecting process could not be identified (it is gone, or in another pid namespace)"
+        case .otherUser(let uid):
+            "the connecting process runs as uid \(uid), not as the shim's user"
+        case .noTerminal:
+            "the connecting process has no controlling terminal, so no person is known to be at it"
+        case .insideAgent(let root):
+            "the connecting process descends from the agent (process \(root)) or the shim, so the agent could have started it"
+        }
+    }
+
+    /// The audit's short name for it.
+    var code: String {
+        switch self {
+        case .unverifiable: "unverifiable"
+        case .otherUser: "other-user"
+        case .noTerminal: "no-terminal"
+        case .insideAgent: "inside-agent"
+        }
+    }
+}
+
+/// Decides whether the process at the other end of the rendezvous socket may approve a call: it must run as the
+/// shim's user, have a controlling terminal, and not descend from the agent or the shim. What the peer says about
+/// itself counts for nothing: its pid and uid come from the kernel (`SO_PEERCRED`), the rest from `/proc`.
+struct ApproverCheck: Sendable {
+    /// The shim's user.
+    var uid: uid_t
+    /// The shim and the agent's processes (see `agentRoots`): a peer descending from any of them is refused.
+    var guardedRoots: [ProcessIdentity]
+
+    /// `process` is the process to read (`OS.processStatus`; tests give their own).
+    func judge(
+        pid: pid_t, uid peerUID: uid_t, process: (pid_t) -> ProcessStatus? = OS.processStatus
+    ) -> Result<TerminalApprover, ApproverRefusal> {
+        guard peerUID == uid else { return .failure(.otherUser(peerUID)) }
+        guard pid > 0, let peer = process(pid) else { return .failure(.unverifiable) }
+        guard peer.hasTerminal else { return .failure(.noTerminal) }
+        // Up the parent chain to init: any guarded process on the way means the agent could have started the peer.
+        var current = peer
+        for _ in 0..<4096 {
+            if let root = guardedRoots.first(where: { $0 == ProcessIdentity(current) }) {
+                return .failure(.insideAgent(root: root.pid))
+            }
+            guard current.parent > 1 else {
+                return .success(
+                    TerminalApprover(
+                        process: ProcessIdentity(peer), uid: peerUID, terminal: Self.terminalName(peer.terminal)))
+            }
+            // A parent that vanished mid-walk leaves the chain unknown: refused, not guessed.
+            guard let parent = process(current.parent) else { return .failure(.unverifiable) }
+            current = parent
+        }
+        return .failure(.unverifiable)
+    }
+
+    /// The processes whose descendants count as the agent's: the shim itself, its parent (the agent, or whatever
+    /// launched the shim for it), and, when the shim runs in a terminal session, every further ancestor in that
+    /// session below its leader (so a wrapper such as `sh -c` or `npx` between agent and shim does not hide the
+    /// agent). The session leader (the person's shell) is not one of them: a person who suspends the agent and
+    /// approves from that shell is not the agent.
+    static func agentRoots(
+        shim: pid_t = getpid(), process: (pid_t) -> ProcessStatus? = OS.processStatus
+    ) -> [ProcessIdentity] {
+        guard let me = process(shim) else { return [] }
+        var roots = [ProcessIdentity(me)]
+        guard me.parent > 1, let parent = process(me.parent) else { return roots }
+        roots.append(ProcessIdentity(parent))
+        guard me.hasTerminal else { return roots }
+        var current = parent
+        while current.parent > 1, let next = process(current.parent), next.session == me.session,
+            next.pid != next.session, roots.count < 64
+        {
+            roots.append(ProcessIdentity(next))
+            current = next
+        }
+        return roots
+    }
+
+    /// `/dev/pts/N` for a pseudo-terminal (majors 136–143), else the device numbers.
+    static func terminalName(_ device: Int) -> String {
+        // Linux's encoding of dev_t in /proc/PID/stat: minor bits 0–7 and 20–31, major bits 8–19.
+        let major = (device >> 8) & 0xfff
+        let minor = (device & 0xff) | ((device >> 12) & 0xfff00)
+        if (136...143).contains(major) { return "/dev/pts/\((major - 136) * 256 + minor)" }
+        return "tty \(major):\(minor)"
+    }
+}

@@ -1,0 +1,131 @@
+import Glibc
+import Platform
+import Testing
+
+@testable import PersonaShim
+
+/// The approver checks: what /proc says about a process, and who may approve.
+@Suite struct ApproverCheckTests {
+    @Test func statLineIsReadFromTheLastParenthesis() throws {
+        let line = "4242 (we) ird (name) S 17 4242 4242 34819 4242 4194304 1 2 3 4 5 6 7 8 20 0 1 0 987654 1 2\n"
+        let status = try #require(OS.parseProcessStatus(ArraySlice(line.utf8)))
+        #expect(status.pid == 4242)
+        #expect(status.parent == 17)
+        #expect(status.session == 4242)
+        #expect(status.terminal == 34819)
+        #expect(status.startTime == 987654)
+        #expect(OS.parseProcessStatus(ArraySlice("garbage".utf8)) == nil)
+        #expect(OS.parseProcessStatus(ArraySlice("12 (x) S 1 2".utf8)) == nil)
+    }
+
+    @Test func ownStatusMatchesTheSystem() throws {
+        let me = try #require(OS.processStatus(getpid()))
+        #expect(me.pid == getpid())
+        #expect(me.parent == getppid())
+        #expect(me.session == getsid(0))
+        #expect(OS.processStatus(-1) == nil)
+    }
+
+    @Test func terminalNamesPseudoTerminals() {
+        #expect(ApproverCheck.terminalName(136 << 8 | 3) == "/dev/pts/3")
+        #expect(ApproverCheck.terminalName(137 << 8 | 2) == "/dev/pts/258")
+        #expect(ApproverCheck.terminalName(4 << 8 | 1) == "tty 4:1")
+    }
+
+    /// A made-up process table: 1 ← 10 (the person's terminal shell) ← 20 (agent) ← 30 (shim), 20 ← 40 (the
+    /// agent's shell tool), 10 ← 50 (a person's command).
+    static let table: [pid_t: ProcessStatus] = [
+        10: ProcessStatus(pid: 10, parent: 1, processGroup: 10, session: 10, terminal: 34816, startTime: 100),
+        20: ProcessStatus(pid: 20, parent: 10, processGroup: 20, session: 10, terminal: 34816, startTime: 200),
+        30: ProcessStatus(pid: 30, parent: 20, processGroup: 20, session: 10, terminal: 34816, startTime: 300),
+        40: ProcessStatus(pid: 40, parent: 20, processGroup: 40, session: 10, terminal: 34816, startTime: 400),
+        41: ProcessStatus(pid: 41, parent: 20, processGroup: 41, session: 41, terminal: 0, startTime: 410),
+        50: ProcessStatus(pid: 50, parent: 10, processGroup: 50, session: 10, terminal: 34816, startTime: 500),
+        60: ProcessStatus(pid: 60, parent: 99, processGroup: 60, session: 60, terminal: 34817, startTime: 600),
+    ]
+    static func lookup(_ pid: pid_t) -> ProcessStatus? { table[pid] }
+
+    var check: ApproverCheck {
+        ApproverCheck(uid: 1000, guardedRoots: ApproverCheck.agentRoots(shim: 30, process: Self.lookup))
+    }
+
+    @Test func agentRootsAreTheShimItsParentAndTheSessionBelowItsLeader() {
+        let roots = ApproverCheck.agentRoots(shim: 30, process: Self.lookup).map(\.pid)
+        // 10 leads the session (the person's shell), so it is not the agent's.
+        #expect(roots == [30, 20])
+    }
+
+    @Test func aPersonOutsideTheAgentsTreeWithATerminalMayApprove() throws {
+        let approver = try check.judge(pid: 50, uid: 1000, process: Self.lookup).get()
+        #expect(approver.terminal == "/dev/pts/0")
+        #expect(approver.process == ProcessIdentity(pid: 50, startTime: 500))
+    }
+
+    @Test func eachCheckRefusesOnItsOwn() {
+        #expect(check.judge(pid: 50, uid: 1001, process: Self.lookup) == .failure(.otherUser(1001)))
+        #expect(check.judge(pid: 41, uid: 1000, process: Self.lookup) == .failure(.noTerminal))
+        #expect(check.judge(pid: 40, uid: 1000, process: Self.lookup) == .failure(.insideAgent(root: 20)))
+        #expect(check.judge(pid: 20, uid: 1000, process: Self.lookup) == .failure(.insideAgent(root: 20)))
+        #expect(check.judge(pid: 30, uid: 1000, process: Self.lookup) == .failure(.insideAgent(root: 30)))
+        // Its parent 99 is not in the table: a chain that cannot be followed is refused, not guessed.
+        #expect(check.judge(pid: 60, uid: 1000, process: Self.lookup) == .failure(.unverifiable))
+        #expect(check.judge(pid: 77, uid: 1000, process: Self.lookup) == .failure(.unverifiable))
+        #expect(check.judge(pid: 0, uid: 1000, process: Self.lookup) == .failure(.unverifiable))
+    }
+
+    @Test func aReusedPidIsNotTheAgent() {
+        // Process 20 died and its number went to a process started later: not the agent any more.
+        var table = Self.table
+        table[20]?.startTime = 999
+        let check = ApproverCheck(uid: 1000, guardedRoots: [ProcessIdentity(pid: 20, startTime: 200)])
+        #expect((try? check.judge(pid: 40, uid: 1000, process: { table[$0] }).get()) != nil)
+    }
+
+    /// The walk over real processes: a grandchild of this process is found inside the tree rooted here, and not
+    /// inside a tree rooted at a sibling. The terminal is granted in the lookup, since the test may run without one.
+    @Test func ancestryWalkOverRealProcesses() throws {
+        let outer = try OwnedChild(shell: "sh -c 'echo $$; sleep 30' & wait")
+        let sibling = try OwnedChild(shell: "sleep 30")
+        defer {
+            outer.cleanup()
+            sibling.cleanup()
+        }
+        let grandchild = try #require(outer.readLine(from: outer.child.stdout).flatMap { pid_t($0) })
+        func withTerminal(_ pid: pid_t) -> ProcessStatus? {
+            guard var status = OS.processStatus(pid) else { return nil }
+            status.terminal = 34816
+            return status
+        }
+        let me = try #require(OS.processStatus(getpid()))
+        let outerStatus = try #require(OS.processStatus(outer.pid))
+        let siblingStatus = try #require(OS.processStatus(sibling.pid))
+        let fromHere = ApproverCheck(uid: geteuid(), guardedRoots: [ProcessIdentity(me)])
+        #expect(
+            fromHere.judge(pid: grandchild, uid: geteuid(), process: withTerminal)
+                == .failure(.insideAgent(root: getpid())))
+        let fromOuter = ApproverCheck(uid: geteuid(), guardedRoots: [ProcessIdentity(outerStatus)])
+        #expect(
+            fromOuter.judge(pid: grandchild, uid: geteuid(), process: withTerminal)
+                == .failure(.insideAgent(root: outer.pid)))
+        let fromSibling = ApproverCheck(uid: geteuid(), guardedRoots: [ProcessIdentity(siblingStatus)])
+        #expect((try? fromSibling.judge(pid: grandchild, uid: geteuid(), process: withTerminal).get()) != nil)
+        // Without the granted terminal, the real one decides: a child spawned with pipes has none.
+        #expect(fromSibling.judge(pid: sibling.pid, uid: geteuid()) == .failure(.noTerminal))
+    }
+
+    /// `script` gives its command a pseudo-terminal: the real tty is seen, and named.
+    @Test(.enabled(if: access("/usr/bin/script", X_OK) == 0)) func aRealPseudoTerminalIsSeen() throws {
+        let child = try OwnedChild(shell: "exec /usr/bin/script -qec 'echo $$; sleep 30' /dev/null")
+        defer { child.cleanup() }
+        let line = try #require(child.readLine(from: child.child.stdout))
+        let inner = try #require(pid_t(String(line.filter { $0.isNumber })))
+        let status = try #require(OS.processStatus(inner))
+        #expect(status.hasTerminal)
+        let check = ApproverCheck(uid: geteuid(), guardedRoots: [])
+        let approver = try check.judge(pid: inner, uid: geteuid()).get()
+        #expect(approver.terminal.hasPrefix("/dev/pts/"))
+        let guarded = ApproverCheck(
+            uid: geteuid(), guardedRoots: [ProcessIdentity(try #require(OS.processStatus(child.pid)))])
+        #expect(guarded.judge(pid: inner, uid: geteuid()) == .failure(.insideAgent(root: child.pid)))
+    }
+}
