@@ -7,7 +7,8 @@ import Platform
 /// `reap` on SIGCHLD and `tick` at `nextDeadline`, and hands `takeAnswers` to the core. A persona that never asks
 /// costs nothing: no socket exists until the first question.
 final class OutOfBandApprovals {
-    private let settings: ApprovalSettings
+    /// Read per question: a persona reload replaces them for the questions that follow.
+    var settings: ApprovalSettings
     private let environment: [String: String]
     private let groups: ServerGroups
     private let log: (String) -> Void

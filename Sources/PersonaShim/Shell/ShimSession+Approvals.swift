@@ -18,7 +18,7 @@ extension ShimSession {
         // The agent's processes are taken now, at the first question: the shim's parent is still the agent.
         let check = ApproverCheck(uid: geteuid(), guardedRoots: ApproverCheck.agentRoots())
         return OutOfBandApprovals(
-            settings: configuration.persona.approval, environment: configuration.environment, groups: groups,
+            settings: core.persona.approval, environment: configuration.environment, groups: groups,
             check: { check }, log: { [logger] in logger.info($0) })
     }
 

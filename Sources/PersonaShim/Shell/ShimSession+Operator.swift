@@ -167,6 +167,7 @@ extension ShimSession {
             )
         }
         core.reload(to: new)
+        outOfBand?.settings = new.approval
         while processes.count < core.servers.count { processes.append(nil) }
         watchPersonaFolders()
     }
