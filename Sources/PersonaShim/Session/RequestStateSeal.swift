@@ -2,7 +2,8 @@
 ///
 /// A server's `input_required` result carries a `requestState` the agent must hand back on its retry. The agent
 /// never sees the server's own state: it gets a token that names it, `ps1.<payload>.<mac>` (hex), where the payload
-/// binds the session, the server, the request (method and name as the agent sees them), a deadline and a nonce, and
+/// binds the session, the server, the request (method, name as the agent sees them, and a digest of its arguments), a
+/// deadline and a nonce, and
 /// the MAC is HMAC-SHA256 under a key made for this session alone. The server's state waits in the shim under the
 /// nonce and is handed out once. A retry whose token was forged or altered, was already used, is past its deadline,
 /// or is taken to another server or another request is refused.
@@ -11,6 +12,9 @@ struct RequestStateSeal {
         var server: String
         var method: String
         var name: String
+        /// The hex SHA-256 of the request's canonical arguments, so a state cannot be spent on other arguments of
+        /// the same tool (empty where a request has none, as for `resources/read`, whose URI is its name).
+        var arguments: String = ""
     }
 
     enum Refusal: Error, Equatable, CustomStringConvertible {
@@ -76,7 +80,7 @@ struct RequestStateSeal {
         }
         let fields = String(decoding: payloadBytes, as: UTF8.self).split(
             separator: "\n", omittingEmptySubsequences: false)
-        guard fields.count == 6, fields[0] == session, let deadline = UInt64(fields[4]), let nonce = Int(fields[5])
+        guard fields.count == 7, fields[0] == session, let deadline = UInt64(fields[5]), let nonce = Int(fields[6])
         else {
             return .failure(.forged)
         }
@@ -93,7 +97,8 @@ struct RequestStateSeal {
 
     /// Fields separated by newlines; names are JSON strings, so a newline in one is escaped before it gets here.
     private static func payload(_ session: String, _ binding: Binding, _ deadline: UInt64, _ nonce: Int) -> String {
-        [session, binding.server, binding.method, binding.name, String(deadline), String(nonce)].map {
+        [session, binding.server, binding.method, binding.name, binding.arguments, String(deadline), String(nonce)].map
+        {
             $0.replacingNewlines()
         }.joined(separator: "\n")
     }

@@ -35,7 +35,9 @@ extension SessionCore {
             request.raw[params.lowerBound] == UInt8(ascii: "{"),
             let stateRange = MessageEnvelope.members(request.raw, object: params, named: ["requestState"])[0]
         else { return .some(nil) }
-        let binding = RequestStateSeal.Binding(server: server.name, method: request.method, name: target.exposedName)
+        let binding = RequestStateSeal.Binding(
+            server: server.name, method: request.method, name: target.exposedName,
+            arguments: argsDigest?.bytes.hexString ?? "")
         let refusal: RequestStateSeal.Refusal
         if let token = request.string(stateRange) {
             switch requestStates.open(token, binding: binding, now: now) {
@@ -72,7 +74,7 @@ extension SessionCore {
             )
             return true
         }
-        let inputs = result["inputRequests"]?.objectValue ?? JSONObject()
+        var inputs = result["inputRequests"]?.objectValue ?? JSONObject()
         var missing = JSONObject()
         for (_, input) in inputs.members {
             let method = input["method"]?.stringValue ?? "(no method)"
@@ -100,6 +102,23 @@ extension SessionCore {
                     data: ["requiredCapabilities": .object(missing)]))
             return true
         }
+        for (key, input) in inputs.members {
+            let method = input["method"]!.stringValue!
+            let params = input["params"]?.objectValue ?? JSONObject()
+            if let lacking = missingClientFeature(
+                method, params, capabilities: request.clientCapabilities ?? JSONObject())
+            {
+                refuseForward(
+                    request, outcome: "input_refused", code: JSONRPCError.requestFailed,
+                    "The server \(server.name) asked for \(method) to answer \(request.exposedName), which the client cannot take (\(lacking)); the request did not complete."
+                )
+                return true
+            }
+            var marked = input.objectValue ?? JSONObject()
+            marked["params"] = .object(Self.markedQuestion(method, params, of: server))
+            inputs[key] = .object(marked)
+        }
+        if !inputs.isEmpty { result["inputRequests"] = .object(inputs) }
         do {
             for (_, input) in inputs.members {
                 let method = input["method"]!.stringValue!
@@ -120,7 +139,8 @@ extension SessionCore {
                 return relayResult(request, result)
             }
             let binding = RequestStateSeal.Binding(
-                server: server.name, method: request.method, name: request.exposedName)
+                server: server.name, method: request.method, name: request.exposedName,
+                arguments: request.argsDigest?.bytes.hexString ?? "")
             result["requestState"] = .string(requestStates.seal(text, binding: binding, now: now))
         }
         return relayResult(request, result)

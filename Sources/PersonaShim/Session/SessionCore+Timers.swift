@@ -12,6 +12,7 @@ extension SessionCore {
         for entry in initializeDeadlines { consider(entry.deadline) }
         for server in servers { consider(server.probe?.deadline) }
         consider(routes.nextCallDeadline())
+        for exchange in exchanges.values { consider(exchange.deadline) }
         consider(listChangeDeadline)
         if audit.hasPending {
             let deadline = auditFlushDeadline ?? now + Self.auditBatchWindow
@@ -54,6 +55,7 @@ extension SessionCore {
         if let listChangeDeadline, listChangeDeadline <= now { flushListChanges() }
         if let auditFlushDeadline, auditFlushDeadline <= now { commitAudit() }
         for (id, request) in routes.takeExpired(now: now) { timeOut(id, request) }
+        if !exchanges.isEmpty { expireExchanges() }
     }
 
     /// A forwarded request ran out of time: the agent hears so, and the server is told to stop working on it.
