@@ -31,10 +31,17 @@ struct RequestStateSeal {
         }
     }
 
+    /// What a token stands for: a server's own state, or a question the shim holds for the agent (a ticket the
+    /// shim numbered itself, which no server's state can pass for).
+    enum Held: Equatable {
+        case serverState(String)
+        case ticket(Int)
+    }
+
     private struct Issued {
         var binding: Binding
         var deadline: UInt64
-        var serverState: String
+        var held: Held
     }
 
     private let key: [UInt8]
@@ -58,17 +65,32 @@ struct RequestStateSeal {
 
     /// The token the agent gets in place of `serverState`.
     mutating func seal(_ serverState: String, binding: Binding, now: UInt64) -> String {
+        seal(.serverState(serverState), binding: binding, now: now)
+    }
+
+    /// The token the agent gets for what the shim holds (`held`), good until `now + lifetime`.
+    mutating func seal(_ held: Held, binding: Binding, now: UInt64, lifetime: UInt64 = Self.lifetime) -> String {
         let nonce = nextNonce
         nextNonce += 1
-        let deadline = now + Self.lifetime
-        issued[nonce] = Issued(binding: binding, deadline: deadline, serverState: serverState)
+        let deadline = now + lifetime
+        issued[nonce] = Issued(binding: binding, deadline: deadline, held: held)
         if issued.count > Self.limit, let oldest = issued.keys.min() { issued[oldest] = nil }
         let payload = Self.hex(Array(Self.payload(session, binding, deadline, nonce).utf8))
         return "ps1.\(payload).\(Self.hex(HMAC.sha256(key: key, message: Array("ps1.\(payload)".utf8))))"
     }
 
-    /// The server's state for a retry to `binding`, used up; or why the token is refused.
+    /// The server's state for a retry to `binding`, used up; or why the token is refused (a ticket is another
+    /// request's: see `openHeld`).
     mutating func open(_ token: String, binding: Binding, now: UInt64) -> Result<String, Refusal> {
+        switch openHeld(token, binding: binding, now: now) {
+        case .success(.serverState(let state)): .success(state)
+        case .success(.ticket): .failure(.otherRequest)
+        case .failure(let refusal): .failure(refusal)
+        }
+    }
+
+    /// What the token stands for, for a retry to `binding`, used up; or why the token is refused.
+    mutating func openHeld(_ token: String, binding: Binding, now: UInt64) -> Result<Held, Refusal> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "ps1", let mac = Self.unhex(parts[2]),
             let payloadBytes = Self.unhex(parts[1])
@@ -92,7 +114,7 @@ struct RequestStateSeal {
         guard entry.binding.server == binding.server else { return .failure(.otherServer) }
         guard entry.binding == binding else { return .failure(.otherRequest) }
         issued[nonce] = nil
-        return .success(entry.serverState)
+        return .success(entry.held)
     }
 
     /// Fields separated by newlines; names are JSON strings, so a newline in one is escaped before it gets here.

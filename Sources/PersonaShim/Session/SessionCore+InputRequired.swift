@@ -40,8 +40,11 @@ extension SessionCore {
             arguments: argsDigest?.bytes.hexString ?? "")
         let refusal: RequestStateSeal.Refusal
         if let token = request.string(stateRange) {
-            switch requestStates.open(token, binding: binding, now: now) {
-            case .success(let state):
+            switch requestStates.openHeld(token, binding: binding, now: now) {
+            case .success(.ticket(let ticket)):
+                releaseHeld(ticket, request, target: target, argsDigest: argsDigest)
+                return nil
+            case .success(.serverState(let state)):
                 var replacement: [UInt8] = []
                 JSONWriter.appendString(state, to: &replacement)
                 return .some((stateRange, replacement))

@@ -26,6 +26,9 @@ extension SessionCore {
                     id: id, code: JSONRPCError.requestFailed,
                     message: "The persona \"\(persona.name)\" does not allow servers to use \(method)"))
         }
+        if agentEra == .modern {
+            return holdForModernAgent(server, raw, envelope, method: method, capability: capability)
+        }
         guard agentCapabilities[capability] != nil, agentInitialized, !agentGone else {
             return server.input.append(
                 Message.error(

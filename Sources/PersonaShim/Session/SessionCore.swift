@@ -83,6 +83,8 @@ final class SessionCore {
     var exchanges: [Int: InputExchange] = [:]
     /// The `requestState`s of multi round-trip requests while a modern agent holds them.
     lazy var requestStates = RequestStateSeal(session: audit.session)
+    /// Legacy servers' requests held while a modern agent answers them, by ticket (`HeldServerRequest`).
+    var heldServerRequests: [Int: HeldServerRequest] = [:]
 
     var auditFlushDeadline: UInt64?
     /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
