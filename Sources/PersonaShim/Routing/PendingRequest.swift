@@ -74,6 +74,8 @@ final class ForwardedRequest {
     /// For a legacy agent's request to a modern server: its params as the server got them, to retry it with the
     /// agent's answers if the server needs input.
     var retryParams: JSONObject?
+    /// The log level a modern agent asked for with this request (`io.modelcontextprotocol/logLevel`), if any.
+    var logLevel: LogLevel?
 
     init(
         agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,

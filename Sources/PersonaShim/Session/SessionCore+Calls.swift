@@ -175,6 +175,7 @@ extension SessionCore {
             exposedName: target.exposedName, recordedSubject: entry.subject, argsDigest: argsDigest, started: now,
             deadline: now + nanoseconds(persona.timeouts.callSeconds), progressToken: progressToken)
         forwarded.clientCapabilities = declaredCapabilities(request)
+        forwarded.logLevel = requestedLogLevel(request, to: server)
         if agentEra != .modern, server.era == .modern, Self.inputRequiredMethods.contains(request.method) {
             forwarded.retryParams = Self.params(request, replacing: replacements)
         }

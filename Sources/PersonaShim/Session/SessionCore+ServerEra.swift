@@ -119,11 +119,13 @@ extension SessionCore {
             return progressToken.map { Array(#"{"progressToken":\#($0)}"#.utf8) } ?? Array("{}".utf8)
         }
         var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
+        let level = era == .modern ? serverLogLevel(agentMeta: meta) : nil
         meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
         // Only the shim's own token can be routed back; a token it did not see (an escaped key) is dropped.
         meta["progressToken"] = progressToken.map { .integer($0) }
         if era == .modern {
             meta.members.append(contentsOf: modernServerMeta(capabilities: relayedCapabilities(meta: request)).members)
+            if let level { meta[Self.logLevelKey] = level }
         }
         return JSONWriter.encode(.object(meta))
     }

@@ -24,9 +24,7 @@ extension SessionCore {
             else { return }  // Unknown token, or progress after the final answer: some clients drop the connection.
             agentOutput.appendLine(raw, range: range, replacing: [(tokenRange, route.agentToken)])
         case "notifications/message":
-            // The stateless revisions send a request's log lines only when it asked for them, per request; the
-            // shim does not ask, so none reach a modern agent.
-            guard agentEra != .modern else { return }
+            // The stateless revisions send a request's log lines only when it asked for them (`RequestLogging`).
             forwardLogMessage(server, raw, envelope)
         case "notifications/elicitation/complete":
             elicitationCompleted(server, raw, envelope)
@@ -71,10 +69,10 @@ extension SessionCore {
         guard let params = envelope.params, case .object(var object)? = try? JSONValue.parse(raw, range: params) else {
             return
         }
-        if let threshold = logLevel.flatMap(LogLevel.init),
-            let level = object["level"]?.stringValue.flatMap(LogLevel.init),
-            level < threshold
-        {
+        let level = object["level"]?.stringValue.flatMap(LogLevel.init)
+        if agentEra == .modern {
+            guard modernAgentWantsLog(from: server, level: level) else { return }
+        } else if let threshold = logLevel.flatMap(LogLevel.init), let level, level < threshold {
             return
         }
         let logger = object["logger"]?.stringValue

@@ -85,6 +85,8 @@ final class SessionCore {
     lazy var requestStates = RequestStateSeal(session: audit.session)
     /// Legacy servers' requests held while a modern agent answers them, by ticket (`HeldServerRequest`).
     var heldServerRequests: [Int: HeldServerRequest] = [:]
+    /// The level each legacy server process (by its start time) was last set to for a modern agent's request.
+    var legacyServerLevels: [Int: (level: String, process: UInt64)] = [:]
 
     var auditFlushDeadline: UInt64?
     /// Forwards queued for a server whose write-ahead decision is staged but not yet written.
