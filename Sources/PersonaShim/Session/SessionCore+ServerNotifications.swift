@@ -35,12 +35,8 @@ extension SessionCore {
         case "notifications/resources/list_changed":
             if !persona.resources.allow.isEmpty { announceListChange("resources") }
         case "notifications/resources/updated":
-            guard let params = envelope.params, case .string(let uri)? = paramsValue(raw, params, "uri") else { return }
-            let exposed = uris.expose(uri, server: server.index)
-            guard subscriptions.contains(exposed) else { return }
-            var object = (try? JSONValue.parse(raw, range: params))?.objectValue ?? JSONObject()
-            object["uri"] = .string(exposed)
-            sendToAgent(Message.notification(method: "notifications/resources/updated", params: .object(object)))
+            guard let params = envelope.params else { return }
+            resourceUpdated(server, raw, params: params)
         case "notifications/cancelled":
             guard let params = envelope.params,
                 let requestRange = MessageEnvelope.members(raw, object: params, named: ["requestId"])[0]

@@ -79,6 +79,12 @@ final class SessionCore {
     /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
     /// changes each asked for and was granted.
     var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
+    /// The resources (as the agent sees them) each of a modern agent's listens was granted, by listen id.
+    var listenResources: [[UInt8]: [String]] = [:]
+    /// The shim's own listen on each modern server, and the resources (as the server knows them) it asked for.
+    var serverListens: [Int: (id: Int, resources: Set<String>)] = [:]
+    /// The resources the shim subscribed to on each legacy server process (by start time) for a modern agent.
+    var shimSubscriptions: [Int: (uris: Set<String>, process: UInt64)] = [:]
     /// Legacy agents' requests waiting for the agent's answers to a modern server's questions.
     var exchanges: [Int: InputExchange] = [:]
     /// The `requestState`s of multi round-trip requests while a modern agent holds them.
