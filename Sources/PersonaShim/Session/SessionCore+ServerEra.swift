@@ -1,11 +1,16 @@
 /// Each server's era, found once per server process.
 ///
-/// Whatever the agent's era, the shim probes every server process with `server/discover` first (the specification's
-/// stdio backward-compatibility rule): a `DiscoverResult` offering 2026-07-28 makes the server modern; any other
-/// answer, an error that is not a modern one, or silence past a bounded wait makes it legacy, and it gets
-/// `initialize`. A dual-era server (the Python SDK's, mcp-server-time, mcp-server-git) so speaks 2026-07-28 to a
-/// legacy agent too: its questions, list changes, log lines and resource subscriptions are mapped across the eras.
-/// The agent's era and each server's are independent: the shim speaks to every server in the server's own.
+/// For a modern agent the shim probes with `server/discover` first (the specification's stdio backward-compatibility
+/// rule): a `DiscoverResult` offering 2026-07-28 makes the server modern; any other answer, an error that is not a
+/// modern one, or silence past a bounded wait makes it legacy, and it gets `initialize`.
+///
+/// For a legacy agent the order is the other way round: `initialize` first, and only a server that refuses it is
+/// probed (a modern-only server). Probing first would turn every dual-era server (the Python SDK's, mcp-server-time,
+/// mcp-server-git) modern for good — the SDK's server refuses `initialize` once it has answered a discover — and a
+/// legacy agent would lose what is not yet mapped across eras (server requests, list changes, logging,
+/// subscriptions). So a legacy agent's dual-era servers speak the handshake, exactly as before; a modern-only server
+/// still serves it. The agent's era and each server's are independent: the shim speaks to every server in the
+/// server's own.
 extension SessionCore {
     /// How long a server may take to answer the probe: at most 2 seconds, and never more than half the
     /// handshake's own time limit (the whole handshake, probe included, stays within `initializeSeconds`).

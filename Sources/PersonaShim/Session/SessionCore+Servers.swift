@@ -47,8 +47,8 @@ extension SessionCore {
         server.era = .legacy
         server.handshakeRefusal = nil
         initializeDeadlines.append((now + nanoseconds(persona.timeouts.initializeSeconds), index))
-        // Every server is asked first what it speaks, whatever the agent's era (SessionCore+ServerEra.swift).
-        probe(server)
+        // See SessionCore+ServerEra.swift for why a legacy agent's servers get initialize first.
+        if agentEra == .modern { probe(server) } else { sendInitialize(server) }
     }
 
     /// The handshake of a legacy server (one that did not answer the probe as a modern one).
@@ -74,7 +74,11 @@ extension SessionCore {
         guard let resultRange = envelope.result, let result = try? JSONValue.parse(raw, range: resultRange) else {
             let message = envelope.error.flatMap { try? JSONValue.parse(raw, range: $0) }?["message"]?.stringValue
             let reason = "refused initialize: \(message ?? "no reason given")"
-            // It was probed first and did not answer as a modern server: nothing else to try.
+            // A modern-only server refuses the handshake: ask it once what it speaks.
+            guard server.handshakeRefusal != nil || agentEra == .modern else {
+                server.handshakeRefusal = reason
+                return probe(server)
+            }
             serverFailed(server, reason: reason, restartable: false)
             return
         }

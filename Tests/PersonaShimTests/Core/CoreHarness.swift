@@ -90,8 +90,8 @@ final class CoreHarness {
     /// Server `index` starts and completes its handshake offering `tools` (names) and the given capabilities.
     func bringUp(_ index: Int, tools: [String], capabilities: String = #"{"tools":{}}"#) throws {
         core.serverStarted(index, pid: Int32(1000 + index), command: "/bin/fake-\(index)")
-        // Every server is probed first.
-        try answerProbeAsLegacy(index)
+        // A modern agent's servers are probed first; a legacy agent's get initialize at once.
+        if core.agentEra == .modern { try answerProbeAsLegacy(index) }
         let initialize = try #require(serverMessages(index).first)
         #expect(initialize["method"] as? String == "initialize")
         let id = try #require(initialize["id"] as? Int)
@@ -116,9 +116,16 @@ final class CoreHarness {
         server(index, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32601,"message":"Method not found"}}"#)
     }
 
-    /// Server `index` starts and answers the probe as a modern (2026-07-28) server offering `tools`.
+    /// Server `index` starts and answers the probe as a modern (2026-07-28) server offering `tools` (a legacy
+    /// agent's server first refuses initialize, as a modern-only server does).
     func bringUpModern(_ index: Int, tools: [String], capabilities: String = #"{"tools":{}}"#) throws {
         core.serverStarted(index, pid: Int32(1000 + index), command: "/bin/fake-\(index)")
+        if core.agentEra != .modern {
+            let initialize = try #require(serverMessages(index).first)
+            #expect(initialize["method"] as? String == "initialize")
+            let id = try #require(initialize["id"] as? Int)
+            server(index, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32601,"message":"stateless only"}}"#)
+        }
         let probe = try #require(serverMessages(index).first)
         #expect(probe["method"] as? String == "server/discover")
         let id = try #require(probe["id"] as? Int)

@@ -89,18 +89,18 @@ import Testing
         #expect((failed?["reason"] as? String)?.contains("2099-01-01") == true)
     }
 
-    @Test func aLegacyAgentsServersAreProbedFirstAndFallBackToTheHandshake() throws {
+    @Test func aLegacyAgentsServersGetTheHandshakeFirstAndOnlyARefusalIsProbed() throws {
         let harness = try legacyAgent()
         harness.core.serverStarted(0, pid: 1000, command: "/bin/fake-0")
-        let probe = try #require(harness.serverMessages(0).first)
-        #expect(probe["method"] as? String == "server/discover", "probed first, whatever the agent's era")
-        let probeID = try #require(probe["id"] as? Int)
-        harness.server(0, #"{"jsonrpc":"2.0","id":\#(probeID),"error":{"code":-32601,"message":"no"}}"#)
         let initialize = try #require(harness.serverMessages(0).first)
-        #expect(initialize["method"] as? String == "initialize")
+        #expect(initialize["method"] as? String == "initialize", "no probe: dual-era servers stay on the handshake")
         let id = try #require(initialize["id"] as? Int)
         harness.server(0, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32600,"message":"no handshake here"}}"#)
-        #expect(harness.serverMessages(0).isEmpty, "no second probe")
+        let probe = try #require(harness.serverMessages(0).first)
+        #expect(probe["method"] as? String == "server/discover")
+        let probeID = try #require(probe["id"] as? Int)
+        harness.server(0, #"{"jsonrpc":"2.0","id":\#(probeID),"error":{"code":-32601,"message":"no"}}"#)
+        #expect(harness.serverMessages(0).isEmpty, "no second handshake")
         let failed = try harness.auditRecords().first { $0["event"] as? String == "child.failed" }
         #expect((failed?["reason"] as? String)?.contains("refused initialize: no handshake here") == true)
     }
