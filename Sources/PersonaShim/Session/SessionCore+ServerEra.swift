@@ -6,10 +6,11 @@
 ///
 /// For a legacy agent the order is the other way round: `initialize` first, and only a server that refuses it is
 /// probed (a modern-only server). Probing first would turn every dual-era server (the Python SDK's, mcp-server-time,
-/// mcp-server-git) modern for good — the SDK's server refuses `initialize` once it has answered a discover — and a
-/// legacy agent would lose what is not yet mapped across eras (server requests, list changes, logging,
-/// subscriptions). So a legacy agent's dual-era servers speak the handshake, exactly as before; a modern-only server
-/// still serves it. The agent's era and each server's are independent: the shim speaks to every server in the
+/// mcp-server-git) modern for good — the SDK's server refuses `initialize` once it has answered a discover. Questions,
+/// list changes, log lines and subscriptions are mapped across the eras now, but a dual-era server written the old
+/// way (the Python SDK's `ctx.session.elicit` / `create_message` / `list_roots`) cannot ask anything once it speaks
+/// 2026-07-28 ("no back-channel for server-initiated requests"); the interop suite's SDK server showed it. So a
+/// legacy agent's dual-era servers speak the handshake, exactly as before; a modern-only server still serves it. The agent's era and each server's are independent: the shim speaks to every server in the
 /// server's own.
 extension SessionCore {
     /// How long a server may take to answer the probe: at most 2 seconds, and never more than half the
