@@ -35,10 +35,15 @@ extension SessionCore {
         let candidates = routes.forwards {
             $0.server == server.index && Self.inputRequiredMethods.contains($0.method)
         }
-        guard candidates.count == 1, let (forwardID, request) = candidates.first, !agentGone else {
+        // A request whose question waits for the agent's retry is still in progress on the server too.
+        let waiting = heldServerRequests.values.filter {
+            guard $0.server == server.index, case .internalRequest? = routes.pending[$0.forwardID] else { return false }
+            return true
+        }.count
+        guard candidates.count == 1, waiting == 0, let (forwardID, request) = candidates.first, !agentGone else {
             return refuseServer(
                 JSONRPCError.requestFailed,
-                "persona-shim could not tell which of the client's requests \(method) belongs to (\(candidates.count) in progress on this server); its client speaks \(MCPProtocol.latestModernVersion), where a server may ask only while it answers exactly one of the client's tools/call, prompts/get or resources/read requests"
+                "persona-shim could not tell which of the client's requests \(method) belongs to (\(candidates.count + waiting) in progress on this server); its client speaks \(MCPProtocol.latestModernVersion), where a server may ask only while it answers exactly one of the client's tools/call, prompts/get or resources/read requests"
             )
         }
         let declared = request.clientCapabilities ?? JSONObject()

@@ -125,6 +125,19 @@ import Testing
         #expect(denials.count == 2)
     }
 
+    @Test func aSecondQuestionWhileOneWaitsForTheRetryIsRefused() throws {
+        let harness = try modernOverLegacy()
+        _ = try call(harness, id: 2)
+        harness.server(0, Self.elicitation)
+        _ = try question(harness, answering: 2)
+        // Another call starts; the server asks again: for the waiting call or the new one cannot be told.
+        _ = try call(harness, id: 3)
+        harness.server(0, Self.elicitation.replacingOccurrences(of: #""e1""#, with: #""e2""#))
+        let refusal = try #require(harness.serverMessages(0).first)
+        #expect(refusal["id"] as? String == "e2" && refusal.errorCode == -32000)
+        #expect(harness.agentMessages().isEmpty, "call 3 still waits for the server")
+    }
+
     @Test func anAgentThatNeverRetriesLeavesTheServerAnError() throws {
         let harness = try modernOverLegacy()
         let forwarded = try call(harness, id: 2)
