@@ -151,3 +151,29 @@ async def test_a_legacy_agent_answers_a_modern_servers_elicitation_as_an_old_req
         assert len(agent.seen.elicitation) == 1
     assert len(shim.traffic().server_requests("elicitation/create")) == 1
     assert _ready(shim) == {"mrtr": "2026-07-28"}, "the modern-only server refused initialize and was probed"
+
+
+# ---- a legacy server's own requests reach a modern agent as input_required (the fixture's ask tool)
+
+
+@pytest.mark.parametrize("method", ["elicitation/create", "roots/list"])
+async def test_a_legacy_servers_request_reaches_a_modern_agent_as_input_required(shims, bins, method: str):
+    roots = [types.Root(uri="file:///tmp/held-root", name="held root")]
+    shim = shims(
+        persona(
+            {"fixture": fixture(bins, "--protocol-tools")},
+            tools={"allow": ["fixture__ask"]},
+            server_requests={"elicitation": True, "roots": True},
+        )
+    )
+    async with connect(shim, "modern", Callbacks(elicitation=True, roots=roots)) as agent:
+        result = await agent.call_tool("fixture__ask", {"method": method}, read_timeout=15)
+        assert not result.is_error, text_of(result)
+        assert "fixture-ask" in text_of(result), text_of(result)
+        if method == "roots/list":
+            assert "held-root" in text_of(result), text_of(result)
+        else:
+            assert len(agent.seen.elicitation) == 1
+    interim = _interim(shim)
+    assert len(interim) == 1 and interim[0]["requestState"].startswith("ps1."), interim
+    assert _ready(shim) == {"fixture": "2025-11-25"}

@@ -76,6 +76,8 @@ final class ForwardedRequest {
     var retryParams: JSONObject?
     /// Which version of the persona judged it (see SessionCore+Reload.swift), so its answer is judged by the same.
     var personaGeneration = 0
+    /// The log level a modern agent asked for with this request (`io.modelcontextprotocol/logLevel`), if any.
+    var logLevel: LogLevel?
 
     init(
         agentID: [UInt8], server: Int, method: String, subject: RequestSubject, exposedName: String,

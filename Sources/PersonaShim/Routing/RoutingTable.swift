@@ -35,6 +35,15 @@ struct RoutingTable {
         }
     }
 
+    /// Hands a request a server is still working on (`id`, held meanwhile as an internal request) to another agent
+    /// request: the retry that answered the server's question. Its old deadline no longer applies.
+    mutating func rebind(_ id: Int, to request: ForwardedRequest) {
+        if let stale = callTimeouts[callTimeoutHead...].firstIndex(where: { $0.id == id }) {
+            callTimeouts.remove(at: stale)
+        }
+        addForward(request, id: id, agentToken: nil)
+    }
+
     /// Forgets a forwarded request and its progress token; returns it if it was still waiting.
     @discardableResult
     mutating func finish(_ id: Int) -> ForwardedRequest? {

@@ -2,7 +2,8 @@
 ///
 /// A server's `input_required` result carries a `requestState` the agent must hand back on its retry. The agent
 /// never sees the server's own state: it gets a token that names it, `ps1.<payload>.<mac>` (hex), where the payload
-/// binds the session, the server, the request (method and name as the agent sees them), a deadline and a nonce, and
+/// binds the session, the server, the request (method, name as the agent sees them, and a digest of its arguments), a
+/// deadline and a nonce, and
 /// the MAC is HMAC-SHA256 under a key made for this session alone. The server's state waits in the shim under the
 /// nonce and is handed out once. A retry whose token was forged or altered, was already used, is past its deadline,
 /// or is taken to another server or another request is refused.
@@ -11,6 +12,9 @@ struct RequestStateSeal {
         var server: String
         var method: String
         var name: String
+        /// The hex SHA-256 of the request's canonical arguments, so a state cannot be spent on other arguments of
+        /// the same tool (empty where a request has none, as for `resources/read`, whose URI is its name).
+        var arguments: String = ""
     }
 
     enum Refusal: Error, Equatable, CustomStringConvertible {
@@ -27,10 +31,17 @@ struct RequestStateSeal {
         }
     }
 
+    /// What a token stands for: a server's own state, or a question the shim holds for the agent (a ticket the
+    /// shim numbered itself, which no server's state can pass for).
+    enum Held: Equatable {
+        case serverState(String)
+        case ticket(Int)
+    }
+
     private struct Issued {
         var binding: Binding
         var deadline: UInt64
-        var serverState: String
+        var held: Held
     }
 
     private let key: [UInt8]
@@ -54,17 +65,32 @@ struct RequestStateSeal {
 
     /// The token the agent gets in place of `serverState`.
     mutating func seal(_ serverState: String, binding: Binding, now: UInt64) -> String {
+        seal(.serverState(serverState), binding: binding, now: now)
+    }
+
+    /// The token the agent gets for what the shim holds (`held`), good until `now + lifetime`.
+    mutating func seal(_ held: Held, binding: Binding, now: UInt64, lifetime: UInt64 = Self.lifetime) -> String {
         let nonce = nextNonce
         nextNonce += 1
-        let deadline = now + Self.lifetime
-        issued[nonce] = Issued(binding: binding, deadline: deadline, serverState: serverState)
+        let deadline = now + lifetime
+        issued[nonce] = Issued(binding: binding, deadline: deadline, held: held)
         if issued.count > Self.limit, let oldest = issued.keys.min() { issued[oldest] = nil }
         let payload = Self.hex(Array(Self.payload(session, binding, deadline, nonce).utf8))
         return "ps1.\(payload).\(Self.hex(HMAC.sha256(key: key, message: Array("ps1.\(payload)".utf8))))"
     }
 
-    /// The server's state for a retry to `binding`, used up; or why the token is refused.
+    /// The server's state for a retry to `binding`, used up; or why the token is refused (a ticket is another
+    /// request's: see `openHeld`).
     mutating func open(_ token: String, binding: Binding, now: UInt64) -> Result<String, Refusal> {
+        switch openHeld(token, binding: binding, now: now) {
+        case .success(.serverState(let state)): .success(state)
+        case .success(.ticket): .failure(.otherRequest)
+        case .failure(let refusal): .failure(refusal)
+        }
+    }
+
+    /// What the token stands for, for a retry to `binding`, used up; or why the token is refused.
+    mutating func openHeld(_ token: String, binding: Binding, now: UInt64) -> Result<Held, Refusal> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "ps1", let mac = Self.unhex(parts[2]),
             let payloadBytes = Self.unhex(parts[1])
@@ -76,7 +102,7 @@ struct RequestStateSeal {
         }
         let fields = String(decoding: payloadBytes, as: UTF8.self).split(
             separator: "\n", omittingEmptySubsequences: false)
-        guard fields.count == 6, fields[0] == session, let deadline = UInt64(fields[4]), let nonce = Int(fields[5])
+        guard fields.count == 7, fields[0] == session, let deadline = UInt64(fields[5]), let nonce = Int(fields[6])
         else {
             return .failure(.forged)
         }
@@ -88,12 +114,13 @@ struct RequestStateSeal {
         guard entry.binding.server == binding.server else { return .failure(.otherServer) }
         guard entry.binding == binding else { return .failure(.otherRequest) }
         issued[nonce] = nil
-        return .success(entry.serverState)
+        return .success(entry.held)
     }
 
     /// Fields separated by newlines; names are JSON strings, so a newline in one is escaped before it gets here.
     private static func payload(_ session: String, _ binding: Binding, _ deadline: UInt64, _ nonce: Int) -> String {
-        [session, binding.server, binding.method, binding.name, String(deadline), String(nonce)].map {
+        [session, binding.server, binding.method, binding.name, binding.arguments, String(deadline), String(nonce)].map
+        {
             $0.replacingNewlines()
         }.joined(separator: "\n")
     }

@@ -165,7 +165,7 @@ extension SessionCore {
             }
         }
         routes.fanOuts = routes.fanOuts.filter { $0.value.agentID != agentID }
-        listens.removeAll { $0.id == agentID }
+        endListen(agentID)
         // A request waiting for the agent's answers to a server's questions is not retried.
         exchanges = exchanges.filter { $0.value.request.agentID != agentID }
         if !approvals.parked.isEmpty { withdrawParkedCalls(agentID: agentID) }

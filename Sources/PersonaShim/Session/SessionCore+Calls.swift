@@ -197,6 +197,7 @@ extension SessionCore {
             deadline: now + nanoseconds(persona.timeouts.callSeconds), progressToken: progressToken)
         forwarded.clientCapabilities = declaredCapabilities(request)
         if personaGeneration != 0 { forwarded.personaGeneration = personaGeneration }
+        forwarded.logLevel = requestedLogLevel(request, to: server)
         if agentEra != .modern, server.era == .modern, Self.inputRequiredMethods.contains(request.method) {
             forwarded.retryParams = Self.params(request, replacing: replacements)
         }

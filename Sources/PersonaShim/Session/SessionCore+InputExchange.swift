@@ -10,6 +10,10 @@ struct InputExchange {
     var state: JSONValue?
     var waiting: Set<String>
     var answers = JSONObject()
+    /// When the original request is given up if the agent has not answered every question: its call timeout,
+    /// counted again from the moment the agent is asked (as for a legacy server's own questions, which its
+    /// request's timeout covers).
+    var deadline: UInt64
 }
 
 extension SessionCore {
@@ -58,6 +62,12 @@ extension SessionCore {
                     "The server \(server.name) asked for \(method) to answer \(request.exposedName), and the client did not declare \"\(capability)\"; the request did not complete."
                 )
             }
+            let params = input["params"]?.objectValue ?? JSONObject()
+            if let lacking = missingClientFeature(method, params, capabilities: agentCapabilities) {
+                return refuseInput(
+                    "The server \(server.name) asked for \(method) to answer \(request.exposedName), which the client cannot take (\(lacking)); the request did not complete."
+                )
+            }
         }
         do {
             for (_, input) in inputs.members {
@@ -72,19 +82,15 @@ extension SessionCore {
         }
         let exchangeID = routes.allocateID()
         exchanges[exchangeID] = InputExchange(
-            request: request, params: params, state: result["requestState"], waiting: Set(inputs.keys))
+            request: request, params: params, state: result["requestState"], waiting: Set(inputs.keys),
+            deadline: now + nanoseconds(persona.timeouts.callSeconds))
         guard !inputs.isEmpty else {
             retryExchange(exchangeID)
             return true
         }
         for (key, input) in inputs.members {
             let method = input["method"]!.stringValue!
-            var inputParams = input["params"]?.objectValue ?? JSONObject()
-            if method == "elicitation/create" {
-                // As for a legacy server's own elicitation: the person reads which server asks.
-                let message = inputParams["message"]?.stringValue ?? ""
-                inputParams["message"] = .string("[server \"\(server.name)\" asks] " + message)
-            }
+            let inputParams = Self.markedQuestion(method, input["params"]?.objectValue ?? JSONObject(), of: server)
             let shimID = routes.allocateID()
             routes.agentBound[shimID] = AgentBoundRequest(
                 server: server.index, serverID: [], method: method, exchange: (exchangeID, key))
@@ -110,6 +116,27 @@ extension SessionCore {
         exchange.waiting.remove(key)
         exchanges[id] = exchange
         if exchange.waiting.isEmpty { retryExchange(id) }
+    }
+
+    /// Gives up the exchanges whose agent did not answer in time: the original request is answered with a timeout,
+    /// and the agent is told to stop asking the person.
+    func expireExchanges() {
+        for (id, exchange) in exchanges where exchange.deadline <= now {
+            exchanges[id] = nil
+            let request = exchange.request
+            for (shimID, asked) in routes.agentBound where asked.exchange?.id == id {
+                routes.agentBound[shimID] = nil
+                sendToAgent(
+                    Message.notification(
+                        method: "notifications/cancelled",
+                        params: ["requestId": .integer(shimID), "reason": "persona-shim: the question timed out"]))
+            }
+            if request.subject == .tool, calls != nil { callAnswered(failed: true) }
+            failForward(
+                request, outcome: "timeout", code: JSONRPCError.requestTimeout,
+                "The client did not answer what the server \(servers[request.server].name) asked to answer \(request.exposedName) within \(formatSeconds(persona.timeouts.callSeconds)) seconds; the request did not complete."
+            )
+        }
     }
 
     /// Sends the original request again, with the answers and the server's state, as one more forward of it.

@@ -4,6 +4,7 @@
 /// state the shim issued for that server and that request, once, in time.
 extension SessionCore {
     static let inputRequiredMethods: Set<String> = ["tools/call", "prompts/get", "resources/read"]
+    static let requestStateKeyBytes = Array(#""requestState""#.utf8)
 
     /// A modern agent's capabilities for this request that the persona lets servers use; what a modern server
     /// is told it may ask for.
@@ -31,15 +32,26 @@ extension SessionCore {
     func openRequestState(
         _ request: AgentRequest, target: ForwardTarget, server: Server, argsDigest: SHA256.Digest?
     ) -> (Range<Int>, [UInt8])?? {
-        guard agentEra == .modern, let params = request.envelope.params,
+        guard agentEra == .modern || server.era == .modern, let params = request.envelope.params,
             request.raw[params.lowerBound] == UInt8(ascii: "{"),
-            let stateRange = MessageEnvelope.members(request.raw, object: params, named: ["requestState"])[0]
+            Self.mentions(request.raw, params, Self.requestStateKeyBytes)
+                || Self.mentions(request.raw, params, Self.backslash)
         else { return .some(nil) }
-        let binding = RequestStateSeal.Binding(server: server.name, method: request.method, name: target.exposedName)
+        let (count, escaped) = Self.requestStateKeys(request.raw, params)
+        guard count > 0 || escaped else { return .some(nil) }
+        let binding = RequestStateSeal.Binding(
+            server: server.name, method: request.method, name: target.exposedName,
+            arguments: argsDigest?.bytes.hexString ?? "")
+        let stateRange =
+            count == 1 && !escaped && agentEra == .modern
+            ? MessageEnvelope.members(request.raw, object: params, named: ["requestState"])[0] : nil
         let refusal: RequestStateSeal.Refusal
-        if let token = request.string(stateRange) {
-            switch requestStates.open(token, binding: binding, now: now) {
-            case .success(let state):
+        if let stateRange, let token = request.string(stateRange) {
+            switch requestStates.openHeld(token, binding: binding, now: now) {
+            case .success(.ticket(let ticket)):
+                releaseHeld(ticket, request, target: target, argsDigest: argsDigest)
+                return nil
+            case .success(.serverState(let state)):
                 var replacement: [UInt8] = []
                 JSONWriter.appendString(state, to: &replacement)
                 return .some((stateRange, replacement))
@@ -58,6 +70,30 @@ extension SessionCore {
         return nil
     }
 
+    static let backslash = [UInt8(ascii: "\\")]
+
+    /// How often the params object names `requestState` plainly, and whether a key names it escaped: a server's
+    /// reader would take either, so a second or an escaped one must not slip past the seal.
+    static func requestStateKeys(_ raw: UnsafeRawBufferPointer, _ params: Range<Int>) -> (Int, Bool) {
+        let plain = Array("requestState".utf8)
+        var count = 0
+        var escaped = false
+        _ = MessageEnvelope.containsMember(raw, object: params) { key in
+            if key.count == plain.count && key.elementsEqual(plain) {
+                count += 1
+            } else if key.contains(UInt8(ascii: "\\")) {
+                let quoted = [UInt8(ascii: "\"")] + Array(key) + [UInt8(ascii: "\"")]
+                let decoded = quoted.withUnsafeBytes { bytes -> String? in
+                    var reader = JSONReader(bytes, range: 0..<bytes.count)
+                    return try? reader.parseString()
+                }
+                if decoded == "requestState" { escaped = true }
+            }
+            return false
+        }
+        return (count, escaped)
+    }
+
     /// A modern server needs input to answer `request`. Returns false when the agent cannot be asked (a legacy
     /// agent, or a method that may not ask), so the caller refuses the request.
     func relayInputRequired(
@@ -72,7 +108,7 @@ extension SessionCore {
             )
             return true
         }
-        let inputs = result["inputRequests"]?.objectValue ?? JSONObject()
+        var inputs = result["inputRequests"]?.objectValue ?? JSONObject()
         var missing = JSONObject()
         for (_, input) in inputs.members {
             let method = input["method"]?.stringValue ?? "(no method)"
@@ -100,6 +136,23 @@ extension SessionCore {
                     data: ["requiredCapabilities": .object(missing)]))
             return true
         }
+        for (key, input) in inputs.members {
+            let method = input["method"]!.stringValue!
+            let params = input["params"]?.objectValue ?? JSONObject()
+            if let lacking = missingClientFeature(
+                method, params, capabilities: request.clientCapabilities ?? JSONObject())
+            {
+                refuseForward(
+                    request, outcome: "input_refused", code: JSONRPCError.requestFailed,
+                    "The server \(server.name) asked for \(method) to answer \(request.exposedName), which the client cannot take (\(lacking)); the request did not complete."
+                )
+                return true
+            }
+            var marked = input.objectValue ?? JSONObject()
+            marked["params"] = .object(Self.markedQuestion(method, params, of: server))
+            inputs[key] = .object(marked)
+        }
+        if !inputs.isEmpty { result["inputRequests"] = .object(inputs) }
         do {
             for (_, input) in inputs.members {
                 let method = input["method"]!.stringValue!
@@ -120,7 +173,8 @@ extension SessionCore {
                 return relayResult(request, result)
             }
             let binding = RequestStateSeal.Binding(
-                server: server.name, method: request.method, name: request.exposedName)
+                server: server.name, method: request.method, name: request.exposedName,
+                arguments: request.argsDigest?.bytes.hexString ?? "")
             result["requestState"] = .string(requestStates.seal(text, binding: binding, now: now))
         }
         return relayResult(request, result)

@@ -2,8 +2,8 @@
 ///
 /// Towards a modern agent: a listen is acknowledged with the list changes the shim will report (tools always,
 /// prompts and resources when the persona allows some), and each later change is sent once per listen that asked for
-/// it, tagged with the listen's id. Resource subscriptions are not offered yet (left out of the acknowledgment, as
-/// the specification says for what a server does not support). A listen ends when the agent cancels it.
+/// it, tagged with the listen's id. Its `resourceSubscriptions` are judged one by one and the granted ones
+/// acknowledged (`ResourceSubscriptions`). A listen ends when the agent cancels it.
 ///
 /// Towards a modern server: once it is ready the shim opens one listen for its list changes, which then reach the
 /// shim as a legacy server's would (and so reach the agent, in its own era).
@@ -22,9 +22,18 @@ extension SessionCore {
             granted[key] = true
             lists.insert(list)
         }
+        if let asked = filter["resourceSubscriptions"], !persona.resources.allow.isEmpty {
+            let resources = grantedResourceSubscriptions(asked)
+            // None granted: left out, as the specification says for what a server does not support.
+            if !resources.isEmpty { granted["resourceSubscriptions"] = .array(resources.map(JSONValue.string)) }
+            listenResources[request.id] = resources.isEmpty ? nil : resources
+        } else {
+            listenResources[request.id] = nil
+        }
         let value = (try? JSONValue.parse(request.raw, range: request.envelope.id!)) ?? .null
         listens.removeAll { $0.id == request.id }
         listens.append((request.id, value, lists))
+        reconcileSubscriptions()
         // A listen counts as having seen the lists: changes from now on are worth announcing.
         if startupComplete { catalogPublished = true }
         sendToAgent(
@@ -33,13 +42,27 @@ extension SessionCore {
                 params: ["_meta": [MCPProtocol.subscriptionIDKey: value], "notifications": .object(granted)]))
     }
 
-    /// Opens the shim's own listen on a modern server for its list changes; the server ends it when it wants to.
+    /// Opens the shim's own listen on a modern server for its list changes and the resources the agent wants to
+    /// hear about; a listen already open is cancelled first (its filter cannot change).
     func listenForChanges(_ server: Server) {
+        if let old = serverListens[server.index]?.id, routes.pending[old] != nil {
+            routes.pending[old] = nil
+            server.input.append(
+                Message.notification(method: "notifications/cancelled", params: ["requestId": .integer(old)]))
+        }
         let id = routes.allocateID()
         routes.pending[id] = .internalRequest(server: server.index)
-        let notifications: JSONValue = [
+        let resources = wantedSubscriptions()[server.index] ?? []
+        serverListens[server.index] = (id, resources)
+        var notifications: JSONValue = [
             "toolsListChanged": true, "promptsListChanged": true, "resourcesListChanged": true,
         ]
+        if !resources.isEmpty {
+            notifications = [
+                "toolsListChanged": true, "promptsListChanged": true, "resourcesListChanged": true,
+                "resourceSubscriptions": .array(resources.sorted().map(JSONValue.string)),
+            ]
+        }
         server.input.append(
             Message.request(
                 id: id, method: "subscriptions/listen",

@@ -30,12 +30,7 @@ extension SessionCore {
                     data: ["uri": .string(uri)]))
         }
         if subject == .subscription, servers[target.server].era == .modern {
-            return sendToAgent(
-                Message.error(
-                    id: request.id, code: JSONRPCError.methodNotFound,
-                    message:
-                        "The server \(servers[target.server].name) speaks \(MCPProtocol.latestModernVersion), where subscriptions/listen replaces \(request.method); persona-shim does not map one onto the other yet."
-                ))
+            return subscribeOnModernServer(request, uri: uri, server: target.server, original: target.original)
         }
         if request.method == "resources/subscribe" { subscriptions.insert(uri) }
         if request.method == "resources/unsubscribe" { subscriptions.remove(uri) }

@@ -6,10 +6,11 @@
 ///
 /// For a legacy agent the order is the other way round: `initialize` first, and only a server that refuses it is
 /// probed (a modern-only server). Probing first would turn every dual-era server (the Python SDK's, mcp-server-time,
-/// mcp-server-git) modern for good — the SDK's server refuses `initialize` once it has answered a discover — and a
-/// legacy agent would lose what is not yet mapped across eras (server requests, list changes, logging,
-/// subscriptions). So a legacy agent's dual-era servers speak the handshake, exactly as before; a modern-only server
-/// still serves it. The agent's era and each server's are independent: the shim speaks to every server in the
+/// mcp-server-git) modern for good — the SDK's server refuses `initialize` once it has answered a discover. Questions,
+/// list changes, log lines and subscriptions are mapped across the eras now, but a dual-era server written the old
+/// way (the Python SDK's `ctx.session.elicit` / `create_message` / `list_roots`) cannot ask anything once it speaks
+/// 2026-07-28 ("no back-channel for server-initiated requests"); the interop suite's SDK server showed it. So a
+/// legacy agent's dual-era servers speak the handshake, exactly as before; a modern-only server still serves it. The agent's era and each server's are independent: the shim speaks to every server in the
 /// server's own.
 extension SessionCore {
     /// How long a server may take to answer the probe: at most 2 seconds, and never more than half the
@@ -119,11 +120,13 @@ extension SessionCore {
             return progressToken.map { Array(#"{"progressToken":\#($0)}"#.utf8) } ?? Array("{}".utf8)
         }
         var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
+        let level = era == .modern ? serverLogLevel(agentMeta: meta) : nil
         meta.members.removeAll { $0.key.hasPrefix(MCPProtocol.reservedMetaPrefix) }
         // Only the shim's own token can be routed back; a token it did not see (an escaped key) is dropped.
         meta["progressToken"] = progressToken.map { .integer($0) }
         if era == .modern {
             meta.members.append(contentsOf: modernServerMeta(capabilities: relayedCapabilities(meta: request)).members)
+            if let level { meta[Self.logLevelKey] = level }
         }
         return JSONWriter.encode(.object(meta))
     }

@@ -24,9 +24,7 @@ extension SessionCore {
             else { return }  // Unknown token, or progress after the final answer: some clients drop the connection.
             agentOutput.appendLine(raw, range: range, replacing: [(tokenRange, route.agentToken)])
         case "notifications/message":
-            // The stateless revisions send a request's log lines only when it asked for them, per request; the
-            // shim does not ask, so none reach a modern agent.
-            guard agentEra != .modern else { return }
+            // The stateless revisions send a request's log lines only when it asked for them (`RequestLogging`).
             forwardLogMessage(server, raw, envelope)
         case "notifications/elicitation/complete":
             elicitationCompleted(server, raw, envelope)
@@ -37,12 +35,8 @@ extension SessionCore {
         case "notifications/resources/list_changed":
             if !persona.resources.allow.isEmpty { announceListChange("resources") }
         case "notifications/resources/updated":
-            guard let params = envelope.params, case .string(let uri)? = paramsValue(raw, params, "uri") else { return }
-            let exposed = uris.expose(uri, server: server.index)
-            guard subscriptions.contains(exposed) else { return }
-            var object = (try? JSONValue.parse(raw, range: params))?.objectValue ?? JSONObject()
-            object["uri"] = .string(exposed)
-            sendToAgent(Message.notification(method: "notifications/resources/updated", params: .object(object)))
+            guard let params = envelope.params else { return }
+            resourceUpdated(server, raw, params: params)
         case "notifications/cancelled":
             guard let params = envelope.params,
                 let requestRange = MessageEnvelope.members(raw, object: params, named: ["requestId"])[0]
@@ -71,10 +65,10 @@ extension SessionCore {
         guard let params = envelope.params, case .object(var object)? = try? JSONValue.parse(raw, range: params) else {
             return
         }
-        if let threshold = logLevel.flatMap(LogLevel.init),
-            let level = object["level"]?.stringValue.flatMap(LogLevel.init),
-            level < threshold
-        {
+        let level = object["level"]?.stringValue.flatMap(LogLevel.init)
+        if agentEra == .modern {
+            guard modernAgentWantsLog(from: server, level: level) else { return }
+        } else if let threshold = logLevel.flatMap(LogLevel.init), let level, level < threshold {
             return
         }
         let logger = object["logger"]?.stringValue

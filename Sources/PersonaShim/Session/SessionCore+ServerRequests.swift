@@ -26,6 +26,9 @@ extension SessionCore {
                     id: id, code: JSONRPCError.requestFailed,
                     message: "The persona \"\(persona.name)\" does not allow servers to use \(method)"))
         }
+        if agentEra == .modern {
+            return holdForModernAgent(server, raw, envelope, method: method, capability: capability)
+        }
         guard agentCapabilities[capability] != nil, agentInitialized, !agentGone else {
             return server.input.append(
                 Message.error(
@@ -33,7 +36,7 @@ extension SessionCore {
                     message: "The client does not support \(method) (it did not declare \"\(capability)\")"))
         }
         let params = envelope.params.flatMap { try? JSONValue.parse(raw, range: $0) }?.objectValue ?? JSONObject()
-        if let missing = missingClientFeature(method, params) {
+        if let missing = missingClientFeature(method, params, capabilities: agentCapabilities) {
             return server.input.append(
                 Message.error(
                     id: id, code: JSONRPCError.invalidParams,
@@ -60,7 +63,15 @@ extension SessionCore {
     }
 
     /// A person reads an elicitation: it says which server asks, so no server can pass for the shim or another
-    /// server. A URL-mode one is remembered, so its completion can follow it.
+    /// server. Used for a server's questions on every path (its own requests and its `input_required` results).
+    static func markedQuestion(_ method: String, _ params: JSONObject, of server: Server) -> JSONObject {
+        guard method == "elicitation/create" else { return params }
+        var params = params
+        params["message"] = .string("[server \"\(server.name)\" asks] " + (params["message"]?.stringValue ?? ""))
+        return params
+    }
+
+    /// As `markedQuestion`; a URL-mode one is also remembered, so its completion can follow it.
     private func markElicitation(_ elicitation: JSONObject, of server: Server) -> JSONValue {
         var elicitation = elicitation
         let message = elicitation["message"]?.stringValue ?? ""
@@ -71,8 +82,11 @@ extension SessionCore {
         return .object(elicitation)
     }
 
-    /// What the client would need for this request but did not declare (the spec forbids sending it then).
-    private func missingClientFeature(_ method: String, _ params: JSONObject) -> String? {
+    /// What the client would need for this request but did not declare (the spec forbids sending it then):
+    /// `capabilities` are the session's (legacy agent) or the request's (modern agent).
+    func missingClientFeature(_ method: String, _ params: JSONObject, capabilities agentCapabilities: JSONObject)
+        -> String?
+    {
         switch method {
         case "elicitation/create" where params["mode"]?.stringValue == "url":
             guard agentProtocolVersion >= "2025-11-25" else {

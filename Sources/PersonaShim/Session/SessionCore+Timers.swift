@@ -13,6 +13,8 @@ extension SessionCore {
         for server in servers { consider(server.probe?.deadline) }
         consider(routes.nextCallDeadline())
         consider(approvals.nextDeadline)
+        for exchange in exchanges.values { consider(exchange.deadline) }
+        for held in heldServerRequests.values { consider(held.deadline) }
         consider(listChangeDeadline)
         if audit.hasPending {
             let deadline = auditFlushDeadline ?? now + Self.auditBatchWindow
@@ -56,6 +58,8 @@ extension SessionCore {
         if let auditFlushDeadline, auditFlushDeadline <= now { commitAudit() }
         for (id, request) in routes.takeExpired(now: now) { timeOut(id, request) }
         expireApprovals()
+        if !exchanges.isEmpty { expireExchanges() }
+        if !heldServerRequests.isEmpty { expireHeldServerRequests() }
     }
 
     /// A forwarded request ran out of time: the agent hears so, and the server is told to stop working on it.

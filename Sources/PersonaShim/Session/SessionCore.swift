@@ -76,13 +76,26 @@ final class SessionCore {
     /// otherwise), and the last `clientInfo` bytes a modern agent sent (its identity is read again only on a change).
     var currentCapabilities: JSONObject?
     var lastClientInfo: [UInt8]?
+    /// The last valid modern `_meta`, as bytes, with what was read from it (ranges relative to its start): an agent
+    /// sends the same `_meta` on request after request, and then it is not read again (`validModernMeta`).
+    var lastModernMeta: (bytes: [UInt8], version: String, capabilities: Range<Int>, clientInfo: Range<Int>?)?
     /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
     /// changes each asked for and was granted.
     var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
+    /// The resources (as the agent sees them) each of a modern agent's listens was granted, by listen id.
+    var listenResources: [[UInt8]: [String]] = [:]
+    /// The shim's own listen on each modern server, and the resources (as the server knows them) it asked for.
+    var serverListens: [Int: (id: Int, resources: Set<String>)] = [:]
+    /// The resources the shim subscribed to on each legacy server process (by start time) for a modern agent.
+    var shimSubscriptions: [Int: (uris: Set<String>, process: UInt64)] = [:]
     /// Legacy agents' requests waiting for the agent's answers to a modern server's questions.
     var exchanges: [Int: InputExchange] = [:]
     /// The `requestState`s of multi round-trip requests while a modern agent holds them.
     lazy var requestStates = RequestStateSeal(session: audit.session)
+    /// Legacy servers' requests held while a modern agent answers them, by ticket (`HeldServerRequest`).
+    var heldServerRequests: [Int: HeldServerRequest] = [:]
+    /// The level each legacy server process (by its start time) was last set to for a modern agent's request.
+    var legacyServerLevels: [Int: (level: String, process: UInt64)] = [:]
 
     /// Calls waiting for a person's approval, and the questions put to new-era agents.
     var approvals = ApprovalBook()
