@@ -44,7 +44,7 @@ extension BuiltInScanner {
                 return index + 1
             }
         }
-        guard let name = nameBefore(index) else { return index + 1 }
+        guard endsLikeKeyword(before: index), let name = nameBefore(index) else { return index + 1 }
         let kind = Self.kind(of: text, name.range)
         guard kind != .none else { return index + 1 }
         var start = text.runEnd(from: index + 1) { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
@@ -81,6 +81,16 @@ extension BuiltInScanner {
         return start
     }
 
+    /// Every keyword ends in `d`, `t`, `y` or `n` (any case): most `name:` and `name=` are rejected on that byte.
+    @inline(__always) private func endsLikeKeyword(before separator: Int) -> Bool {
+        var last = separator - 1
+        while last > separator - 8 && text[last] == UInt8(ascii: " ") { last -= 1 }
+        if text[last] == UInt8(ascii: "\"") || text[last] == UInt8(ascii: "'") { last -= 1 }
+        let byte = text[last] | 0x20
+        return byte == UInt8(ascii: "d") || byte == UInt8(ascii: "t") || byte == UInt8(ascii: "y")
+            || byte == UInt8(ascii: "n")
+    }
+
     /// The name before a separator: an identifier of letters, digits, `_`, `-` and `.`, optionally quoted, with
     /// spaces allowed between it and the separator.
     private func nameBefore(_ separator: Int) -> (range: Range<Int>, quoted: Bool)? {
@@ -97,6 +107,11 @@ extension BuiltInScanner {
     }
 
     enum NameKind { case none, credential, awsSecret }
+
+    private static let credentialSuffixes: [StaticString] = [
+        "password", "passwd", "secret", "secretkey", "apikey", "accesstoken", "refreshtoken", "authtoken", "apitoken",
+    ]
+    private static let placeholders: [StaticString] = ["true", "false", "null", "none", "nil", "undefined"]
 
     /// What a name announces, judged on its letters and digits in lowercase (`DB_PASSWORD` as `dbpassword`).
     static func kind(of text: ScanText, _ name: Range<Int>) -> NameKind {
@@ -115,11 +130,7 @@ extension BuiltInScanner {
             return true
         }
         if endsWith("secretaccesskey") || endsWith("awssecretkey") { return .awsSecret }
-        let suffixes: [StaticString] = [
-            "password", "passwd", "secret", "secretkey", "apikey", "accesstoken", "refreshtoken", "authtoken",
-            "apitoken",
-        ]
-        return suffixes.contains(where: endsWith) ? .credential : .none
+        return credentialSuffixes.contains(where: endsWith) ? .credential : .none
     }
 
     private func looksLikeSecret(_ value: Range<Int>) -> Bool {
@@ -137,8 +148,9 @@ extension BuiltInScanner {
         {
             return true
         }
-        let words: [StaticString] = ["true", "false", "null", "none", "nil", "undefined"]
-        return words.contains { $0.utf8CodeUnitCount == value.count && text.hasIgnoringCase($0, at: value.lowerBound) }
+        return Self.placeholders.contains {
+            $0.utf8CodeUnitCount == value.count && text.hasIgnoringCase($0, at: value.lowerBound)
+        }
     }
 
     @inline(__always) private static func isNameByte(_ byte: UInt8) -> Bool {
