@@ -43,28 +43,54 @@ extension BuiltInScanner {
         return false
     }
 
-    /// The end of the lines after a begin line that look like a key's body: base64 and `=`, or headers such as
-    /// `Proc-Type: 4,ENCRYPTED`, with `\n` written literally (as in escaped JSON) counting as a line break.
+    /// The end of the lines after a begin line that look like a key's body: base64 and `=` only, or headers such
+    /// as `Proc-Type: 4,ENCRYPTED` (then one blank line may follow), with `\n` written literally (as in escaped
+    /// JSON) counting as a line break. A blank line elsewhere, or any other line, ends the body.
     private func truncatedBodyEnd(after start: Int) -> Int {
         var end = start
         var position = start
-        while position < text.count {
-            let byte = text[position]
-            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+        var afterHeader = false
+        while true {
+            // One line break.
+            if text[position] == UInt8(ascii: "\r") { position += 1 }
+            if text[position] == UInt8(ascii: "\n") {
                 position += 1
-                continue
-            }
-            if byte == UInt8(ascii: "\\") && text[position + 1] == UInt8(ascii: "n") {
+            } else if text[position] == UInt8(ascii: "\\") && text[position + 1] == UInt8(ascii: "n") {
                 position += 2
-                continue
+            } else {
+                return end
             }
-            guard
-                Byte.isBase64(byte) || byte == UInt8(ascii: "=") || byte == UInt8(ascii: ":")
-                    || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: " ")
-            else { break }
-            position += 1
-            end = position
+            var lineEnd = position
+            var header = false
+            var body = true
+            var name = true
+            while lineEnd < text.count {
+                let byte = text[lineEnd]
+                if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+                    || (byte == UInt8(ascii: "\\") && text[lineEnd + 1] == UInt8(ascii: "n"))
+                {
+                    break
+                }
+                lineEnd += 1
+                if header { continue }
+                if byte == UInt8(ascii: ":") && name && lineEnd > position + 1 {
+                    header = true
+                    continue
+                }
+                if !(Byte.isAlnum(byte) || byte == UInt8(ascii: "-")) { name = false }
+                if !(Byte.isBase64(byte) || byte == UInt8(ascii: "=")) { body = false }
+                if !body && !name { return end }
+            }
+            if lineEnd == position {
+                guard afterHeader else { return end }
+                afterHeader = false
+            } else if header || body {
+                afterHeader = header
+                end = lineEnd
+            } else {
+                return end
+            }
+            position = lineEnd
         }
-        return end
     }
 }
