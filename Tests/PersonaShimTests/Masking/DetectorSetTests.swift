@@ -282,3 +282,28 @@ import Testing
         #expect(found(text, try DetectorSet(builtIn: ["credential"])) == ["credential: hunter2"])
     }
 }
+
+/// Inputs built to make a careless scanner quadratic; each must finish (a quadratic scan of these would take
+/// hours) and find what it should.
+@Suite struct DetectorAdversarialTests {
+    static let all = try! DetectorSet(builtIn: DetectorSet.builtInNames)
+
+    func repeated(_ piece: String, bytes: Int = 2_000_000) -> String {
+        String(repeating: piece, count: bytes / piece.utf8.count)
+    }
+
+    @Test func repeatedOpeningsStayLinear() {
+        let begins = repeated("-----BEGIN PRIVATE KEY-----\n")
+        #expect(Self.all.scan(begins).count == begins.utf8.count / 28)
+        let mismatched = repeated("-----BEGIN RSA PRIVATE KEY-----\nQUJD\n") + "-----END EC PRIVATE KEY-----"
+        #expect(Self.all.scan(mismatched).filter { $0.detector != "private-key" }.count == 0)
+        // One run of `password=password=…`: too long to be a value until its last kilobyte, which is one.
+        #expect(Self.all.scan(repeated("password=")).count == 1)
+        #expect(Self.all.scan(repeated("password=x1 ")).count == 2_000_000 / 12)
+        #expect(Self.all.scan(repeated("a@")).count == 0)
+        #expect(Self.all.scan(repeated("1-")).count == 0)
+        #expect(Self.all.scan(repeated("Bearer ")).count == 0)
+        #expect(Self.all.scan(repeated("eyJ.")).count == 0)
+        #expect(Self.all.scan(String(repeating: "a", count: 2_000_000) + "@example.com").count == 1)
+    }
+}

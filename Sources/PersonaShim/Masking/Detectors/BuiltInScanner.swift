@@ -32,6 +32,10 @@ struct BuiltInScanner {
     let text: ScanText
     let enabled: BuiltInSet
     var candidates: [Candidate] = []
+    /// The last search for a private key's end line: from where, and where it is (nil: nowhere after).
+    var endMarkerSearch: (from: Int, at: Int?) = (Int.max, nil)
+    /// The end of the last credential value found.
+    var credentialValueEnd = 0
 
     init(text: ScanText, enabled: BuiltInSet) {
         self.text = text

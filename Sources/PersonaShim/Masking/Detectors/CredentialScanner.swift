@@ -44,7 +44,10 @@ extension BuiltInScanner {
                 return index + 1
             }
         }
-        guard endsLikeKeyword(before: index), let name = nameBefore(index) else { return index + 1 }
+        // A separator inside a value just matched (`password=a=b`) starts nothing: a scan stays linear.
+        guard index >= credentialValueEnd, endsLikeKeyword(before: index), let name = nameBefore(index) else {
+            return index + 1
+        }
         let kind = Self.kind(of: text, name.range)
         guard kind != .none else { return index + 1 }
         var start = text.runEnd(from: index + 1) { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
@@ -54,12 +57,15 @@ extension BuiltInScanner {
         if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
             start += 1
             end = start
-            while end < text.count && text[end] != quote && text[end] != UInt8(ascii: "\n") {
+            while end < text.count && end - start <= Self.maximumValue && text[end] != quote
+                && text[end] != UInt8(ascii: "\n")
+            {
                 end += text[end] == UInt8(ascii: "\\") ? 2 : 1
             }
-            guard end < text.count, text[end] == quote else { return index + 1 }
+            guard end < text.count, text[end] == quote, end - start <= Self.maximumValue else { return index + 1 }
         } else {
-            end = text.runEnd(from: start, while: Self.isBareValueByte)
+            end = text.runEnd(from: start, limit: start + Self.maximumValue + 1, while: Self.isBareValueByte)
+            guard end - start <= Self.maximumValue else { return end }
             if kind == .awsSecret {
                 // An AWS secret key is exactly 40 characters; a bare run stops at the first that cannot be in one.
                 end = text.runEnd(from: start, while: Byte.isBase64)
@@ -78,6 +84,7 @@ extension BuiltInScanner {
             found(.awsSecretKey, value)
         }
         if enabled.contains(.credential) { found(.credential, value) }
+        credentialValueEnd = end
         return start
     }
 
@@ -107,6 +114,10 @@ extension BuiltInScanner {
     }
 
     enum NameKind { case none, credential, awsSecret }
+
+    /// The longest value a credential match takes (longer runs are data, not a password); it bounds the work
+    /// one separator can cause.
+    static let maximumValue = 1024
 
     private static let credentialSuffixes: [StaticString] = [
         "password", "passwd", "secret", "secretkey", "apikey", "accesstoken", "refreshtoken", "authtoken", "apitoken",

@@ -3,7 +3,8 @@ import Platform
 /// PEM private key blocks: `-----BEGIN <label>-----` whose label contains `PRIVATE KEY` (RSA, EC, OPENSSH,
 /// ENCRYPTED, PGP … BLOCK), through the matching `-----END <label>-----`. The match covers the whole block. A
 /// block cut off before its end line (a truncated output) still masks: it runs over the lines that follow the
-/// begin line as long as they look like a key's body (base64, or `Name: value` headers).
+/// begin line as long as they look like a key's body (base64, or `Name: value` headers); so does a block whose
+/// first end line has another label.
 extension BuiltInScanner {
     mutating func scanPrivateKey(at index: Int) -> Int {
         let labelStart = index + 11
@@ -15,8 +16,9 @@ extension BuiltInScanner {
         }
         guard text.has("-----", at: labelEnd), containsPrivateKey(labelStart..<labelEnd) else { return index + 1 }
         let beginEnd = labelEnd + 5
-        var search = beginEnd
-        while let end = text.find("-----END ", from: search) {
+        // Only the first end line after the begin line can close the block: a scan stays linear however many
+        // begin lines the text repeats.
+        if let end = nextEndMarker(from: beginEnd) {
             let endLabel = end + 9
             let labelLength = labelEnd - labelStart
             if endLabel + labelLength + 5 <= text.count
@@ -27,11 +29,20 @@ extension BuiltInScanner {
                 found(.privateKey, index..<blockEnd)
                 return blockEnd
             }
-            search = end + 1
         }
         let bodyEnd = truncatedBodyEnd(after: beginEnd)
         found(.privateKey, index..<bodyEnd)
         return bodyEnd
+    }
+
+    /// The first `-----END ` at or after `start`, remembered: later searches from a position before it reuse it.
+    private mutating func nextEndMarker(from start: Int) -> Int? {
+        if start >= endMarkerSearch.from, endMarkerSearch.at.map({ $0 >= start }) ?? true {
+            return endMarkerSearch.at
+        }
+        let at = text.find("-----END ", from: start)
+        endMarkerSearch = (start, at)
+        return at
     }
 
     private func containsPrivateKey(_ label: Range<Int>) -> Bool {
