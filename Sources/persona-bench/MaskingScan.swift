@@ -42,7 +42,7 @@ enum MaskingScan {
         } catch {
             throw BenchFailure("the masking detectors did not build: \(error)")
         }
-        let size = "\(bytes / 1_048_576) MiB"
+        let size = bytes % 1_048_576 == 0 ? "\(bytes / 1_048_576) MiB" : "\(bytes / 1024) KiB"
         let cleanFigure = measure("built-ins, \(size) without secrets", clean, repeats) { all.scan($0).count }
         let secretFigure = measure("built-ins, \(size), a secret every KiB", secrets.text, repeats) {
             all.scan($0).count
