@@ -91,14 +91,14 @@ final class Workspace {
             try shimSetup(id: "shim3", label: "shim ×3", servers: 3, tools: Self.tools),
             try shimSetup(
                 id: "shim5", label: "shim ×5 (1000 tools)", servers: 5, tools: Self.manyTools, listOnly: true),
-        ]
+        ] + (try maskingSetups())
     }
 
     /// The shim over `servers` fixtures named fx1, fx2, ... under the benchmark persona.
     func shimSetup(
         id: String, label: String, servers: Int, tools: Int, listOnly: Bool = false, fsync: Bool = false,
         callRules: Bool = false,
-        modern: Bool = false
+        modern: Bool = false, extra: [(String, JSONValue)] = []
     ) throws(BenchFailure) -> Setup {
         let names = (1...servers).map { "fx\($0)" }
         let auditPath = folder + "/audit-\(id).jsonl"
@@ -106,7 +106,7 @@ final class Workspace {
         let fixtureOptions = callRules ? ["--policy-tools"] : []
         let persona = personaJSON(
             servers: names.map { ($0, ["--name", $0, "--tools", String(tools)] + fixtureOptions) },
-            auditPath: auditPath, fsync: fsync, extra: callRules ? Self.callRules : [])
+            auditPath: auditPath, fsync: fsync, extra: (callRules ? Self.callRules : []) + extra)
         guard FileManager.default.createFile(atPath: personaPath, contents: Data(persona.utf8)) else {
             throw BenchFailure("cannot write \(personaPath)")
         }
