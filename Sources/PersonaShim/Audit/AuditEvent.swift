@@ -14,6 +14,8 @@ enum AuditEvent {
     case serverStart, serverReady, serverFailed, serverExit, serverRestart
     /// The session left the persona's behaviour baseline (repeats, failures, probing).
     case drift
+    /// Masking changed what a server sent the agent: detector names and counts, never values.
+    case responseMasked
 
     var name: StaticString {
         switch self {
@@ -30,6 +32,7 @@ enum AuditEvent {
         case .serverExit: "child.exit"
         case .serverRestart: "child.restart"
         case .drift: "drift"
+        case .responseMasked: "response.masked"
         }
     }
 }

@@ -36,6 +36,9 @@ public struct Persona: Sendable {
     /// Every file this persona was read from: the persona itself first, then each file it extends, nearest first.
     /// Hot reload watches them all.
     public var sourceFiles: [String] = []
+    /// Masking of what flows back and the outbound secrets check (see Masking/MaskingPolicy.swift); nil when the
+    /// persona has neither `masking` nor `secrets`.
+    public var masking: MaskingPolicy?
 }
 
 /// One downstream MCP server, in the shape of an `mcpServers` entry.

@@ -64,7 +64,8 @@ public enum PersonaLoader {
             return PersonaLoadResult(persona: nil, diagnostics: decoder.diagnostics)
         }
         decoder.rejectUnknownKeys(
-            top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys, context: "the persona")
+            top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys + MaskingDecoder.topLevelKeys,
+            context: "the persona")
         if let version = top["version"], version.intValue != 1 {
             decoder.error(at: "/version", "unsupported persona version \(version); this persona-shim reads version 1")
         }
@@ -163,6 +164,7 @@ public enum PersonaLoader {
         }
         let callPolicy = CallPolicyDecoder.decode(
             &decoder, top, base: base, home: Paths.home(ProcessEnvironment.current()))
+        let masking = MaskingDecoder.decode(&decoder, top)
         if let expires, now >= expires.endOfDay {
             decoder.error(
                 at: "/expires",
@@ -188,6 +190,7 @@ public enum PersonaLoader {
             digest: "sha256:" + SHA256.hash(bytes).hexString)
         persona.transport = transport
         persona.callPolicy = callPolicy
+        persona.masking = masking
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics)
     }
 

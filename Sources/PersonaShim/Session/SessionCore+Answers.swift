@@ -27,6 +27,7 @@ extension SessionCore {
             }
             return malformedAnswer(server, id: envelope.id.flatMap { JSONReader.integer(raw, $0) }, reason: fault)
         }
+        if masking != nil, envelope.kind != .response, maskServerMessage(server, raw, envelope, range) { return }
         switch envelope.kind {
         case .response: handleServerResponse(server, reader, envelope, range)
         case .request: handleServerRequest(server, raw, envelope, range)
@@ -113,6 +114,13 @@ extension SessionCore {
         }
         var rewritten = envelope.result.flatMap {
             rewriteResult(request, server, raw, $0, hasResources: envelope.resultHasResourceContent)
+        }
+        if masking != nil {
+            switch maskAnswer(request, server, raw, envelope, rewritten: rewritten) {
+            case .unchanged: break
+            case .result(let value): rewritten = value
+            case .sent: return
+            }
         }
         if policy.judgesResponses, let resultRange = envelope.result {
             // Response phase. A result that cannot be read cannot be judged, so it does not go back.

@@ -102,6 +102,15 @@ extension SessionCore {
                 unenforced = refusal
             }
         }
+        if decision.verdict == .allow, target.subject == .tool, masking != nil,
+            let refusal = outboundSecrets(request)?.withoutApprovals.policyDecision
+        {
+            guard persona.mode == .monitor else {
+                if let judgement { calls?.session.notSent(judgement) }
+                return refuseCall(request, target, server: server, refusal, argsDigest: argsDigest)
+            }
+            unenforced = unenforced ?? refusal
+        }
         guard decision.verdict == .allow else {
             let reason =
                 decision.verdict == .ask

@@ -1,0 +1,120 @@
+/// Masks the strings of one JSON value in place: each detection becomes `[masked:NAME]` or `[masked:NAME:HASH]`,
+/// everything else (structure, keys, numbers, the text around a detection) stays as it was. Object keys are not
+/// masked: they name fields, and a renamed field would break the result's shape.
+struct Masker {
+    let detectors: DetectorSet
+    let replacement: MaskingPolicy.Replacement
+    let key: MaskingKey
+    /// Pointers (relative to the masked value) whose values are left alone.
+    let exemptPointers: [[String]]
+    /// Detected text equal to one of these is left alone.
+    var exemptValues: Set<String>
+
+    /// What one pass masked: counts per detector, where, and the keyed digests of the values (never the values).
+    struct Report {
+        var counts: [String: Int] = [:]
+        /// Pointers of the strings that changed, with their masked text.
+        var changed: [(path: [String], masked: String)] = []
+        var digests: [MaskingKey.Digest] = []
+        var isEmpty: Bool { counts.isEmpty }
+        var total: Int { counts.values.reduce(0, +) }
+    }
+
+    func mask(_ value: JSONValue, report: inout Report) -> JSONValue {
+        var path: [String] = []
+        return mask(value, path: &path, report: &report)
+    }
+
+    private func mask(_ value: JSONValue, path: inout [String], report: inout Report) -> JSONValue {
+        if !exemptPointers.isEmpty, MaskingPointer.isExempt(path, exemptPointers) { return value }
+        switch value {
+        case .string(let text):
+            guard let masked = mask(text, report: &report) else { return value }
+            report.changed.append((path, masked))
+            return .string(masked)
+        case .array(let elements):
+            var result = elements
+            for index in elements.indices {
+                path.append(String(index))
+                result[index] = mask(elements[index], path: &path, report: &report)
+                path.removeLast()
+            }
+            return .array(result)
+        case .object(let object):
+            var result = object
+            for index in object.members.indices {
+                path.append(object.members[index].key)
+                result.members[index].value = mask(object.members[index].value, path: &path, report: &report)
+                path.removeLast()
+            }
+            return .object(result)
+        case .null, .bool, .number:
+            return value
+        }
+    }
+
+    /// The masked text, or nil when nothing in it is masked.
+    func mask(_ text: String, report: inout Report) -> String? {
+        let detections = detectors.scan(text)
+        if detections.isEmpty { return nil }
+        let utf8 = Array(text.utf8)
+        var output: [UInt8] = []
+        var position = 0
+        var changed = false
+        for detection in detections {
+            let range = detection.range.clamped(to: 0..<utf8.count)
+            let found = Array(utf8[range])
+            if !exemptValues.isEmpty, exemptValues.contains(String(decoding: found, as: UTF8.self)) { continue }
+            output += utf8[position..<range.lowerBound]
+            let digest = key.digest(found)
+            output += Array(replacementText(detection.detector, digest).utf8)
+            position = range.upperBound
+            changed = true
+            report.counts[detection.detector, default: 0] += 1
+            report.digests.append(digest)
+        }
+        guard changed else { return nil }
+        output += utf8[position...]
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    func replacementText(_ detector: String, _ digest: MaskingKey.Digest) -> String {
+        switch replacement {
+        case .label: "[masked:\(detector)]"
+        case .hash: "[masked:\(detector):\(digest.shortHex)]"
+        }
+    }
+}
+
+/// The session's masking key: a random 32-byte key made per session, so a keyed hash of a value means nothing
+/// outside the session (no dictionary of card numbers can reverse it) and two sessions cannot be joined.
+struct MaskingKey: Sendable {
+    struct Digest: Hashable, Sendable {
+        /// The first 16 bytes of HMAC-SHA256(key, value): ample against collisions, and not the value.
+        let bytes: [UInt8]
+
+        /// The 8 hex digits shown in `[masked:NAME:HASH]`.
+        var shortHex: String {
+            let digits = Array("0123456789abcdef".utf8)
+            var text: [UInt8] = []
+            for byte in bytes.prefix(4) {
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0F)])
+            }
+            return String(decoding: text, as: UTF8.self)
+        }
+    }
+
+    let key: [UInt8]
+
+    init(key: [UInt8]) { self.key = key }
+
+    static func random() -> MaskingKey {
+        var generator = SystemRandomNumberGenerator()
+        return MaskingKey(key: (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    func digest(_ value: [UInt8]) -> Digest {
+        Digest(bytes: Array(HMAC.sha256(key: key, message: value).prefix(16)))
+    }
+}
