@@ -27,7 +27,8 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
-    public init(_ pattern: String) throws(CompileError) {
+    /// `reportsPositions` keeps what `firstMatch` needs (where a match is); without it matching is cheaper.
+    public init(_ pattern: String, reportsPositions: Bool = false) throws(CompileError) {
         self.pattern = pattern
         guard !pattern.utf8.contains(0) else {
             throw CompileError(pattern: pattern, message: "it contains a NUL character")
@@ -42,7 +43,7 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
             escaped = !escaped && byte == UInt8(ascii: "\\")
         }
         (literalPrefix, isLiteralPrefix) = Self.literalPrefix(of: pattern)
-        let status = regcomp(&compiled, pattern, REG_EXTENDED | REG_NOSUB)
+        let status = regcomp(&compiled, pattern, REG_EXTENDED | (reportsPositions ? 0 : REG_NOSUB))
         guard status == 0 else {
             var buffer = [CChar](repeating: 0, count: 256)
             regerror(status, &compiled, &buffer, buffer.count)
@@ -78,6 +79,19 @@ public final class PosixRegex: @unchecked Sendable, CustomStringConvertible {
             base[text.count] = 0
             return regexec(&compiled, base, 0, nil, 0) == 0
         }
+    }
+
+    /// The first match in `text` at or after `start` (byte offsets), for a pattern compiled with
+    /// `reportsPositions`. `text` needs no terminating NUL and may contain NULs (glibc's `REG_STARTEND`); `^` matches
+    /// only at offset 0.
+    func firstMatch(in text: UnsafeRawBufferPointer, from start: Int) -> Range<Int>? {
+        guard let base = text.baseAddress, start <= text.count else { return nil }
+        var match = regmatch_t()
+        match.rm_so = regoff_t(start)
+        match.rm_eo = regoff_t(text.count)
+        let flags = REG_STARTEND | (start > 0 ? REG_NOTBOL : 0)
+        guard regexec(&compiled, base.assumingMemoryBound(to: CChar.self), 1, &match, flags) == 0 else { return nil }
+        return Int(match.rm_so)..<Int(match.rm_eo)
     }
 
     private static func containsNUL(_ text: UnsafeRawBufferPointer) -> Bool {
