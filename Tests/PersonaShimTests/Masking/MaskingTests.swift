@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PersonaShim
@@ -226,5 +227,39 @@ import Testing
         #expect(
             Self.errors(#"  "secrets": {"outbound": "maybe"}"#).first?.contains(#""deny", "ask" or "off""#) == true)
         #expect(Self.errors(#"  "masking": {"tools": {"crm__x": {}}}"#).first?.contains("needs \"detectors\"") == true)
+    }
+}
+
+/// The persona schema knows the `masking` and `secrets` sections as the decoder does.
+@Suite struct MaskingSchemaTests {
+    @Test func theSchemaAndTheDecoderAgreeOnMasking() throws {
+        let text = try String(
+            contentsOfFile: PersonaSchemaTests.root + "/Personas/persona.schema.json", encoding: .utf8)
+        let validator = SchemaValidator(root: try JSONValue(parsing: text))
+        let persona = #"""
+            {"persona": "p", "purpose": "Reads.", "owner": "o", "reviewBy": "2099-01-01",
+             "servers": {"crm": {"command": "crm"}}, "tools": {"allow": ["crm__*"]},
+             "masking": {"detectors": ["email", "ticket-id"], "patterns": [{"name": "ticket-id", "regex": "T-[0-9]+"}],
+                         "replacement": "hash",
+                         "exempt": {"tools": ["crm__agent_*"], "pointers": ["/structuredContent/agentEmail", "/rows/*/owner"],
+                                    "values": ["support@example.com"]},
+                         "tools": {"crm__billing_*": {"detectors": "all"}}},
+             "secrets": {"outbound": "ask"}}
+            """#
+        #expect(validator.errors(try JSONValue(parsing: persona)) == [])
+        let loaded = PersonaLoader.decode(bytes: Array(persona.utf8), path: "/p/p.json")
+        #expect(!loaded.diagnostics.hasErrors, "\(loaded.diagnostics)")
+        for (original, replacement) in [
+            (#""replacement": "hash""#, #""replacement": "blur""#),
+            (#""outbound": "ask""#, #""outbound": "later""#),
+            (#""detectors": "all""#, #""detectors": "some""#),
+            (#""values": ["#, #""valuez": ["#),
+            (#""name": "ticket-id""#, #""name": "Ticket ID""#),
+        ] {
+            let broken = persona.replacingOccurrences(of: original, with: replacement)
+            #expect(validator.errors(try JSONValue(parsing: broken)) != [], "the schema accepts \(replacement)")
+            let refused = PersonaLoader.decode(bytes: Array(broken.utf8), path: "/p/p.json")
+            #expect(refused.diagnostics.hasErrors, "the decoder accepts \(replacement)")
+        }
     }
 }
