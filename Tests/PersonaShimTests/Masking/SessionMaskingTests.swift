@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@testable import PersonaShim
+
+/// Masking in the session core, on the paths the end-to-end fixture does not take: a server's own requests
+/// (elicitation, sampling), a modern server's questions inside `input_required` (to both kinds of agent), a modern
+/// agent's answers, and the absence of any of it for a persona without masking.
+@Suite struct SessionMaskingTests {
+    typealias Eras = SessionCoreEraTests
+    static let email = "jane.doe@example.com"
+    static let key = "AKIAZ7Q3KX4M2LBN8WTR"
+
+    static let persona = SessionCoreTests.twoServers.replacingOccurrences(
+        of: #""timeouts""#,
+        with: #""serverRequests": {"elicitation": true, "sampling": true}, "masking": {}, "timeouts""#)
+
+    func legacy() throws -> CoreHarness {
+        let harness = try CoreHarness(persona: Self.persona)
+        _ = harness.initializeAgent(capabilities: #"{"elicitation":{},"sampling":{}}"#)
+        try harness.bringUp(0, tools: ["echo"])
+        try harness.bringUp(1, tools: ["read"])
+        _ = harness.agentMessages()
+        return harness
+    }
+
+    func maskedRecords(_ harness: CoreHarness) throws -> [[String: Any]] {
+        try harness.auditRecords().filter { $0["event"] as? String == "response.masked" }
+    }
+
+    @Test func aServersElicitationAndSamplingReachTheAgentMasked() throws {
+        let harness = try legacy()
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":5,"method":"elicitation/create","params":{"message":"Is \#(Self.email) yours?","requestedSchema":{"type":"object","properties":{}}}}"#
+        )
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":6,"method":"sampling/createMessage","params":{"messages":[{"role":"user","content":{"type":"text","text":"Use key \#(Self.key)"}}],"systemPrompt":"mail \#(Self.email)","maxTokens":5}}"#
+        )
+        let relayed = harness.agentMessages()
+        #expect(relayed.count == 2)
+        let text = "\(relayed)"
+        #expect(!text.contains("jane.doe") && !text.contains("AKIAZ7Q3"))
+        let elicitation = (relayed[0]["params"] as? [String: Any])?["message"] as? String
+        #expect(elicitation == #"[server "a" asks] Is [masked:email] yours?"#)
+        let sampling = try #require(relayed[1]["params"] as? [String: Any])
+        #expect(sampling["systemPrompt"] as? String == "mail [masked:email]")
+        let records = try maskedRecords(harness)
+        #expect(records.map { $0["method"] as? String } == ["elicitation/create", "sampling/createMessage"])
+        #expect((records[1]["masked"] as? [String: Any])?["aws-access-key"] as? Int == 1)
+        #expect(!"\(try harness.auditRecords())".contains("jane.doe"))
+    }
+
+    @Test func aModernServersQuestionsAreMaskedForEitherAgent() throws {
+        let question =
+            #"{"resultType":"input_required","inputRequests":{"who":{"method":"elicitation/create","params":{"message":"Is \#(Self.email) yours?","requestedSchema":{"type":"object"}}}},"requestState":"s-1"}"#
+        // A legacy agent: the question becomes an elicitation request of the shim's.
+        let legacy = try CoreHarness(persona: Self.persona)
+        _ = legacy.initializeAgent(capabilities: #"{"elicitation":{}}"#)
+        try legacy.bringUpModern(0, tools: ["echo"])
+        try legacy.bringUp(1, tools: ["read"])
+        _ = legacy.agentMessages()
+        legacy.agent(#"{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"a__echo","arguments":{}}}"#)
+        let id = try #require(legacy.serverMessages(0).first?["id"] as? Int)
+        legacy.server(0, #"{"jsonrpc":"2.0","id":\#(id),"result":\#(question)}"#)
+        let asked = try #require(legacy.agentMessages().first)
+        #expect(
+            (asked["params"] as? [String: Any])?["message"] as? String == #"[server "a" asks] Is [masked:email] yours?"#
+        )
+        // A modern agent: the input_required result itself.
+        let modern = try CoreHarness(persona: Self.persona)
+        modern.agent(Eras.request(1, "tools/list"))
+        _ = modern.core.takeActions()
+        try modern.bringUpModern(0, tools: ["echo"])
+        try modern.bringUpModern(1, tools: ["read"])
+        _ = modern.agentMessages()
+        modern.agent(
+            Eras.request(
+                2, "tools/call", params: #""name":"a__echo","arguments":{}"#,
+                meta: Eras.meta(capabilities: #"{"elicitation":{"form":{}}}"#)))
+        let modernID = try #require(modern.serverMessages(0).first?["id"] as? Int)
+        modern.server(0, #"{"jsonrpc":"2.0","id":\#(modernID),"result":\#(question)}"#)
+        let result = try #require(modern.agentMessages().first?["result"] as? [String: Any])
+        #expect(!"\(result)".contains("jane.doe"))
+        #expect(result["resultType"] as? String == "input_required")
+        // A complete answer to a modern agent: masked, and still marked complete.
+        modern.agent(Eras.request(3, "tools/call", params: #""name":"a__echo","arguments":{}"#))
+        let thirdID = try #require(modern.serverMessages(0).first?["id"] as? Int)
+        modern.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(thirdID),"result":{"resultType":"complete","content":[{"type":"text","text":"to \#(Self.email)"}]}}"#
+        )
+        let complete = try #require(modern.agentMessages().first?["result"] as? [String: Any])
+        #expect(complete["resultType"] as? String == "complete")
+        #expect("\(complete)".contains("to [masked:email]"))
+    }
+
+    @Test func withoutMaskingThereIsNoMaskingInTheSession() throws {
+        let harness = try CoreHarness(persona: SessionCoreTests.twoServers)
+        #expect(harness.core.masking == nil)
+        let secretsOnly = try CoreHarness(
+            persona: SessionCoreTests.twoServers.replacingOccurrences(
+                of: #""timeouts""#, with: #""secrets": {"outbound": "deny"}, "timeouts""#))
+        #expect(secretsOnly.core.masking?.policy.masksResponses == false)
+    }
+}
