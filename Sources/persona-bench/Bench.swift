@@ -66,7 +66,8 @@ struct Run {
         if !options.only.isEmpty {
             setups = setups.filter { options.only.contains($0.id) }
             guard !setups.isEmpty else {
-                throw BenchFailure("--only matched none of direct, relay, shim, rules, shimModern, shim3, shim5")
+                throw BenchFailure(
+                    "--only matched none of direct, relay, shim, rules, masking, shimModern, shim3, shim5")
             }
         }
         printHeader()
@@ -93,6 +94,9 @@ struct Run {
         print(
             "shim + rules: the same persona plus an argument rule on the echo tool, a rate limit and a budget too "
                 + "high to reach, behaviour and flow rules, annotation overrides, a tool whose text is cleaned")
+        print(
+            "shim + masking: the same persona plus masking with every built-in detector and the outbound secrets "
+                + "check (nothing the benchmark sends or gets back holds a match)")
         if options.smoke { print("smoke mode: timings are not meaningful") }
     }
 
