@@ -101,7 +101,7 @@ extension SessionCore {
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)
         if request.subject == .tool, calls != nil { callAnswered(failed: outcome != "ok") }
-        if let requiredElicitations { return sendToAgent(requiredElicitations) }
+        if let requiredElicitations { return sendToAgent(maskedError(requiredElicitations, request)) }
         if request.subject == .resource, let errorCode,
             errorCode.elementsEqual(String(JSONRPCError.resourceNotFound).utf8)
         {

@@ -121,3 +121,17 @@ extension SessionCore {
         return masked
     }
 }
+
+extension SessionCore {
+    /// An error message the shim built from a server's (a `-32042` naming elicitations), masked as errors are.
+    func maskedError(_ message: [UInt8], _ request: ForwardedRequest) -> [UInt8] {
+        guard masking?.policy.masksResponses == true,
+            case .object(var object)? = try? JSONValue(parsing: String(decoding: message, as: UTF8.self)),
+            let error = object["error"]
+        else { return message }
+        let masked = self.masked(error, request)
+        guard masked != error else { return message }
+        object["error"] = masked
+        return JSONWriter.encode(.object(object))
+    }
+}
