@@ -165,6 +165,39 @@ extension EndToEnd {
             #expect(recording.calls().count == 1)
         }
 
+        /// Every pair of eras (agent, server) masks alike.
+        @Test(arguments: [(false, true), (true, false), (true, true)])
+        func bothErasMaskAlike(_ modernAgent: Bool, _ modernServer: Bool) throws {
+            let recording = Recording()
+            let shim = try ShimProcess(
+                servers: [
+                    ("fx", recording.server(["--masking-tools"] + (modernServer ? ["--era", "modern"] : [])))
+                ], allow: ["fx__*"], extra: [("masking", try Self.masking())])
+            if !modernAgent { try shim.initialize() }
+            func params(_ members: [(String, JSONValue)]) -> JSONValue {
+                modernAgent
+                    ? Eras.params(members) : .object(JSONObject(members.map { (key: $0.0, value: $0.1) }))
+            }
+            try shim.client.send(
+                .object(
+                    JSONObject([
+                        ("jsonrpc", "2.0"), ("id", "all"), ("method", "tools/call"),
+                        ("params", params([("name", "fx__leak_all"), ("arguments", [:])])),
+                    ])))
+            var lines: [String] = []
+            while let bytes = shim.client.readLine(timeout: 30) {
+                lines.append(String(decoding: bytes, as: UTF8.self))
+                if (try? JSONValue(parsing: lines.last!))?["id"] == "all" { break }
+            }
+            let result = try #require(Self.answer(lines, id: "all")?["result"], "stderr: \(shim.client.standardError)")
+            for value in Self.planted { #expect(!lines.joined().contains(value), "\(value) reached the agent") }
+            #expect(
+                result["structuredContent"]?["customer"]?["email"]?.stringValue?.hasPrefix("[masked:email:") == true)
+            if modernAgent { #expect(result["resultType"] == "complete") }
+            #expect(shim.finish() == .exited(0))
+            #expect(!shim.client.completeStandardError(timeout: 10).contains("jane.doe"))
+        }
+
         /// Without `masking` and `secrets`, an answer is the server's bytes with only the id replaced.
         @Test func withoutMaskingAnswersAreTheServersBytes() throws {
             let call = rawCall(id: "same", "leak_all", "{}")
