@@ -6,7 +6,7 @@ import PersonaShimExamples
 /// Tools that leak: a planted card number, AWS access key and e-mail address in every place an answer can carry
 /// them (text, `structuredContent` under an `outputSchema`, an embedded resource, a log notification, a progress
 /// message, an error's message and data), plus `send`, which echoes its arguments (the exfiltration target), and a
-/// resource (`memo://leak`) whose text carries them too.
+/// resource (`memo://leak`) whose text carries them too. `leak_all` also writes them to its stderr.
 enum FixtureMaskingTools {
     static let card = "4111 1111 1111 1111"
     static let cardDashed = "4111-1111-1111-1111"
@@ -81,6 +81,8 @@ extension FixtureServer {
     func leak(_ name: String, id: [UInt8], request: Request) {
         switch name {
         case "leak_all":
+            // A server's own log on stderr leaks too; the shim forwards it to its stderr.
+            StdioIO.log("looked up \(FixtureMaskingTools.email) with key \(FixtureMaskingTools.awsKey)")
             var log = Array(
                 #"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","logger":"crm","data":{"customer":"#
                     .utf8)

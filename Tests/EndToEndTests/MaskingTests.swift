@@ -67,6 +67,7 @@ extension EndToEnd {
             #expect(shim.finish() != nil)
             let stderr = shim.client.completeStandardError(timeout: 10)
             #expect(stderr.contains("debug"), "debug logging was on")
+            #expect(stderr.contains("[fx] looked up [masked:email] with key [masked:aws-access-key]"), "\(stderr)")
 
             // The fixture did send them (its answers are what the shim masked).
             #expect(recording.calls().count == 3)

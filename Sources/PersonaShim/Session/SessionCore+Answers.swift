@@ -11,7 +11,7 @@ extension SessionCore {
         do {
             envelope = try MessageEnvelope.scan(raw, range: range)
         } catch {
-            let preview = String(decoding: raw[range.prefix(80)], as: UTF8.self)
+            let preview = maskedLogText(String(decoding: raw[range.prefix(80)], as: UTF8.self), cut: true)
             logger.warning(
                 "[\(server.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
             let id = error.id ?? MessageEnvelope.salvageID(raw, range: range)

@@ -135,3 +135,18 @@ extension SessionCore {
         return JSONWriter.encode(.object(object))
     }
 }
+
+extension SessionCore {
+    /// Text from a server on its way to the shim's stderr (its own stderr lines, a preview of a line it got
+    /// wrong), masked like its answers (labels only: nothing of it is remembered). A preview cut short could cut a
+    /// value in two, where no detector would see it, so with masking on it is not shown at all.
+    func maskedLogText(_ text: String, cut: Bool = false) -> String {
+        guard let masking, masking.policy.masksResponses else { return text }
+        if cut { return "(not shown while masking is on)" }
+        let masker = Masker(
+            detectors: masking.defaultDetectors, replacement: .label, key: masking.key, exemptPointers: [],
+            exemptValues: masking.policy.exemptValues)
+        var report = Masker.Report()
+        return masker.mask(text, report: &report) ?? text
+    }
+}
