@@ -12,6 +12,7 @@ enum MaskingDecoder {
         let masking = decoder.object(top["masking"], at: "/masking", what: "\"masking\"")
         let secrets = decoder.object(top["secrets"], at: "/secrets", what: "\"secrets\"")
         guard masking != nil || secrets != nil else { return nil }
+        // With masking on and nothing said about secrets, calls carrying one are refused (fail closed).
         var outbound: MaskingPolicy.Outbound = .deny
         if let secrets {
             decoder.rejectUnknownKeys(secrets, at: "/secrets", allowed: secretsKeys, context: "\"secrets\"")
@@ -23,9 +24,6 @@ enum MaskingDecoder {
                         at: "/secrets/outbound", "\"outbound\" must be \"deny\", \"ask\" or \"off\", not \"\(text)\"")
                 }
             }
-        } else if masking != nil {
-            // With masking on and nothing said about secrets, calls carrying one are refused (fail closed).
-            outbound = .deny
         }
         let object = masking ?? JSONObject()
         decoder.rejectUnknownKeys(object, at: "/masking", allowed: maskingKeys, context: "\"masking\"")
@@ -59,16 +57,13 @@ enum MaskingDecoder {
             return nil
         }
         var result = policy
-        if let value = object["replacement"] {
-            if let text = decoder.string(object, "replacement", at: "/masking") {
-                if let replacement = MaskingPolicy.Replacement(rawValue: text) {
-                    result.replacement = replacement
-                } else {
-                    decoder.error(
-                        at: "/masking/replacement", "\"replacement\" must be \"label\" or \"hash\", not \"\(text)\"")
-                }
+        if let text = decoder.string(object, "replacement", at: "/masking") {
+            if let replacement = MaskingPolicy.Replacement(rawValue: text) {
+                result.replacement = replacement
+            } else {
+                decoder.error(
+                    at: "/masking/replacement", "\"replacement\" must be \"label\" or \"hash\", not \"\(text)\"")
             }
-            _ = value
         }
         if let exempt = decoder.object(object["exempt"], at: "/masking/exempt", what: "\"masking.exempt\"") {
             decoder.rejectUnknownKeys(exempt, at: "/masking/exempt", allowed: exemptKeys, context: "\"masking.exempt\"")

@@ -102,7 +102,7 @@ extension SessionCore {
                 unenforced = refusal
             }
         }
-        if decision.verdict == .allow, target.subject == .tool, masking != nil,
+        if decision.verdict == .allow, masking != nil, target.subject == .tool || target.subject == .prompt,
             let refusal = outboundSecrets(request)?.withoutApprovals.policyDecision
         {
             guard persona.mode == .monitor else {

@@ -96,6 +96,25 @@ import Testing
         #expect("\(complete)".contains("to [masked:email]"))
     }
 
+    @Test func monitorModeAuditsASecretAndLetsTheCallGo() throws {
+        let harness = try CoreHarness(
+            persona: Self.persona.replacingOccurrences(
+                of: #""masking": {}"#, with: #""masking": {}, "mode": "monitor""#))
+        _ = harness.initializeAgent()
+        try harness.bringUp(0, tools: ["echo"])
+        try harness.bringUp(1, tools: ["read"])
+        _ = harness.agentMessages()
+        harness.agent(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__echo","arguments":{"k":"\#(Self.key)"}}}"#
+        )
+        #expect(CoreHarness.id(of: harness.serverMessages(0), method: "tools/call") != nil, "monitor lets it through")
+        let decision = try #require(
+            try harness.auditRecords().first { $0["event"] as? String == "call.decision" })
+        #expect(decision["decision"] as? String == "deny" && decision["rule"] as? String == "secrets.outbound")
+        #expect(decision["enforced"] as? Bool == false)
+        #expect((decision["reason"] as? String)?.contains("/k") == true)
+    }
+
     @Test func withoutMaskingThereIsNoMaskingInTheSession() throws {
         let harness = try CoreHarness(persona: SessionCoreTests.twoServers)
         #expect(harness.core.masking == nil)
