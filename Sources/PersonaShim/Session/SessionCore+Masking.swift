@@ -67,6 +67,12 @@ extension SessionCore {
     func maskServerMessage(
         _ server: Server, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>
     ) -> Bool {
+        // A notification the agent will not get is not worth masking (nor a `response.masked` record).
+        if envelope.kind == .notification,
+            !agentInitialized || (agentEra == .modern && envelope.method == "notifications/message")
+        {
+            return false
+        }
         guard let masking, masking.policy.masksResponses, let params = envelope.params,
             MaskingPrefilter.mightMask(raw, params, detectors: masking.defaultDetectors),
             case .object(var message)? = try? JSONValue.parse(raw, range: range), let value = message["params"],
