@@ -4,8 +4,11 @@
 final class SessionMasking {
     let policy: MaskingPolicy
     let key: MaskingKey
-    /// HMAC-SHA256 (first 16 bytes) under `key` of each value masked in this session.
+    /// HMAC-SHA256 (first 16 bytes) under `key` of each value masked in this session, at most `rememberedLimit`.
     private(set) var maskedDigests: Set<MaskingKey.Digest> = []
+    /// Bounds the memory a long session's distinct values take (about 20 MB at the limit); values masked past it
+    /// are still masked, only not recognised on their way out.
+    static let rememberedLimit = 262_144
     private var toolDetectors: [String: DetectorSet] = [:]
     let defaultDetectors: DetectorSet
     let outboundDetectors: DetectorSet
@@ -35,7 +38,7 @@ final class SessionMasking {
         var report = Masker.Report()
         let masked = masker.mask(value, report: &report)
         guard !report.isEmpty else { return nil }
-        maskedDigests.formUnion(report.digests)
+        for digest in report.digests where maskedDigests.count < Self.rememberedLimit { maskedDigests.insert(digest) }
         return (masked, report)
     }
 
