@@ -138,7 +138,8 @@ extension SessionCore {
         let masked = self.masked(error, request)
         guard masked != error else { return message }
         object["error"] = masked
-        return JSONWriter.encode(.object(object))
+        // A whole line, as the message it replaces was.
+        return JSONWriter.encode(.object(object)) + (message.last == 0x0A ? [0x0A] : [])
     }
 }
 

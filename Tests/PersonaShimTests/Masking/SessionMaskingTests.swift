@@ -96,6 +96,30 @@ import Testing
         #expect("\(complete)".contains("to [masked:email]"))
     }
 
+    @Test func errorsAreMaskedIncludingTheElicitationsAURLRequiredErrorNames() throws {
+        let harness = try legacy()
+        harness.agent(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__echo","arguments":{}}}"#)
+        let first = try #require(CoreHarness.id(of: harness.serverMessages(0), method: "tools/call"))
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(first),"error":{"code":-32042,"message":"Sign in as \#(Self.email)","data":{"elicitations":[{"mode":"url","message":"Open for \#(Self.email)","url":"https://x.example/a","elicitationId":"e1"}]}}}"#
+        )
+        harness.agent(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"a__echo","arguments":{}}}"#)
+        let second = try #require(CoreHarness.id(of: harness.serverMessages(0), method: "tools/call"))
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(second),"error":{"code":-32603,"message":"no card \#(Self.key)","data":{"who":"\#(Self.email)"}}}"#
+        )
+        let answers = harness.agentMessages()
+        #expect(answers.count == 2, "\(answers)")
+        #expect(!"\(answers)".contains("jane.doe") && !"\(answers)".contains("AKIAZ7Q3"))
+        let required = try #require(answers[0]["error"] as? [String: Any])
+        #expect(required["code"] as? Int == -32042 && required["message"] as? String == "Sign in as [masked:email]")
+        let plain = try #require(answers[1]["error"] as? [String: Any])
+        #expect(plain["code"] as? Int == -32603 && plain["message"] as? String == "no card [masked:aws-access-key]")
+        #expect((plain["data"] as? [String: Any])?["who"] as? String == "[masked:email]")
+    }
+
     @Test func monitorModeAuditsASecretAndLetsTheCallGo() throws {
         let harness = try CoreHarness(
             persona: Self.persona.replacingOccurrences(
