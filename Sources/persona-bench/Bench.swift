@@ -67,7 +67,7 @@ struct Run {
             setups = setups.filter { options.only.contains($0.id) }
             guard !setups.isEmpty else {
                 throw BenchFailure(
-                    "--only matched none of direct, relay, shim, rules, masking, shimModern, shim3, shim5")
+                    "--only matched none of direct, relay, shim, rules, masking, maskingHits, shimModern, shim3, shim5")
             }
         }
         printHeader()
@@ -96,7 +96,8 @@ struct Run {
                 + "high to reach, behaviour and flow rules, annotation overrides, a tool whose text is cleaned")
         print(
             "shim + masking: the same persona plus masking with every built-in detector and the outbound secrets "
-                + "check (nothing the benchmark sends or gets back holds a match)")
+                + "check (nothing the benchmark sends or gets back holds a match); a hit per KiB: the same, with an "
+                + "e-mail address in every KiB of the blob results (each one masked)")
         if options.smoke { print("smoke mode: timings are not meaningful") }
     }
 

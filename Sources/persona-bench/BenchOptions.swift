@@ -30,8 +30,8 @@ struct BenchOptions {
           --pipelined N    pipelined tools/call requests per session (default 20000)
           --fsync          also compare the audit's plain append with fdatasync after every audit write
           --million        also make 1,000,000 calls through shim ×3, sampling its RSS every 100,000
-          --only A,B       run only these setups (direct, relay, shim, rules, masking, shimModern,
-                           shim3, shim5)
+          --only A,B       run only these setups (direct, relay, shim, rules, masking, maskingHits,
+                           shimModern, shim3, shim5)
           --json FILE      write every raw figure to FILE
           -h, --help       show this help
         """

@@ -88,6 +88,9 @@ final class Workspace {
             try shimSetup(id: "rules", label: "shim + rules", servers: 1, tools: Self.tools, callRules: true),
             try shimSetup(id: "masking", label: "shim + masking", servers: 1, tools: Self.tools, masking: true),
             try shimSetup(
+                id: "maskingHits", label: "shim + masking, a hit per KiB", servers: 1, tools: Self.tools,
+                masking: true, blobSecrets: true),
+            try shimSetup(
                 id: "shimModern", label: "shim, 2026-07-28 agent", servers: 1, tools: Self.tools, modern: true),
             try shimSetup(id: "shim3", label: "shim ×3", servers: 3, tools: Self.tools),
             try shimSetup(
@@ -99,12 +102,12 @@ final class Workspace {
     func shimSetup(
         id: String, label: String, servers: Int, tools: Int, listOnly: Bool = false, fsync: Bool = false,
         callRules: Bool = false,
-        modern: Bool = false, masking: Bool = false
+        modern: Bool = false, masking: Bool = false, blobSecrets: Bool = false
     ) throws(BenchFailure) -> Setup {
         let names = (1...servers).map { "fx\($0)" }
         let auditPath = folder + "/audit-\(id).jsonl"
         let personaPath = folder + "/persona-\(id).json"
-        let fixtureOptions = callRules ? ["--policy-tools"] : []
+        let fixtureOptions = (callRules ? ["--policy-tools"] : []) + (blobSecrets ? ["--blob-secrets"] : [])
         let persona = personaJSON(
             servers: names.map { ($0, ["--name", $0, "--tools", String(tools)] + fixtureOptions) },
             auditPath: auditPath, fsync: fsync,

@@ -69,6 +69,16 @@ enum FixtureMaskingTools {
     /// that decodes escapes sees it.
     static let leakText = "Ticket T-1042 from \(email) paid with \(card); deploy key \(awsKey)."
 
+    /// Writes ` jane.doe@example.com ` over the blob text (from `start`) once in every 1024 bytes.
+    static func plantEveryKiB(_ bytes: inout [UInt8], from start: Int) {
+        let planted = Array(" \(email) ".utf8)
+        var position = start + 512
+        while position + planted.count <= bytes.count {
+            bytes.replaceSubrange(position..<(position + planted.count), with: planted)
+            position += 1024
+        }
+    }
+
     static func resourceAnswer(id: [UInt8]) -> [UInt8] {
         var result = Array(#"{"contents":[{"uri":"memo://leak","mimeType":"text/plain","text":"#.utf8)
         JSONWriter.appendString("Card \(cardDashed), key \(awsKey), mail \(email).", to: &result)

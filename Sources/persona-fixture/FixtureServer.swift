@@ -314,6 +314,7 @@ final class FixtureServer {
             bytes.reserveCapacity(size + Self.echoHead.count + Self.echoTail.count + 2)
             bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: size))
+            if options.blobSecrets { FixtureMaskingTools.plantEveryKiB(&bytes, from: bytes.count - size) }
             bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: Self.echoTail)
             result = bytes

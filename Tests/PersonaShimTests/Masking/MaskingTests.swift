@@ -81,6 +81,18 @@ import Testing
         #expect(different != first["a"])
     }
 
+    @Test func theKeyedHashIsHMACSHA256() {
+        let key = MaskingKey(key: Array(0..<32))
+        for value in ["", Self.email, String(repeating: "x", count: 200)] {
+            let expected = Array(HMAC.sha256(key: Array(0..<32), message: Array(value.utf8)).prefix(16))
+            #expect(key.digest(Array(value.utf8)).bytes == expected)
+        }
+        let long = MaskingKey(key: Array(repeating: 9, count: 100))
+        #expect(
+            long.digest([1, 2, 3]).bytes
+                == Array(HMAC.sha256(key: Array(repeating: 9, count: 100), message: [1, 2, 3]).prefix(16)))
+    }
+
     @Test func exemptionsByPointerValueAndTool() throws {
         let masking = try Self.session(
             #"""
