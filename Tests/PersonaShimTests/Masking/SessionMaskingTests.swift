@@ -5,7 +5,8 @@ import Testing
 
 /// Masking in the session core, on the paths the end-to-end fixture does not take: a server's own requests
 /// (elicitation, sampling), a modern server's questions inside `input_required` (to both kinds of agent), a modern
-/// agent's answers, and the absence of any of it for a persona without masking.
+/// agent's answers, prompts (messages masked, arguments checked), errors, monitor mode, and the absence of any of it
+/// for a persona without masking.
 @Suite struct SessionMaskingTests {
     typealias Eras = SessionCoreEraTests
     static let email = "jane.doe@example.com"
@@ -118,6 +119,42 @@ import Testing
         let plain = try #require(answers[1]["error"] as? [String: Any])
         #expect(plain["code"] as? Int == -32603 && plain["message"] as? String == "no card [masked:aws-access-key]")
         #expect((plain["data"] as? [String: Any])?["who"] as? String == "[masked:email]")
+    }
+
+    @Test func promptMessagesAreMaskedAndPromptArgumentsCarryingSecretsRefused() throws {
+        let harness = try CoreHarness(
+            persona: Self.persona.replacingOccurrences(
+                of: #""masking": {}"#, with: #""masking": {}, "prompts": {"allow": ["a__*"]}"#))
+        _ = harness.initializeAgent()
+        harness.core.serverStarted(0, pid: 1000, command: "/bin/fake-0")
+        let initialize = try #require(harness.serverMessages(0).first)
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(initialize["id"] as! Int),"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{},"prompts":{}},"serverInfo":{"name":"fake","version":"1"}}}"#
+        )
+        for message in harness.serverMessages(0) {
+            guard let id = message["id"] as? Int else { continue }  // notifications/initialized
+            let result =
+                message["method"] as? String == "prompts/list"
+                ? #"{"prompts":[{"name":"greet"}]}"# : #"{"tools":[{"name":"echo","inputSchema":{"type":"object"}}]}"#
+            harness.server(0, #"{"jsonrpc":"2.0","id":\#(id),"result":\#(result)}"#)
+        }
+        try harness.bringUp(1, tools: ["read"])
+        _ = harness.agentMessages()
+        harness.agent(#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a__greet","arguments":{}}}"#)
+        let get = try #require(CoreHarness.id(of: harness.serverMessages(0), method: "prompts/get"))
+        harness.server(
+            0,
+            #"{"jsonrpc":"2.0","id":\#(get),"result":{"messages":[{"role":"user","content":{"type":"text","text":"Write to \#(Self.email)"}}]}}"#
+        )
+        let answer = try #require(harness.agentMessages().first)
+        #expect("\(answer)".contains("Write to [masked:email]") && !"\(answer)".contains("jane.doe"))
+        harness.agent(
+            #"{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"a__greet","arguments":{"k":"\#(Self.key)"}}}"#
+        )
+        #expect(harness.serverMessages(0).isEmpty, "a prompt request carrying a key never reaches the server")
+        let refused = try #require(harness.agentMessages().first?["error"] as? [String: Any])
+        #expect((refused["message"] as? String)?.contains("aws-access-key") == true)
     }
 
     @Test func monitorModeAuditsASecretAndLetsTheCallGo() throws {
