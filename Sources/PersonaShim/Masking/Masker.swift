@@ -1,6 +1,8 @@
 /// Masks the strings of one JSON value in place: each detection becomes `[masked:NAME]` or `[masked:NAME:HASH]`,
-/// everything else (structure, keys, numbers, the text around a detection) stays as it was. Object keys are not
-/// masked: they name fields, and a renamed field would break the result's shape.
+/// everything else (structure, keys, the text around a detection) stays as it was. A number whose digits hold a
+/// detection (a card number sent as a number) becomes the masked text, a string: the value must go, and the schema
+/// guard then says whether the result can stay. Object keys are not masked: they name fields, and a renamed field
+/// would break the result's shape.
 struct Masker {
     let detectors: DetectorSet
     let replacement: MaskingPolicy.Replacement
@@ -50,7 +52,11 @@ struct Masker {
                 path.removeLast()
             }
             return .object(result)
-        case .null, .bool, .number:
+        case .number(let literal):
+            guard let masked = mask(literal, report: &report) else { return value }
+            report.changed.append((path, masked))
+            return .string(masked)
+        case .null, .bool:
             return value
         }
     }

@@ -14,8 +14,16 @@ enum MaskingPrefilter {
         let end = range.upperBound
         var decoded: [UInt8] = []
         while index < end {
-            guard let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), end - index) else { return false }
-            let start = base.distance(to: UnsafeRawPointer(quote)) + 1
+            let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), end - index)
+            let start = quote.map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? end + 1
+            // Between strings: punctuation, literals and numbers, whose digits a detector may read (a card number
+            // sent as a number).
+            if hasDigits(raw, index..<(start - 1)),
+                !detectors.scan(UnsafeRawBufferPointer(rebasing: raw[index..<(start - 1)])).isEmpty
+            {
+                return true
+            }
+            guard quote != nil else { return false }
             // Find the closing quote: the first one not escaped by an odd run of backslashes.
             var position = start
             while position < end {
@@ -48,6 +56,11 @@ enum MaskingPrefilter {
                 if decoded.withUnsafeBytes({ !detectors.scan($0).isEmpty }) { return true }
             }
         }
+        return false
+    }
+
+    private static func hasDigits(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        for position in range where raw[position] &- UInt8(ascii: "0") < 10 { return true }
         return false
     }
 

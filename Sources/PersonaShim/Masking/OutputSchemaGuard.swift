@@ -1,6 +1,6 @@
-/// Whether masked strings keep a tool's `structuredContent` valid against its `outputSchema`. A masked string is
-/// still a string, so only constraints on its text can break: `format`, `pattern`, `enum`, `const`, `minLength` and
-/// `maxLength`. Every subschema that can apply at the string's place is checked (through `properties`,
+/// Whether masked strings keep a tool's `structuredContent` valid against its `outputSchema`. A masked value is a
+/// string, so only `type` (a masked number) and constraints on its text can break: `format`, `pattern`, `enum`,
+/// `const`, `minLength` and `maxLength`. Every subschema that can apply at the string's place is checked (through `properties`,
 /// `patternProperties`, `additionalProperties`, `items`, `prefixItems`, `allOf`/`anyOf`/`oneOf` and local `$ref`s);
 /// a place the guard cannot follow (a remote `$ref`) counts as broken, so an unverifiable result is withheld rather
 /// than sent.
@@ -15,6 +15,11 @@ struct OutputSchemaGuard {
         if unresolved { return "its schema at this place could not be followed (a $ref outside the schema)" }
         for candidate in candidates {
             guard case .object(let object) = candidate else { continue }
+            // A masked number turned into a string; so did nothing else, but the check is the same.
+            let types = object["type"].map { $0.arrayValue ?? [$0] }?.compactMap(\.stringValue)
+            if let types, !types.contains("string") {
+                return "the schema requires type \(types.joined(separator: " or "))"
+            }
             if case .string(let format)? = object["format"] {
                 return "the schema requires format \"\(format)\""
             }

@@ -108,6 +108,8 @@ final class SessionMasking {
                     detector: "masked-value", pointer: MaskingPointer.text(path), maskedEarlier: true)
             }
             return nil
+        case .number(let literal):
+            return outboundFinding(.string(literal), &path)
         case .array(let elements):
             for (index, element) in elements.enumerated() {
                 path.append(String(index))

@@ -43,23 +43,27 @@ import Testing
 
     // MARK: The masker over each JSON shape
 
-    @Test func masksStringsInEveryShapeAndLeavesKeysNumbersAndStructureAlone() throws {
+    @Test func masksStringsAndCardNumbersInEveryShapeAndLeavesKeysAndStructureAlone() throws {
         let masking = try Self.session(#"{"replacement": "label"}"#)
         let value: JSONValue = [
             "content": [["type": "text", "text": .string("Mail \(Self.email), card \(Self.card).")]],
             "structuredContent": [
-                "list": [.string(Self.key), 4_111_111_111_111_111, true, nil],
+                "list": [.string(Self.key), 4_111_111_111_111_111, 1_732_969_200_000, true, nil],
                 "nested": ["deeper": ["address": .string(Self.email)]],
             ],
             .init(stringLiteral: Self.email): "the key is an address",
         ]
         let (masked, report) = try #require(masking.mask(value, detectors: masking.defaultDetectors))
         #expect(masked["content"]?[0]?["text"] == "Mail [masked:email], card [masked:card].")
-        #expect(masked["structuredContent"]?["list"] == ["[masked:aws-access-key]", 4_111_111_111_111_111, true, nil])
+        #expect(
+            masked["structuredContent"]?["list"] == [
+                "[masked:aws-access-key]", "[masked:card]", 1_732_969_200_000, true, nil,
+            ],
+            "a card number sent as a number becomes the masked text; other numbers stay numbers")
         #expect(masked["structuredContent"]?["nested"]?["deeper"]?["address"] == "[masked:email]")
         #expect(masked[Self.email] == "the key is an address", "keys are not masked")
-        #expect(report.counts == ["email": 2, "card": 1, "aws-access-key": 1])
-        #expect(report.total == 4)
+        #expect(report.counts == ["email": 2, "card": 2, "aws-access-key": 1])
+        #expect(report.total == 5)
         #expect(report.changed.map(\.path).contains(["structuredContent", "list", "0"]))
         #expect(masking.mask(["text": "nothing here, 12 apples"], detectors: masking.defaultDetectors) == nil)
     }
@@ -146,7 +150,9 @@ import Testing
         #expect(hit(#"{"text":"mail jane.doe\u0040example.com"}"#), "an escaped @")
         #expect(hit(#"{"text":"line one\nAKIAZ7Q3KX4M2LBN8WTR"}"#), "a key right after an escaped newline")
         #expect(hit(#"{"a":[1,{"b":"say \"4111 1111 1111 1111\""}]}"#))
-        #expect(!hit(#"{"text":"nothing to see","n":4111111111111111}"#), "numbers are not strings")
+        #expect(!hit(#"{"text":"nothing to see","n":1732969200000,"m":[1,2.5e3,-7]}"#))
+        #expect(hit(#"{"text":"nothing to see","n":4111111111111111}"#), "a card number sent as a number")
+        #expect(hit(#"[4111111111111111]"#) && hit("4111111111111111"))
         #expect(!hit(#"{"jane.doe@example.com":1}"#), "keys are not masked")
         #expect(!hit(#"{"text":"4111 1111 1111 1112"}"#), "fails Luhn")
         #expect(!hit(#"{"text":"ends with a backslash \\","x":"AKIA"}"#))
@@ -182,6 +188,10 @@ import Testing
         #expect(guardian.violation(at: ["remote"], masked: masked) != nil, "what cannot be followed counts as broken")
         #expect(guardian.violation(at: ["map", "anything"], masked: masked) != nil)
         #expect(guardian.violation(at: ["undeclared"], masked: masked) == nil)
+        let numbers = OutputSchemaGuard(
+            schema: ["properties": ["n": ["type": "integer"], "either": ["type": ["integer", "string"]]]])
+        #expect(numbers.violation(at: ["n"], masked: masked) == "the schema requires type integer")
+        #expect(numbers.violation(at: ["either"], masked: masked) == nil)
     }
 
     // MARK: Outbound
@@ -191,6 +201,11 @@ import Testing
         let secret = try #require(masking.outboundFinding(["body": ["note": .string("key=\(Self.key)")]]))
         #expect(secret == .init(detector: "aws-access-key", pointer: "/body/note", maskedEarlier: false))
         #expect(masking.outboundFinding(["to": .string(Self.email)]) == nil, "an address is no secret by itself")
+        _ = masking.mask(["card": 4_111_111_111_111_111], detectors: masking.defaultDetectors)
+        #expect(
+            masking.outboundFinding(["pay": ["with": 4_111_111_111_111_111]])
+                == .init(detector: "card", pointer: "/pay/with", maskedEarlier: true),
+            "a number masked earlier")
         #expect(masking.outboundFinding(["k": "AKIAEXEMPTEXEMPT1234"]) == nil, "exempt values stay allowed")
         _ = masking.mask(["text": .string("from \(Self.email)")], detectors: masking.defaultDetectors)
         let echoed = try #require(masking.outboundFinding(["list": [.string("cc \(Self.email)")]]))
