@@ -75,9 +75,18 @@ enum MaskingPrefilter {
             return value
         }
         while position < body.upperBound {
-            let byte = raw[position]
-            guard byte == UInt8(ascii: "\\"), position + 1 < body.upperBound else {
-                output.append(byte)
+            // The run up to the next backslash goes over in one copy.
+            let next =
+                memchr(raw.baseAddress! + position, Int32(UInt8(ascii: "\\")), body.upperBound - position).map {
+                    raw.baseAddress!.distance(to: UnsafeRawPointer($0))
+                } ?? body.upperBound
+            if next > position {
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[position..<next]))
+                position = next
+                continue
+            }
+            guard position + 1 < body.upperBound else {
+                output.append(raw[position])
                 position += 1
                 continue
             }

@@ -158,6 +158,16 @@ import Testing
         #expect(!hit(#"{"text":"ends with a backslash \\","x":"AKIA"}"#))
     }
 
+    @Test func thePrefilterDecodesEscapesAsTheParserDoes() throws {
+        for body in [#"plain"#, #"a\"b\\c\/d"#, #"\u00e9\ud83d\ude00 and more"#, #"tab\tnl\ncr\rb\bf\f"#, ""] {
+            let quoted = Array("\"\(body)\"".utf8)
+            var decoded: [UInt8] = []
+            quoted.withUnsafeBytes { MaskingPrefilter.decode($0, 1..<(quoted.count - 1), into: &decoded) }
+            let parsed = try #require(try JSONValue(parsing: quoted).stringValue)
+            #expect(decoded == Array(parsed.utf8), "\(body)")
+        }
+    }
+
     // MARK: Schema validity
 
     @Test func theSchemaGuardFindsWhatAMaskedStringWouldBreak() throws {
