@@ -16,6 +16,10 @@ struct BenchOptions {
     var jsonPath: String?
     /// Setup ids to run (all when empty).
     var only: [String] = []
+    /// Run only the masking scan section (no sessions).
+    var maskingOnly = false
+    var maskingBytes = 8 * 1_048_576
+    var maskingRepeats = 5
 
     static let usage = """
         usage: persona-bench [options]
@@ -32,6 +36,8 @@ struct BenchOptions {
           --million        also make 1,000,000 calls through shim ×3, sampling its RSS every 100,000
           --only A,B       run only these setups (direct, relay, shim, rules, masking, maskingHits,
                            shimModern, shim3, shim5)
+          --masking-only   run only the masking scan section: detector MB/s on 8 MiB texts, POSIX against Swift
+                           Regex for a persona's pattern, and the Python reference masker if python3 runs
           --json FILE      write every raw figure to FILE
           -h, --help       show this help
         """
@@ -64,6 +70,7 @@ struct BenchOptions {
                 case "--fsync": options.fsync = true
                 case "--million": options.million = true
                 case "--json": options.jsonPath = try value(option)
+                case "--masking-only": options.maskingOnly = true
                 case "--only":
                     options.only = try value(option).split(separator: ",").map(String.init)
                 case "--help", "-h": throw OptionError(message: nil)
@@ -94,6 +101,8 @@ struct BenchOptions {
         fsync = true
         fsyncCalls = 20
         fsyncPipelined = 64
+        maskingBytes = 512 * 1024
+        maskingRepeats = 1
     }
 }
 

@@ -50,6 +50,16 @@ extension Run {
                     }),
             ]
         }
+        if let maskingScan {
+            document["maskingScan"] = .array(
+                (maskingScan.figures + maskingScan.reference).map {
+                    [
+                        "scan": .string($0.label), "bytes": .integer($0.bytes), "seconds": number($0.seconds),
+                        "megabytesPerSecond": number($0.megabytesPerSecond), "detections": .integer($0.detections),
+                    ]
+                })
+            if !maskingScan.referenceNote.isEmpty { document["maskingReference"] = .string(maskingScan.referenceNote) }
+        }
         let text = JSONWriter.string(.object(document)) + "\n"
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
             throw BenchFailure("cannot write \(path)")

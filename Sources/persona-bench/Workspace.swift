@@ -73,7 +73,7 @@ final class Workspace {
 
     // MARK: Setups
 
-    /// direct, relay, shim, shim + rules, shim + masking, shim with a 2026-07-28 agent, shim ×3, shim ×5 (1000 tools): the main
+    /// direct, relay, shim, shim + rules, shim with a 2026-07-28 agent, shim ×3, shim ×5 (1000 tools): the main
     /// comparison, in this order.
     func mainSetups() throws(BenchFailure) -> [Setup] {
         let fixtureArguments = ["--tools", String(Self.tools)]
@@ -86,23 +86,19 @@ final class Workspace {
                 echoTools: ["echo"], blobTool: "blob", expectedTools: 8 + Self.tools, listOnly: false, auditPath: nil),
             try shimSetup(id: "shim", label: "shim", servers: 1, tools: Self.tools),
             try shimSetup(id: "rules", label: "shim + rules", servers: 1, tools: Self.tools, callRules: true),
-            try shimSetup(id: "masking", label: "shim + masking", servers: 1, tools: Self.tools, masking: true),
-            try shimSetup(
-                id: "maskingHits", label: "shim + masking, a hit per KiB", servers: 1, tools: Self.tools,
-                masking: true, blobSecrets: true),
             try shimSetup(
                 id: "shimModern", label: "shim, 2026-07-28 agent", servers: 1, tools: Self.tools, modern: true),
             try shimSetup(id: "shim3", label: "shim ×3", servers: 3, tools: Self.tools),
             try shimSetup(
                 id: "shim5", label: "shim ×5 (1000 tools)", servers: 5, tools: Self.manyTools, listOnly: true),
-        ]
+        ] + (try maskingSetups())
     }
 
     /// The shim over `servers` fixtures named fx1, fx2, ... under the benchmark persona.
     func shimSetup(
         id: String, label: String, servers: Int, tools: Int, listOnly: Bool = false, fsync: Bool = false,
         callRules: Bool = false,
-        modern: Bool = false, masking: Bool = false, blobSecrets: Bool = false
+        modern: Bool = false, blobSecrets: Bool = false, extra: [(String, JSONValue)] = []
     ) throws(BenchFailure) -> Setup {
         let names = (1...servers).map { "fx\($0)" }
         let auditPath = folder + "/audit-\(id).jsonl"
@@ -110,8 +106,7 @@ final class Workspace {
         let fixtureOptions = (callRules ? ["--policy-tools"] : []) + (blobSecrets ? ["--blob-secrets"] : [])
         let persona = personaJSON(
             servers: names.map { ($0, ["--name", $0, "--tools", String(tools)] + fixtureOptions) },
-            auditPath: auditPath, fsync: fsync,
-            extra: (callRules ? Self.callRules : []) + (masking ? Self.masking : []))
+            auditPath: auditPath, fsync: fsync, extra: (callRules ? Self.callRules : []) + extra)
         guard FileManager.default.createFile(atPath: personaPath, contents: Data(persona.utf8)) else {
             throw BenchFailure("cannot write \(personaPath)")
         }

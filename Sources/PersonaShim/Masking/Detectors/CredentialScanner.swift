@@ -44,7 +44,10 @@ extension BuiltInScanner {
                 return index + 1
             }
         }
-        guard let name = nameBefore(index) else { return index + 1 }
+        // A separator inside a value just matched (`password=a=b`) starts nothing: a scan stays linear.
+        guard index >= credentialValueEnd, endsLikeKeyword(before: index), let name = nameBefore(index) else {
+            return index + 1
+        }
         let kind = Self.kind(of: text, name.range)
         guard kind != .none else { return index + 1 }
         var start = text.runEnd(from: index + 1) { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
@@ -54,12 +57,15 @@ extension BuiltInScanner {
         if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
             start += 1
             end = start
-            while end < text.count && text[end] != quote && text[end] != UInt8(ascii: "\n") {
+            while end < text.count && end - start <= Self.maximumValue && text[end] != quote
+                && text[end] != UInt8(ascii: "\n")
+            {
                 end += text[end] == UInt8(ascii: "\\") ? 2 : 1
             }
-            guard end < text.count, text[end] == quote else { return index + 1 }
+            guard end < text.count, text[end] == quote, end - start <= Self.maximumValue else { return index + 1 }
         } else {
-            end = text.runEnd(from: start, while: Self.isBareValueByte)
+            end = text.runEnd(from: start, limit: start + Self.maximumValue + 1, while: Self.isBareValueByte)
+            guard end - start <= Self.maximumValue else { return end }
             if kind == .awsSecret {
                 // An AWS secret key is exactly 40 characters; a bare run stops at the first that cannot be in one.
                 end = text.runEnd(from: start, while: Byte.isBase64)
@@ -78,7 +84,18 @@ extension BuiltInScanner {
             found(.awsSecretKey, value)
         }
         if enabled.contains(.credential) { found(.credential, value) }
+        credentialValueEnd = end
         return start
+    }
+
+    /// Every keyword ends in `d`, `t`, `y` or `n` (any case): most `name:` and `name=` are rejected on that byte.
+    @inline(__always) private func endsLikeKeyword(before separator: Int) -> Bool {
+        var last = separator - 1
+        while last > separator - 8 && text[last] == UInt8(ascii: " ") { last -= 1 }
+        if text[last] == UInt8(ascii: "\"") || text[last] == UInt8(ascii: "'") { last -= 1 }
+        let byte = text[last] | 0x20
+        return byte == UInt8(ascii: "d") || byte == UInt8(ascii: "t") || byte == UInt8(ascii: "y")
+            || byte == UInt8(ascii: "n")
     }
 
     /// The name before a separator: an identifier of letters, digits, `_`, `-` and `.`, optionally quoted, with
@@ -98,6 +115,15 @@ extension BuiltInScanner {
 
     enum NameKind { case none, credential, awsSecret }
 
+    /// The longest value a credential match takes (longer runs are data, not a password); it bounds the work
+    /// one separator can cause.
+    static let maximumValue = 1024
+
+    private static let credentialSuffixes: [StaticString] = [
+        "password", "passwd", "secret", "secretkey", "apikey", "accesstoken", "refreshtoken", "authtoken", "apitoken",
+    ]
+    private static let placeholders: [StaticString] = ["true", "false", "null", "none", "nil", "undefined"]
+
     /// What a name announces, judged on its letters and digits in lowercase (`DB_PASSWORD` as `dbpassword`).
     static func kind(of text: ScanText, _ name: Range<Int>) -> NameKind {
         var normalized = SIMD64<UInt8>()
@@ -115,11 +141,7 @@ extension BuiltInScanner {
             return true
         }
         if endsWith("secretaccesskey") || endsWith("awssecretkey") { return .awsSecret }
-        let suffixes: [StaticString] = [
-            "password", "passwd", "secret", "secretkey", "apikey", "accesstoken", "refreshtoken", "authtoken",
-            "apitoken",
-        ]
-        return suffixes.contains(where: endsWith) ? .credential : .none
+        return credentialSuffixes.contains(where: endsWith) ? .credential : .none
     }
 
     private func looksLikeSecret(_ value: Range<Int>) -> Bool {
@@ -137,8 +159,9 @@ extension BuiltInScanner {
         {
             return true
         }
-        let words: [StaticString] = ["true", "false", "null", "none", "nil", "undefined"]
-        return words.contains { $0.utf8CodeUnitCount == value.count && text.hasIgnoringCase($0, at: value.lowerBound) }
+        return Self.placeholders.contains {
+            $0.utf8CodeUnitCount == value.count && text.hasIgnoringCase($0, at: value.lowerBound)
+        }
     }
 
     @inline(__always) private static func isNameByte(_ byte: UInt8) -> Bool {

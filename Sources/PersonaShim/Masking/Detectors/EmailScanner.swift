@@ -59,13 +59,14 @@ extension BuiltInScanner {
             || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
     }
 
+    private static let fileExtensions: [StaticString] = [
+        "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "css", "scss", "json", "txt", "yml", "yaml",
+        "toml", "lock", "html", "htm", "pdf", "gz", "tar", "swift", "kt", "cpp", "java",
+    ]
+
     /// File extensions that are not top-level domains (`.zip`, `.md`, `.rs` are, so they stay addresses).
     private func isFileExtension(_ label: Range<Int>) -> Bool {
-        let extensions: [StaticString] = [
-            "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "css", "scss", "json", "txt", "yml", "yaml",
-            "toml", "lock", "html", "htm", "pdf", "gz", "tar", "swift", "kt", "cpp", "java",
-        ]
-        return extensions.contains {
+        return Self.fileExtensions.contains {
             $0.utf8CodeUnitCount == label.count && text.hasIgnoringCase($0, at: label.lowerBound)
         }
     }

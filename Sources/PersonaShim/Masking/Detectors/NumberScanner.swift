@@ -57,6 +57,16 @@ extension BuiltInScanner {
         {
             return text.runEnd(from: index, while: Byte.isAlnum)
         }
+        // Most numbers are one short group (`200`, `1234`, `2024`): only a card can be a single run, and only of
+        // 13–19 digits, so such a run needs no further reading.
+        let runEnd = text.runEnd(from: index, while: Byte.isDigit)
+        let after = text[runEnd]
+        let continues =
+            (after == UInt8(ascii: " ") || after == UInt8(ascii: "-") || after == UInt8(ascii: "."))
+            && Byte.isDigit(text[runEnd + 1])
+        if !continues && !(13...19).contains(runEnd - index) {
+            return Byte.isAlnum(after) ? text.runEnd(from: runEnd, while: Byte.isAlnum) : runEnd
+        }
         return scanNumber(at: index)
     }
 
@@ -154,7 +164,7 @@ extension BuiltInScanner {
     /// `AAA-GG-SSSS` with dashes, excluding the numbers never issued: area 000, 666 or 900–999, group 00, serial
     /// 0000.
     private func isSSN(_ shape: NumberShape) -> Bool {
-        guard !shape.plus, shape.parenthesised < 0, shape.lengthsAre([3, 2, 4]),
+        guard !shape.plus, shape.parenthesised < 0, shape.groupCount == 3, shape.lengthsAre([3, 2, 4]),
             shape.separatorsAreUniform(UInt8(ascii: "-"))
         else { return false }
         let digits = digits(shape)
@@ -171,7 +181,7 @@ extension BuiltInScanner {
     private func isPhone(_ shape: NumberShape) -> Bool {
         let digitCount = shape.digitCount
         if shape.plus { return (8...15).contains(digitCount) }
-        guard shape.groupCount >= 2, shape.separatorsAreUniform() else { return false }
+        guard shape.groupCount >= 2, (10...11).contains(digitCount), shape.separatorsAreUniform() else { return false }
         let digits = digits(shape)
         if shape.lengthsAre([3, 3, 4]) || shape.lengthsAre([1, 3, 3, 4]) {
             let area = shape.groupCount == 4 ? digits[1] : digits[0]
@@ -179,7 +189,7 @@ extension BuiltInScanner {
             guard shape.parenthesised < 0 || shape.parenthesised == shape.groupCount - 3 else { return false }
             return area >= 2
         }
-        guard (10...11).contains(digitCount), digits[0] == 0, digits[1] != 0, shape.parenthesised <= 0,
+        guard digits[0] == 0, digits[1] != 0, shape.parenthesised <= 0,
             (2...5).contains(shape.lengths[0])
         else { return false }
         for group in 1..<shape.groupCount where !(2...8).contains(shape.lengths[group]) { return false }

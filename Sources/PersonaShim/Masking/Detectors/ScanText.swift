@@ -33,6 +33,14 @@ struct ScanText {
         return end
     }
 
+    /// `runEnd`, stopping at `limit` at the latest.
+    @inline(__always) func runEnd(from start: Int, limit: Int, while belongs: (UInt8) -> Bool) -> Int {
+        var end = start
+        let stop = min(limit, count)
+        while end < stop && belongs(bytes[end]) { end += 1 }
+        return end
+    }
+
     /// The first index at or after `start` where `literal` occurs.
     func find(_ literal: StaticString, from start: Int) -> Int? {
         let length = literal.utf8CodeUnitCount

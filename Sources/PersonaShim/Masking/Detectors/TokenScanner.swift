@@ -49,7 +49,7 @@ extension BuiltInScanner {
             return scanPrivateKey(at: index)
         }
         if enabled.contains(.gitlabToken) {
-            for prefix: StaticString in ["glpat", "gldt", "glrt"] {
+            for prefix in Self.gitlabPrefixes {
                 let start = index - prefix.utf8CodeUnitCount
                 guard text.has(prefix, at: start), startsWord(start) else { continue }
                 let end = trimmedEnd(text.runEnd(from: index + 1, while: Byte.isBase64URL), after: index)
@@ -82,6 +82,8 @@ extension BuiltInScanner {
         }
         return index + 1
     }
+
+    private static let gitlabPrefixes: [StaticString] = ["glpat", "gldt", "glrt"]
 
     /// A token does not end in `-` (a dash after it belongs to the sentence).
     private func trimmedEnd(_ end: Int, after start: Int) -> Int {
