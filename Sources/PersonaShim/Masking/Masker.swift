@@ -70,7 +70,10 @@ struct Masker {
         var position = 0
         var changed = false
         for detection in detections {
-            let range = detection.range.clamped(to: 0..<utf8.count)
+            // Detections come sorted and apart; should one overlap the last, what is left of it is still masked.
+            let clamped = detection.range.clamped(to: 0..<utf8.count)
+            let range = max(clamped.lowerBound, position)..<max(clamped.upperBound, position)
+            guard !range.isEmpty else { continue }
             let found = Array(utf8[range])
             if !exemptValues.isEmpty, exemptValues.contains(String(decoding: found, as: UTF8.self)) { continue }
             output += utf8[position..<range.lowerBound]
