@@ -136,7 +136,8 @@ final class SessionMasking {
             ? "a value persona-shim masked earlier in this session (detector \(finding.detector))"
             : "a secret (detector \(finding.detector))"
         let place = finding.pointer.isEmpty ? "the arguments" : "the argument at \(finding.pointer)"
-        let reason = "\(place) carries \(what), and the persona keeps secrets from leaving through tool calls"
+        let reason =
+            "\(place) carries \(what), and the persona keeps secrets from leaving through tool calls; if the value is known to be safe, the persona's owner can list it in masking.exempt.values"
         return policy.outbound == .ask
             ? .ask(rule: "secrets.outbound", reason: reason) : .deny(rule: "secrets.outbound", reason: reason)
     }
