@@ -166,6 +166,35 @@ extension EndToEnd {
             #expect(recording.calls().count == 1)
         }
 
+        /// Without exempt pointers, answers are masked straight from their bytes (no tree): the same promises hold.
+        @Test func theBytePathKeepsThePromises() throws {
+            let recording = Recording()
+            let shim = try Self.shim(
+                recording,
+                masking: try json(#"{"replacement": "hash", "exempt": {"values": ["support@example.com"]}}"#))
+            try shim.initialize()
+            var stdout = try Self.exchange(shim, rawCall(id: "all", "fx__leak_all", "{}"), id: "all")
+            let all = stdout
+            let strict = try Self.exchange(shim, rawCall(id: "strict", "fx__leak_strict", "{}"), id: "strict")
+            let failed = try Self.exchange(shim, rawCall(id: "error", "fx__leak_error", "{}"), id: "error")
+            stdout += strict + failed
+            #expect(shim.finish() != nil)
+            for value in Self.planted { #expect(!stdout.joined().contains(value), "\(value) reached the agent") }
+            let result = try #require(Self.answer(all, id: "all")?["result"])
+            let structured = try #require(result["structuredContent"])
+            let maskedEmail = try #require(structured["customer"]?["email"]?.stringValue)
+            #expect(maskedEmail.hasPrefix("[masked:email:"))
+            #expect(structured["agentEmail"] == "support@example.com", "exempt by value")
+            let texts = result["content"]?.arrayValue?.compactMap { $0["text"]?.stringValue } ?? []
+            #expect(texts.count == 3 && texts[1] == "escaped \(maskedEmail)")
+            #expect(try JSONValue(parsing: texts[2]) == structured, "text and structured forms masked alike")
+            #expect(refusal(Self.answer(strict, id: "strict"))?.contains("/structuredContent/contact") == true)
+            #expect(
+                Self.answer(failed, id: "error")?["error"]?["message"]?.stringValue
+                    == "lookup failed for \(maskedEmail)")
+            #expect(Self.answer(failed, id: "error")?["id"] == "error")
+        }
+
         /// Every pair of eras (agent, server) masks alike.
         @Test(arguments: [(false, true), (true, false), (true, true)])
         func bothErasMaskAlike(_ modernAgent: Bool, _ modernServer: Bool) throws {

@@ -63,10 +63,18 @@ struct Masker {
 
     /// The masked text, or nil when nothing in it is masked.
     func mask(_ text: String, report: inout Report) -> String? {
-        let detections = detectors.scan(text)
+        var text = text
+        return text.withUTF8 { mask(utf8: UnsafeRawBufferPointer($0), report: &report) }.map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
+    /// The masked bytes of UTF-8 text, or nil when nothing in it is masked.
+    func mask(utf8: UnsafeRawBufferPointer, report: inout Report) -> [UInt8]? {
+        let detections = detectors.scan(utf8)
         if detections.isEmpty { return nil }
-        let utf8 = Array(text.utf8)
         var output: [UInt8] = []
+        output.reserveCapacity(utf8.count + 32)
         var position = 0
         var changed = false
         for detection in detections {
@@ -76,7 +84,7 @@ struct Masker {
             guard !range.isEmpty else { continue }
             let found = Array(utf8[range])
             if !exemptValues.isEmpty, exemptValues.contains(String(decoding: found, as: UTF8.self)) { continue }
-            output += utf8[position..<range.lowerBound]
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[position..<range.lowerBound]))
             let digest = report.known[found] ?? key.digest(found)
             report.known[found] = digest
             output += Array(replacementText(detection.detector, digest).utf8)
@@ -86,8 +94,8 @@ struct Masker {
             report.digests.append(digest)
         }
         guard changed else { return nil }
-        output += utf8[position...]
-        return String(decoding: output, as: UTF8.self)
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[position...]))
+        return output
     }
 
     func replacementText(_ detector: String, _ digest: MaskingKey.Digest) -> String {

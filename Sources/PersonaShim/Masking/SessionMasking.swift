@@ -38,8 +38,28 @@ final class SessionMasking {
         var report = Masker.Report()
         let masked = masker.mask(value, report: &report)
         guard !report.isEmpty else { return nil }
-        for digest in report.digests where maskedDigests.count < Self.rememberedLimit { maskedDigests.insert(digest) }
+        remember(report)
         return (masked, report)
+    }
+
+    /// The value in `range` of `raw` masked straight from its bytes (`RawMasker`), or nil when nothing was; only for
+    /// a persona without exempt pointers (they need the tree).
+    func maskBytes(
+        _ raw: UnsafeRawBufferPointer, _ range: Range<Int>, detectors: DetectorSet
+    ) -> ([UInt8], Masker.Report)? {
+        let masker = Masker(
+            detectors: detectors, replacement: policy.replacement, key: key, exemptPointers: [],
+            exemptValues: policy.exemptValues)
+        var report = Masker.Report()
+        guard let masked = RawMasker(masker: masker).mask(raw, range, report: &report), !report.isEmpty else {
+            return nil
+        }
+        remember(report)
+        return (masked, report)
+    }
+
+    private func remember(_ report: Masker.Report) {
+        for digest in report.digests where maskedDigests.count < Self.rememberedLimit { maskedDigests.insert(digest) }
     }
 
     /// The strings found at the exempt pointers of `value`.

@@ -23,6 +23,13 @@ extension SessionCore {
         if isTool, masking.policy.isExempt(tool: request.exposedName) { return .unchanged }
         let detectors = masking.detectors(forTool: isTool ? request.exposedName : nil)
         guard let range = envelope.result ?? envelope.error else { return .unchanged }
+        // From the bytes, when nothing after this needs the tree: one pass finds and masks, and an answer with
+        // nothing to mask costs only that pass.
+        if rewritten == nil, masking.policy.exemptPointers.isEmpty, !policy.judgesResponses,
+            !(agentEra == .modern && request.method == "resources/read")
+        {
+            return maskAnswerBytes(request, raw, envelope, range, detectors: detectors)
+        }
         if rewritten == nil, !MaskingPrefilter.mightMask(raw, range, detectors: detectors) { return .unchanged }
         guard let value = rewritten ?? (try? JSONValue.parse(raw, range: range)) else { return .unchanged }
         guard
@@ -39,13 +46,41 @@ extension SessionCore {
         }
         if isTool, masked["structuredContent"] != nil, let breach = schemaBreach(request.exposedName, report) {
             recordMasking(request.recordedSubject, report, withheld: true)
-            return .result(
-                Message.toolError(
-                    "persona-shim withheld the result of \(request.exposedName): the value at \(breach.pointer) holds data the persona \"\(persona.name)\" masks, and the masked form would not be valid against the tool's outputSchema (\(breach.reason)). Masking could not keep the result valid, so neither the data nor an invalid result was sent. If the value is known to be safe, its owner can exempt it in the persona (masking.exempt.pointers)."
-                ))
+            return .result(withheldResult(request.exposedName, breach))
         }
         recordMasking(request.recordedSubject, report, withheld: false)
         return .result(masked)
+    }
+
+    private func maskAnswerBytes(
+        _ request: ForwardedRequest, _ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, _ range: Range<Int>,
+        detectors: DetectorSet
+    ) -> MaskedAnswer {
+        guard let masking, let (masked, report) = masking.maskBytes(raw, range, detectors: detectors) else {
+            return .unchanged
+        }
+        if envelope.error != nil {
+            recordMasking(request.recordedSubject, report, withheld: false)
+            sendToAgent(
+                Array(#"{"jsonrpc":"2.0","id":"#.utf8) + request.agentID + Array(#","error":"#.utf8) + masked
+                    + Array("}\n".utf8))
+            return .sent
+        }
+        if request.method == "tools/call", report.changed.contains(where: { $0.path.first == "structuredContent" }),
+            let breach = schemaBreach(request.exposedName, report)
+        {
+            recordMasking(request.recordedSubject, report, withheld: true)
+            return .result(withheldResult(request.exposedName, breach))
+        }
+        recordMasking(request.recordedSubject, report, withheld: false)
+        sendToAgent(Message.responseHead(id: request.agentID) + masked + Message.responseTail)
+        return .sent
+    }
+
+    private func withheldResult(_ tool: String, _ breach: (pointer: String, reason: String)) -> JSONValue {
+        Message.toolError(
+            "persona-shim withheld the result of \(tool): the value at \(breach.pointer) holds data the persona \"\(persona.name)\" masks, and the masked form would not be valid against the tool's outputSchema (\(breach.reason)). Masking could not keep the result valid, so neither the data nor an invalid result was sent. If the value is known to be safe, its owner can exempt it in the persona (masking.exempt.pointers)."
+        )
     }
 
     /// The first masked string of `structuredContent` whose masked form breaks the tool's `outputSchema`.

@@ -138,6 +138,31 @@ import Testing
         #expect(masked("crm__keys") == "\(Self.email) [masked:card] [masked:aws-access-key]")
     }
 
+    /// The byte path and the tree path mask alike: the same values, the same replacements, the same counts.
+    @Test(arguments: [
+        #"{"content":[{"type":"text","text":"Mail jane.doe@example.com, card 4111 1111 1111 1111."}],"isError":false}"#,
+        #"{"a":"jane.doe\u0040example.com","b":["x",4111111111111111,{"k":"AKIAZ7Q3KX4M2LBN8WTR"}],"n":1.5e3}"#,
+        #"{"esc\"key":"line\nAKIAZ7Q3KX4M2LBN8WTR\t\"quoted\" support@example.com","empty":"","t":true,"f":false,"z":null}"#,
+        #"["nothing", 12, -0.5, {"deep": [[["jane.doe@example.com"]]]}]"#,
+        #"  {  "spaced" :  "jane.doe@example.com"  ,  "x" : [ 1 , 2 ]  }  "#,
+        #""just jane.doe@example.com""#,
+        #"{"none":"at all","n":1732969200000}"#,
+    ])
+    func theBytePathMasksAsTheTreePathDoes(_ json: String) throws {
+        let masking = SessionMasking(
+            policy: try Self.policy(#"{"replacement": "hash", "exempt": {"values": ["support@example.com"]}}"#),
+            key: MaskingKey(key: Array(repeating: 3, count: 32)))
+        let bytes = Array(json.utf8)
+        let tree = masking.mask(try JSONValue(parsing: json), detectors: masking.defaultDetectors)
+        let raw = bytes.withUnsafeBytes { masking.maskBytes($0, 0..<$0.count, detectors: masking.defaultDetectors) }
+        #expect((tree == nil) == (raw == nil))
+        guard let tree, let raw else { return }
+        #expect(try JSONValue(parsing: raw.0) == tree.0, "\(String(decoding: raw.0, as: UTF8.self))")
+        #expect(raw.1.counts == tree.1.counts)
+        #expect(raw.1.changed.map(\.path) == tree.1.changed.map(\.path))
+        #expect(raw.1.changed.map(\.masked) == tree.1.changed.map(\.masked))
+    }
+
     // MARK: The prefilter
 
     @Test func thePrefilterReadsStringsAsTheAgentWould() throws {
