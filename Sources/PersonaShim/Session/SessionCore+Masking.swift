@@ -73,7 +73,15 @@ extension SessionCore {
             return .result(withheldResult(request.exposedName, breach))
         }
         recordMasking(request.recordedSubject, report, withheld: false)
-        sendToAgent(Message.responseHead(id: request.agentID) + masked + Message.responseTail)
+        guard !agentGone else { return .sent }
+        if agentEra == .modern {
+            sendToAgent(Message.responseHead(id: request.agentID) + masked + Message.responseTail)
+        } else {
+            // In three pieces: a large result is not copied once more only to be copied into the output.
+            agentOutput.append(Message.responseHead(id: request.agentID))
+            agentOutput.append(masked)
+            agentOutput.append(Message.responseTail)
+        }
         return .sent
     }
 
