@@ -15,7 +15,8 @@ struct Masker {
     /// What one pass masked: counts per detector, where, and the keyed digests of the values (never the values).
     struct Report {
         var counts: [String: Int] = [:]
-        /// Pointers of the strings that changed, with their masked text.
+        /// Pointers of the strings that changed, with their masked text where the schema guard reads it (under
+        /// `structuredContent`; elsewhere empty, so a large text is not held twice).
         var changed: [(path: [String], masked: String)] = []
         var digests: [MaskingKey.Digest] = []
         /// Digests already made in this message: a value repeated (a customer's address on every row) is hashed once.
@@ -34,7 +35,7 @@ struct Masker {
         switch value {
         case .string(let text):
             guard let masked = mask(text, report: &report) else { return value }
-            report.changed.append((path, masked))
+            report.changed.append((path, Self.keepsText(path) ? masked : ""))
             return .string(masked)
         case .array(let elements):
             var result = elements
@@ -54,7 +55,7 @@ struct Masker {
             return .object(result)
         case .number(let literal):
             guard let masked = mask(literal, report: &report) else { return value }
-            report.changed.append((path, masked))
+            report.changed.append((path, Self.keepsText(path) ? masked : ""))
             return .string(masked)
         case .null, .bool:
             return value
@@ -97,6 +98,9 @@ struct Masker {
         output.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[position...]))
         return output
     }
+
+    /// Whether a change at `path` keeps its masked text in the report (the schema guard reads it there).
+    static func keepsText(_ path: [String]) -> Bool { path.first == "structuredContent" }
 
     func replacementText(_ detector: String, _ digest: MaskingKey.Digest) -> String {
         switch replacement {

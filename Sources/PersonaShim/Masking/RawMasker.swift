@@ -92,11 +92,16 @@ struct RawMasker {
                 ? walk.decoded.withUnsafeBytes { masker.mask(utf8: $0, report: &report) }
                 : masker.mask(utf8: UnsafeRawBufferPointer(rebasing: walk.raw[body]), report: &report)
             guard let masked else { return }
-            let maskedText = String(decoding: masked, as: UTF8.self)
-            report.changed.append((path(walk), maskedText))
-            var token: [UInt8] = []
-            JSONWriter.appendString(maskedText, to: &token)
-            splice(&walk, start..<walk.position, with: token)
+            let place = path(walk)
+            report.changed.append((place, Masker.keepsText(place) ? String(decoding: masked, as: UTF8.self) : ""))
+            if escaped {
+                var token: [UInt8] = []
+                JSONWriter.appendString(String(decoding: masked, as: UTF8.self), to: &token)
+                splice(&walk, start..<walk.position, with: token)
+            } else {
+                // The string's own bytes needed no escape, and a replacement needs none: it goes in as it is.
+                splice(&walk, body, with: masked)
+            }
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
             while walk.position < walk.end, (0x61...0x7A).contains(walk.raw[walk.position]) { walk.position += 1 }
         default:
@@ -111,11 +116,9 @@ struct RawMasker {
             }
             let literal = UnsafeRawBufferPointer(rebasing: walk.raw[start..<walk.position])
             guard let masked = masker.mask(utf8: literal, report: &report) else { return }
-            let maskedText = String(decoding: masked, as: UTF8.self)
-            report.changed.append((path(walk), maskedText))
-            var token: [UInt8] = []
-            JSONWriter.appendString(maskedText, to: &token)
-            splice(&walk, start..<walk.position, with: token)
+            let place = path(walk)
+            report.changed.append((place, Masker.keepsText(place) ? String(decoding: masked, as: UTF8.self) : ""))
+            splice(&walk, start..<walk.position, with: [UInt8(ascii: "\"")] + masked + [UInt8(ascii: "\"")])
         }
     }
 
