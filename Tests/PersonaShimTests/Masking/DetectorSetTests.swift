@@ -216,6 +216,8 @@ import Testing
         #expect(found("apiKey: Abc123xyz") == ["credential: Abc123xyz"])
         #expect(found(#"{"password":123456}"#) == ["credential: 123456"])
         #expect(found("postgres://app:s3cr3t@db.example.com/app") == ["credential: s3cr3t"])
+        #expect(found(#"{"text":"{\"password\":\"hun\\\"ter2\",\"user\":\"x\"}"}"#) == [#"credential: hun\\\"ter2"#])
+        #expect(found(#"{"text":"{\"password\":\"unclosed}"}"#).isEmpty)
         for miss in [
             "password: it still fails", "let password = readPassword()", "password == expected", "password=${DB_PASS}",
             #""password": null"#, "secret: true", "api_key=<your key>", "password=*****", "the bearer of bad news",

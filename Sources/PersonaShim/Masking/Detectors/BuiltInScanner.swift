@@ -60,7 +60,17 @@ struct BuiltInScanner {
                 }
                 while index < count && codes[Int(bytes[index])] == 0 { index += 1 }
                 guard index < count else { break }
-                index = max(index + 1, handle(codes[Int(bytes[index])], at: index))
+                let code = codes[Int(bytes[index])]
+                // The commonest trigger, a digit inside a word (`v2`, `sha256`, hex), is skipped here with its
+                // word; only two capitals before it (an IBAN's country) need a look.
+                if code == Trigger.digit.rawValue && index > 0 && Byte.isWord(bytes[index - 1])
+                    && !Byte.isUpper(bytes[index - 1])
+                {
+                    index += 1
+                    while index < count && Byte.isAlnum(bytes[index]) { index += 1 }
+                    continue
+                }
+                index = max(index + 1, handle(code, at: index))
             }
         }
     }

@@ -7,7 +7,7 @@
 /// - `<name>=<value>` and `<name>: <value>` where the name, ignoring case, `_`, `-` and `.`, ends in `password`,
 ///   `passwd`, `secret`, `secretkey`, `apikey`, `accesstoken`, `refreshtoken`, `authtoken` or `apitoken`
 ///   (`DB_PASSWORD=`, `"client_secret": "…"`, `spring.datasource.password=`, `apiKey:`). The value is a quoted
-///   string (JSON, YAML, code) or a bare token. A bare token after `=` counts only when it touches the `=`
+///   string (JSON, YAML, code; also JSON escaped inside a JSON string, `{\"password\":\"…\"}`) or a bare token. A bare token after `=` counts only when it touches the `=`
 ///   (`password=x`, not code's `password = readPassword()`), and after an unquoted `name:` only when it looks
 ///   like a secret (6 or more characters, with a digit, a capital after the first character, or a symbol), so
 ///   `password: it still fails` in a ticket does not match. Placeholders (`true`, `false`, `null`, `none`,
@@ -63,6 +63,26 @@ extension BuiltInScanner {
                 end += text[end] == UInt8(ascii: "\\") ? 2 : 1
             }
             guard end < text.count, text[end] == quote, end - start <= Self.maximumValue else { return index + 1 }
+        } else if quote == UInt8(ascii: "\\") && text[start + 1] == UInt8(ascii: "\"") {
+            // JSON inside a JSON string, scanned unescaped: `{\"password\":\"value\"}`. The value ends at a `\"`
+            // whose quote the inner string does not escape (`\\\"` is a quote inside the value).
+            start += 2
+            end = start
+            var innerEscape = false
+            while true {
+                guard end < text.count, end - start <= Self.maximumValue, text[end] != UInt8(ascii: "\""),
+                    text[end] != UInt8(ascii: "\n")
+                else { return index + 1 }
+                guard text[end] == UInt8(ascii: "\\") else {
+                    innerEscape = false
+                    end += 1
+                    continue
+                }
+                let decoded = text[end + 1]
+                if decoded == UInt8(ascii: "\"") && !innerEscape { break }
+                innerEscape = decoded == UInt8(ascii: "\\") && !innerEscape
+                end += 2
+            }
         } else {
             end = text.runEnd(from: start, limit: start + Self.maximumValue + 1, while: Self.isBareValueByte)
             guard end - start <= Self.maximumValue else { return end }
@@ -93,6 +113,7 @@ extension BuiltInScanner {
         var last = separator - 1
         while last > separator - 8 && text[last] == UInt8(ascii: " ") { last -= 1 }
         if text[last] == UInt8(ascii: "\"") || text[last] == UInt8(ascii: "'") { last -= 1 }
+        if text[last] == UInt8(ascii: "\\") { last -= 1 }
         let byte = text[last] | 0x20
         return byte == UInt8(ascii: "d") || byte == UInt8(ascii: "t") || byte == UInt8(ascii: "y")
             || byte == UInt8(ascii: "n")
@@ -106,10 +127,13 @@ extension BuiltInScanner {
         let quote = text[end - 1]
         let quoted = quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'")
         if quoted { end -= 1 }
+        let escaped = quoted && text[end - 1] == UInt8(ascii: "\\")
+        if escaped { end -= 1 }
         var start = end
         while start > 0 && end - start < 64 && Self.isNameByte(text[start - 1]) { start -= 1 }
         guard end - start >= 3, !Self.isNameByte(text[start - 1]) else { return nil }
         if quoted && text[start - 1] != quote { return nil }
+        if escaped && text[start - 2] != UInt8(ascii: "\\") { return nil }
         return (start..<end, quoted)
     }
 
