@@ -74,7 +74,8 @@ struct Run {
         if !options.only.isEmpty {
             setups = setups.filter { options.only.contains($0.id) }
             guard !setups.isEmpty else {
-                throw BenchFailure("--only matched none of direct, relay, shim, rules, shimModern, shim3, shim5")
+                throw BenchFailure(
+                    "--only matched none of direct, relay, shim, rules, masking, maskingHits, shimModern, shim3, shim5")
             }
         }
         printHeader()
@@ -114,6 +115,10 @@ struct Run {
             "shim + rules: the same persona plus an argument rule on the echo tool, a rate limit and a budget too "
                 + "high to reach, behaviour and flow rules, annotation overrides, data-class labels, a tool whose text is cleaned"
         )
+        print(
+            "shim + masking: the same persona plus masking with every built-in detector and the outbound secrets "
+                + "check (nothing the benchmark sends or gets back holds a match); a hit per KiB: the same, with an "
+                + "e-mail address in every KiB of the blob results (each one masked)")
         if options.smoke { print("smoke mode: timings are not meaningful") }
     }
 

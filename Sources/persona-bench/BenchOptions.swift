@@ -34,7 +34,8 @@ struct BenchOptions {
           --pipelined N    pipelined tools/call requests per session (default 20000)
           --fsync          also compare the audit's plain append with fdatasync after every audit write
           --million        also make 1,000,000 calls through shim ×3, sampling its RSS every 100,000
-          --only A,B       run only these setups (direct, relay, shim, rules, shimModern, shim3, shim5)
+          --only A,B       run only these setups (direct, relay, shim, rules, masking, maskingHits,
+                           shimModern, shim3, shim5)
           --masking-only   run only the masking scan section: detector MB/s on 8 MiB texts, POSIX against Swift
                            Regex for a persona's pattern, and the Python reference masker if python3 runs
           --json FILE      write every raw figure to FILE

@@ -40,7 +40,7 @@ struct Bar {
         Bar(metric: .blobScaling, setup: "shim", limit: .atMost(1.25), text: "≤ 1.25 (linear)"),
         Bar(metric: .blobScaling, setup: "shim3", limit: .atMost(1.25), text: "≤ 1.25 (linear)"),
         Bar(metric: .rssCalls, setup: "shim3", limit: .atMost(megabytes(16)), text: "≤ 16 MB"),
-        // Judged only once the "shim + masking" setup exists (see MaskingSetup.swift).
+        // The "shim + masking" setup (MaskingSetup.swift).
         Bar(metric: .blob, setup: "masking", limit: .atMostTimes("relay", 3), text: "≤ 3× relay"),
     ]
 

@@ -98,12 +98,12 @@ final class Workspace {
     func shimSetup(
         id: String, label: String, servers: Int, tools: Int, listOnly: Bool = false, fsync: Bool = false,
         callRules: Bool = false,
-        modern: Bool = false, extra: [(String, JSONValue)] = []
+        modern: Bool = false, blobSecrets: Bool = false, extra: [(String, JSONValue)] = []
     ) throws(BenchFailure) -> Setup {
         let names = (1...servers).map { "fx\($0)" }
         let auditPath = folder + "/audit-\(id).jsonl"
         let personaPath = folder + "/persona-\(id).json"
-        let fixtureOptions = callRules ? ["--policy-tools"] : []
+        let fixtureOptions = (callRules ? ["--policy-tools"] : []) + (blobSecrets ? ["--blob-secrets"] : [])
         let persona = personaJSON(
             servers: names.map { ($0, ["--name", $0, "--tools", String(tools)] + fixtureOptions) },
             auditPath: auditPath, fsync: fsync, extra: (callRules ? Self.callRules : []) + extra)

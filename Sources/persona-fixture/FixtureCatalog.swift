@@ -11,6 +11,8 @@ enum FixtureBehaviour {
     case echo, blob, raw, slow, crash, fail, protocolError, hang, notify, ask, badUTF8, readFile
     /// One of FixtureHostile's tools, which tells them apart by name.
     case misbehave
+    /// One of FixtureMaskingTools' tools (planted secrets and personal data), told apart by name.
+    case leak
 }
 
 /// All tools of one fixture instance, with tools/list result bytes built once at startup.
@@ -28,6 +30,7 @@ struct FixtureCatalog {
         if options.hostileTools { tools += Self.hostileTools }
         if options.misbehavingTools { tools += FixtureHostile.tools }
         if options.policyTools { tools += FixturePolicyTools.tools }
+        if options.maskingTools { tools += FixtureMaskingTools.tools }
         tools += (0..<options.generatedToolCount).map { Self.generatedTool($0) }
         tools += options.extraToolNames.map { name in
             (

@@ -24,6 +24,10 @@ struct FixtureOptions {
     var misbehavingTools = false
     var recordPath: String?
     var policyTools = false
+    /// `--masking-tools`: tools whose answers carry planted card numbers, keys and e-mail addresses.
+    var maskingTools = false
+    /// `--blob-secrets`: the blob tool's text holds an e-mail address in every KiB (what masking must rewrite).
+    var blobSecrets = false
     /// `--era modern`: speak only MCP 2026-07-28 (stateless; no initialize). See FixtureServer+Modern.swift.
     var modern = false
 
@@ -54,6 +58,8 @@ struct FixtureOptions {
                                      and flood_list_changed
           --record FILE              append every line received to FILE, byte for byte, before handling it
           --policy-tools             also offer read_file, fetch_url, read_customer, post_url, refund, unhinted, dirty
+          --masking-tools            also offer leak_all, leak_strict, leak_error, send (planted secrets and personal data)
+          --blob-secrets             blob's text holds an e-mail address in every KiB
           --era legacy|modern        the protocol era to speak (default legacy: the initialize handshake);
                                      modern speaks only 2026-07-28: server/discover, per-request _meta, no initialize
 
@@ -105,6 +111,8 @@ struct FixtureOptions {
                 case "--misbehaving-tools": options.misbehavingTools = true
                 case "--record": options.recordPath = try value(for: option)
                 case "--policy-tools": options.policyTools = true
+                case "--masking-tools": options.maskingTools = true
+                case "--blob-secrets": options.blobSecrets = true
                 case "--era":
                     let era = try value(for: option)
                     guard era == "legacy" || era == "modern" else {

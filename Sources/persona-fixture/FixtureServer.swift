@@ -12,7 +12,7 @@ import Platform
 final class FixtureServer {
     let options: FixtureOptions
     private let catalog: FixtureCatalog
-    private let writer = StdioLineWriter()
+    let writer = StdioLineWriter()
     private let reader = StdioLineReader()
     private var initializeAnswered = false
     /// The method being answered, in `--era modern` (its results carry what that era asks of them).
@@ -180,6 +180,8 @@ final class FixtureServer {
             respond(error(id: id, JSONRPCError.requestFailed, "fixture protocol error"))
         case .hang:
             break
+        case .leak:
+            leak(name, id: Array(id), request: request)
         case .misbehave:
             hostile.call(
                 name, id: Array(id), arguments: arguments.flatMap { try? JSONValue.parse(request.bytes, range: $0) })
@@ -253,6 +255,9 @@ final class FixtureServer {
             respondInParts(id: id, result: Array(#"{"resourceTemplates":[]}"#.utf8))
         case "resources/read":
             let uri = request.members.uri.flatMap(request.string) ?? ""
+            if uri == FixtureMaskingTools.resourceURI {
+                return respond(FixtureMaskingTools.resourceAnswer(id: Array(id)))
+            }
             guard uri == "memo://shared" || uri == "memo://\(name)" else {
                 return respond(error(id: id, JSONRPCError.resourceNotFound, "Resource not found"))
             }
@@ -309,6 +314,7 @@ final class FixtureServer {
             bytes.reserveCapacity(size + Self.echoHead.count + Self.echoTail.count + 2)
             bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: size))
+            if options.blobSecrets { FixtureMaskingTools.plantEveryKiB(&bytes, from: bytes.count - size) }
             bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: Self.echoTail)
             result = bytes

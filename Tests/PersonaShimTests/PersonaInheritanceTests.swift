@@ -195,4 +195,23 @@ import Testing
             errors.contains { $0.hasPrefix(#"dataClasses.allow "finance" is not allowed by the persona it extends"#) })
         #expect(errors.contains { $0.hasPrefix("approval.channel differs from the persona it extends") })
     }
+
+    @Test func maskingStaysTheBasesAndSecretsTakeTheStricter() throws {
+        let masked = base.replacingOccurrences(
+            of: #""timeouts": {"callSeconds": 60},"#,
+            with:
+                #""timeouts": {"callSeconds": 60}, "masking": {"detectors": ["email"]}, "secrets": {"outbound": "ask"},"#
+        )
+        write("org/base.json", masked)
+        let stricter = write("strict.json", child(#", "secrets": {"outbound": "deny"}"#))
+        let persona = try #require(load(stricter).persona, "\(load(stricter).diagnostics)")
+        #expect(persona.masking?.outbound == .deny)
+        let looser = write("loose.json", child(#", "secrets": {"outbound": "off"}"#))
+        #expect(try #require(load(looser).persona).masking?.outbound == .ask)
+        let unmasking = write(
+            "unmask.json", child(#", "masking": {"detectors": ["card"], "exempt": {"values": ["a@b.example"]}}"#))
+        let errors = load(unmasking).diagnostics.filter { $0.severity == .error }.map(\.message)
+        #expect(errors.contains { $0.hasPrefix("masking.exempt cannot be added by a persona that extends another") })
+        #expect(errors.contains { $0.hasPrefix("masking.detectors differs from the persona it extends") })
+    }
 }

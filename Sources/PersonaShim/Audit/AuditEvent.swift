@@ -23,6 +23,8 @@ enum AuditEvent {
     /// A process tried to answer a question out of band and was refused (no terminal, inside the agent's tree,
     /// another user, a wrong code).
     case approvalAttempt
+    /// Masking changed what a server sent the agent: detector names and counts, never values.
+    case responseMasked
 
     var name: StaticString {
         switch self {
@@ -45,6 +47,7 @@ enum AuditEvent {
         case .approvalAsked: "approval.asked"
         case .approvalAnswered: "approval.answered"
         case .approvalAttempt: "approval.attempt"
+        case .responseMasked: "response.masked"
         }
     }
 }

@@ -39,6 +39,9 @@ public struct Persona: Sendable {
     /// The classes of data the job may touch and how servers, tools and resources are labelled; nil when the
     /// persona does not use data classes.
     public var dataClasses: DataClassPolicy?
+    /// Masking of what flows back and the outbound secrets check (see Masking/MaskingPolicy.swift); nil when the
+    /// persona has neither `masking` nor `secrets`.
+    public var masking: MaskingPolicy?
 }
 
 /// One downstream MCP server, in the shape of an `mcpServers` entry.

@@ -75,7 +75,9 @@ public enum PersonaLoader {
             }
         }
         decoder.rejectUnknownKeys(
-            top, at: "", allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys + ApprovalDecoder.topLevelKeys,
+            top, at: "",
+            allowed: topLevelKeys + CallPolicyDecoder.topLevelKeys + ApprovalDecoder.topLevelKeys
+                + MaskingDecoder.topLevelKeys,
             context: "the persona")
         if let version = top["version"], version.intValue != 1 {
             decoder.error(at: "/version", "unsupported persona version \(version); this persona-shim reads version 1")
@@ -177,6 +179,7 @@ public enum PersonaLoader {
         let callPolicy = CallPolicyDecoder.decode(
             &decoder, top, base: base, home: Paths.home(ProcessEnvironment.current()))
         let approval = ApprovalDecoder.decode(&decoder, top, base: base)
+        let masking = MaskingDecoder.decode(&decoder, top)
         if let expires, now >= expires.endOfDay {
             decoder.error(
                 at: "/expires",
@@ -204,6 +207,7 @@ public enum PersonaLoader {
         persona.callPolicy = callPolicy
         persona.dataClasses = dataClasses
         persona.approval = approval
+        persona.masking = masking
         persona.sourceFiles = sourceFiles
         return PersonaLoadResult(persona: persona, diagnostics: decoder.diagnostics, effective: top)
     }

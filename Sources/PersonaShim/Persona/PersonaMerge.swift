@@ -13,6 +13,8 @@
 ///   pattern, the base's hint holding where both set one. `behaviour`: key by key, the smaller number.
 /// - `dataClasses`: `allow` only narrows; labels accumulate; `unlabelled: "refuse"` holds; one classification file.
 /// - `approval`: what the base sets holds (a child cannot change how a person is asked); the shorter timeout.
+/// - `masking`: what the base sets holds, and a child cannot add exemptions to it; a child may add masking to a base
+///   without any. `secrets.outbound`: the stricter (`deny`, then `ask`, then `off`).
 /// - Anything else (a key the decoder will reject, or a later section): the child's value.
 ///
 /// Where two values are not of the shape a rule merges, the unexpected one is kept, so the decoder reports it at
@@ -87,6 +89,12 @@ struct PersonaMerge {
             return mergeDataClasses(base, child)
         case "approval":
             return mergeApproval(base, child)
+        case "masking":
+            return mergeMasking(base, child)
+        case "secrets":
+            return mergeObjects(base, child) { key, base, child in
+                key == "outbound" ? Self.stricterOutbound(base, child) : child
+            }
         default:
             return child
         }
@@ -161,6 +169,32 @@ struct PersonaMerge {
             }
             return base
         }
+    }
+
+    /// What the base sets holds: a child may add keys the base left out, except `exempt`, which would unmask.
+    private mutating func mergeMasking(_ base: Placed, _ child: Placed) -> Placed {
+        if base.member("exempt") == nil, let exempt = child.member("exempt") {
+            report(
+                exempt,
+                "masking.exempt cannot be added by a persona that extends another (it would unmask what the base masks); ask the base's owner to add the exemption there"
+            )
+        }
+        return mergeObjects(base, child) { key, base, child in
+            if base.value != child.value {
+                report(
+                    child,
+                    "masking.\(key) differs from the persona it extends (\(JSONWriter.string(base.value))); a persona cannot change the masking of its base, so remove it here"
+                )
+            }
+            return base
+        }
+    }
+
+    static func stricterOutbound(_ base: Placed, _ child: Placed) -> Placed {
+        let order = ["off": 0, "ask": 1, "deny": 2]
+        let baseRank = base.value.stringValue.flatMap { order[$0] } ?? 3
+        let childRank = child.value.stringValue.flatMap { order[$0] } ?? 3
+        return childRank >= baseRank ? child : base
     }
 
     private mutating func report(_ placed: Placed, _ message: String) {

@@ -11,7 +11,7 @@ extension SessionCore {
         do {
             envelope = try MessageEnvelope.scan(raw, range: range)
         } catch {
-            let preview = String(decoding: raw[range.prefix(80)], as: UTF8.self)
+            let preview = maskedLogText(String(decoding: raw[range.prefix(80)], as: UTF8.self), cut: true)
             logger.warning(
                 "[\(server.name)] dropped a line that is not a JSON-RPC message (\(error.message)): \(preview)")
             let id = error.id ?? MessageEnvelope.salvageID(raw, range: range)
@@ -27,6 +27,7 @@ extension SessionCore {
             }
             return malformedAnswer(server, id: envelope.id.flatMap { JSONReader.integer(raw, $0) }, reason: fault)
         }
+        if masking != nil, envelope.kind != .response, maskServerMessage(server, raw, envelope, range) { return }
         switch envelope.kind {
         case .response: handleServerResponse(server, reader, envelope, range)
         case .request: handleServerRequest(server, raw, envelope, range)
@@ -100,7 +101,7 @@ extension SessionCore {
         }
         recordOutcome(request, outcome: outcome, errorCode: errorCode)
         if request.subject == .tool, calls != nil { callAnswered(failed: outcome != "ok") }
-        if let requiredElicitations { return sendToAgent(requiredElicitations) }
+        if let requiredElicitations { return sendToAgent(maskedError(requiredElicitations, request)) }
         if request.subject == .resource, let errorCode,
             errorCode.elementsEqual(String(JSONRPCError.resourceNotFound).utf8)
         {
@@ -113,6 +114,13 @@ extension SessionCore {
         }
         var rewritten = envelope.result.flatMap {
             rewriteResult(request, server, raw, $0, hasResources: envelope.resultHasResourceContent)
+        }
+        if masking != nil {
+            switch maskAnswer(request, server, raw, envelope, rewritten: rewritten) {
+            case .unchanged: break
+            case .result(let value): rewritten = value
+            case .sent: return
+            }
         }
         let policy = responsePolicy(for: request)
         if policy.judgesResponses, let resultRange = envelope.result {

@@ -115,6 +115,24 @@ extension SessionCore {
                 unenforced = refusal
             }
         }
+        // A call a person approved was checked for secrets when it was parked: they saw the arguments.
+        if approved == nil, decision.verdict == .allow, masking != nil,
+            target.subject == .tool || target.subject == .prompt, let secret = outboundSecrets(request)
+        {
+            if persona.mode == .monitor {
+                // Recorded as the would-be refusal or question (`enforced: false`); the call goes on.
+                unenforced = unenforced ?? secret.policyDecision
+            } else if case .ask = secret, let recorded {
+                let asking = CallJudgement(
+                    decision: secret, reservation: judgement?.reservation, drift: judgement?.drift, retryAt: nil)
+                return askApproval(
+                    request, target, chain: chain, known: known, recorded: recorded, judgement: asking,
+                    argsDigest: argsDigest)
+            } else if let refusal = secret.withoutApprovals.policyDecision {
+                if let judgement { calls?.session.notSent(judgement) }
+                return refuseCall(request, target, server: server, refusal, argsDigest: argsDigest)
+            }
+        }
         guard decision.verdict == .allow else {
             if let approved { calls?.session.notSent(approved.judgement) }
             let reason =

@@ -95,7 +95,9 @@ extension SessionCore {
             routes.agentBound[shimID] = AgentBoundRequest(
                 server: server.index, serverID: [], method: method, exchange: (exchangeID, key))
             sendToAgent(
-                Message.request(id: shimID, method: method, params: inputParams.isEmpty ? nil : .object(inputParams)))
+                Message.request(
+                    id: shimID, method: method,
+                    params: inputParams.isEmpty ? nil : masked(.object(inputParams), request)))
         }
         return true
     }

@@ -182,6 +182,8 @@ extension SessionCore {
 
     private func relayResult(_ request: ForwardedRequest, _ result: JSONObject) -> Bool {
         recordOutcome(request, outcome: "input_required")
+        var result = result
+        result["inputRequests"] = result["inputRequests"].map { masked($0, request) }
         sendToAgent(Message.response(id: request.agentID, result: .object(result)))
         return true
     }

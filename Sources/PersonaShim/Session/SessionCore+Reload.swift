@@ -15,6 +15,7 @@ extension SessionCore {
         configuration.persona = new
         policy = PolicyEngine(persona: new)
         calls = carriedOverCalls(new.callPolicy)
+        masking = new.masking.map { masking?.reloaded(policy: $0) ?? SessionMasking(policy: $0) }
         let (added, removed) = reloadServers(new)
         var capabilities = JSONObject()
         for (capability, allowed) in [

@@ -67,6 +67,9 @@ final class SessionCore {
     /// and then a call pays nothing for them. Boxed, so every use mutates it in place: optional chaining on a
     /// struct held by a class copied the whole session (and retained each of its arrays) on every call.
     var calls: CallRulesBox?
+    /// Masking and the outbound secrets check; nil when the persona has neither, and then answers are never parsed
+    /// for it.
+    var masking: SessionMasking?
     /// How each server would resolve a path argument (its working directory, the user's home).
     var paths: [PathResolver]
     /// The wall clock, for limits counted per calendar interval across sessions (a fixed one in tests).
@@ -121,6 +124,7 @@ final class SessionCore {
             persona.callPolicy.isEmpty
             ? nil
             : CallRulesBox(CallPolicySession(policy: persona.callPolicy, sharedLimits: configuration.sharedLimits))
+        self.masking = persona.masking.map { SessionMasking(policy: $0) }
         let home = Paths.home(configuration.environment)
         self.paths = persona.servers.map {
             PathResolver(

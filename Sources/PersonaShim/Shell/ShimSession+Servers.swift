@@ -146,7 +146,7 @@ extension ShimSession {
                 switch event {
                 case .line(let range):
                     let text = String(decoding: process.stderr.bytes[range], as: UTF8.self)
-                    Logger.writeLine("[\(process.name)] \(text)")
+                    Logger.writeLine("[\(process.name)] \(core.maskedLogText(text))")
                 case .oversized(let bytes):
                     Logger.writeLine("[\(process.name)] (\(bytes) bytes of output on one line, not shown)")
                 }
