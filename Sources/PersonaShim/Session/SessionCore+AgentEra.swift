@@ -34,7 +34,7 @@ extension SessionCore {
     /// `_meta` pay for the look.
     func carriesModernVersion(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) -> Bool {
         guard let meta = envelope.requestParams.meta, raw[meta.lowerBound] == UInt8(ascii: "{") else { return false }
-        return MessageEnvelope.members(raw, object: meta, named: [MCPProtocol.protocolVersionKey])[0] != nil
+        return envelope.modernMetaMembers(raw)?[0] != nil
     }
 
     /// Checks a request of a modern agent (or the first one, which makes the session modern). Returns false when
@@ -86,11 +86,7 @@ extension SessionCore {
     func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: some Collection<UInt8>) -> (
         version: String, capabilities: Range<Int>, clientInfo: Range<Int>?
     )? {
-        let members = envelope.requestParams.meta.map {
-            MessageEnvelope.members(
-                raw, object: $0,
-                named: [MCPProtocol.protocolVersionKey, MCPProtocol.clientCapabilitiesKey, MCPProtocol.clientInfoKey])
-        }
+        let members = envelope.modernMetaMembers(raw)
         let versionRange = members?[0]
         var versionReader = versionRange.map { JSONReader(raw, range: $0) }
         let version =

@@ -33,7 +33,7 @@ extension SessionCore {
     ) -> (Range<Int>, [UInt8])?? {
         guard agentEra == .modern, let params = request.envelope.params,
             request.raw[params.lowerBound] == UInt8(ascii: "{"),
-            let stateRange = MessageEnvelope.members(request.raw, object: params, named: ["requestState"])[0]
+            let stateRange = request.envelope.requestState(request.raw, params: params)
         else { return .some(nil) }
         let binding = RequestStateSeal.Binding(
             server: server.name, method: request.method, name: target.exposedName,
