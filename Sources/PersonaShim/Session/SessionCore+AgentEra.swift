@@ -52,12 +52,10 @@ extension SessionCore {
         }
         guard let meta = validModernMeta(raw, envelope, id: id) else { return false }
         // Most agents declare nothing, or the same few capabilities on every request: read only what differs.
-        currentCapabilities =
-            raw[meta.capabilities].elementsEqual("{}".utf8)
-            ? JSONObject() : (try? JSONValue.parse(raw, range: meta.capabilities))?.objectValue ?? JSONObject()
+        currentCapabilities = declaredCapabilities(raw, meta.capabilities)
         let unchanged =
             audit.agent != nil
-            && (meta.clientInfo.map { lastClientInfo?.elementsEqual(raw[$0]) ?? false } ?? (lastClientInfo == nil))
+            && (meta.clientInfo.map { Self.same(lastClientInfo, raw, $0) } ?? (lastClientInfo == nil))
         if !unchanged {
             lastClientInfo = meta.clientInfo.map { Array(raw[$0]) }
             noteClientInfo(meta.clientInfo.flatMap { try? JSONValue.parse(raw, range: $0) })

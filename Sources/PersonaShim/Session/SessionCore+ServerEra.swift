@@ -109,7 +109,7 @@ extension SessionCore {
         // Usually the agent's _meta holds only what the specification reserves and perhaps a progress token: a
         // legacy server then gets those bytes without any reading of the rest.
         if era == .legacy, request.params.meta != nil, !request.params.metaHasOtherKeys {
-            return progressToken.map { Array(#"{"progressToken":\#($0)}"#.utf8) } ?? Array("{}".utf8)
+            return progressToken.map { Array(#"{"progressToken":\#($0)}"#.utf8) } ?? Self.emptyObjectBytes
         }
         var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
         let level = era == .modern ? serverLogLevel(agentMeta: meta) : nil
