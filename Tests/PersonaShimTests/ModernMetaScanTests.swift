@@ -22,13 +22,12 @@ import Testing
         range.map { String(decoding: bytes[$0], as: UTF8.self) }
     }
 
-    @Test func theReservedKeysAndRequestStateAreFoundInTheScan() throws {
+    @Test func theReservedKeysAreFoundInTheScan() throws {
         let (envelope, bytes) = try scan(request(params: #"{"name":"x","requestState":"s1","_meta":\#(Self.meta)}"#))
         let found = try #require(bytes.withUnsafeBytes { envelope.modernMetaMembers($0) })
         #expect(
             found.map { text(bytes, $0) } == [#""2026-07-28""#, #"{"elicitation":{}}"#, #"{"name":"a","version":"1"}"#])
         #expect(text(bytes, bytes.withUnsafeBytes { envelope.metaLogLevel($0) }) == #""info""#)
-        #expect(text(bytes, bytes.withUnsafeBytes { envelope.requestState($0, params: envelope.params!) }) == #""s1""#)
         #expect(text(bytes, envelope.requestParams.progressToken) == "7")
         #expect(!envelope.requestParams.metaHasOtherKeys, "reserved keys and a progress token only")
         // The same answers as walking _meta for each key.
@@ -64,7 +63,6 @@ import Testing
         let found = try #require(bytes.withUnsafeBytes { envelope.modernMetaMembers($0) })
         #expect(found[0] == nil, "which of the two counts is not guessed")
         #expect(text(bytes, found[1]) == "{}")
-        #expect(bytes.withUnsafeBytes { envelope.requestState($0, params: envelope.params!) } == nil)
     }
 
     @Test func withoutMetaThereIsNothingToRead() throws {

@@ -293,7 +293,8 @@ extension MessageEnvelope {
         var repeated = [Bool](repeating: false, count: keys.count)
         guard object.count > 0, bytes[object.lowerBound] == UInt8(ascii: "{") else { return found }
         try? forEachMember(bytes, object: object) { (key, value) throws(JSONSyntaxError) in
-            for (index, name) in wanted.enumerated() where key.elementsEqual(name) {
+            // Lengths first: most keys differ in length, and comparing them costs nothing.
+            for (index, name) in wanted.enumerated() where key.count == name.count && key.elementsEqual(name) {
                 if found[index] != nil { repeated[index] = true }
                 found[index] = value
             }

@@ -10,8 +10,6 @@ public struct RequestParams: Sendable {
     public var ref: Range<Int>?
     public var cursor: Range<Int>?
     public var level: Range<Int>?
-    /// `requestState` (a stateless revision's retry).
-    public var requestState: Range<Int>?
     /// What a stateless revision's request says in `_meta` (`io.modelcontextprotocol/` keys): found here so that
     /// the session reads each request's `_meta` once, not once per question it asks of it.
     public var modernMeta = ModernMeta()
@@ -64,7 +62,6 @@ public struct RequestParams: Sendable {
             case (.params, 4): ref = value
             case (.params, 5): cursor = value
             case (.params, 6): level = value
-            case (.params, 7): requestState = value
             case (.meta, 0): progressToken = value
             case (.meta, 1): modernMeta.protocolVersion = value
             case (.meta, 2): modernMeta.clientCapabilities = value
@@ -88,7 +85,6 @@ public struct RequestParams: Sendable {
                 return JSONReader.equals(key, "level") ? 6 : nil
             case 6: return JSONReader.equals(key, "cursor") ? 5 : nil
             case 9: return JSONReader.equals(key, "arguments") ? 1 : nil
-            case 12: return JSONReader.equals(key, "requestState") ? 7 : nil
             default: return nil
             }
         case .meta:

@@ -1,4 +1,4 @@
-/// The members of a request's `_meta` (and its `requestState`) the stateless revisions use, read from what the
+/// The members of a request's `_meta` the stateless revisions use, read from what the
 /// envelope scan found in its one pass, instead of walking `_meta` again for each question.
 ///
 /// They read exactly as `MessageEnvelope.members(named:)` would: when a key is written twice anywhere in `params`
@@ -25,11 +25,4 @@ extension MessageEnvelope {
         return requestParams.modernMeta.logLevel
     }
 
-    /// `params.requestState`, for `params` an object.
-    func requestState(_ raw: UnsafeRawBufferPointer, params: Range<Int>) -> Range<Int>? {
-        guard requestParams.duplicate == nil else {
-            return Self.members(raw, object: params, named: ["requestState"])[0]
-        }
-        return requestParams.requestState
-    }
 }

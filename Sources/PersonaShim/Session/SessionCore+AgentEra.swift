@@ -84,6 +84,13 @@ extension SessionCore {
     func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: some Collection<UInt8>) -> (
         version: String, capabilities: Range<Int>, clientInfo: Range<Int>?
     )? {
+        if let meta = envelope.requestParams.meta, let last = lastModernMeta, Self.same(last.bytes, raw, meta) {
+            let start = meta.lowerBound
+            return (
+                last.version, start + last.capabilities.lowerBound..<start + last.capabilities.upperBound,
+                last.clientInfo.map { start + $0.lowerBound..<start + $0.upperBound }
+            )
+        }
         let members = envelope.modernMetaMembers(raw)
         let versionRange = members?[0]
         var versionReader = versionRange.map { JSONReader(raw, range: $0) }
@@ -122,6 +129,13 @@ extension SessionCore {
                         "Invalid params: every \(version) request must declare the client's capabilities as an object in _meta \"\(MCPProtocol.clientCapabilitiesKey)\"."
                 ))
             return nil
+        }
+        if let meta = envelope.requestParams.meta {
+            let start = meta.lowerBound
+            lastModernMeta = (
+                Array(raw[meta]), version, capabilities.lowerBound - start..<capabilities.upperBound - start,
+                members?[2].map { $0.lowerBound - start..<$0.upperBound - start }
+            )
         }
         return (version, capabilities, members?[2])
     }

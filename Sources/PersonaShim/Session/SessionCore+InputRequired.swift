@@ -4,6 +4,7 @@
 /// state the shim issued for that server and that request, once, in time.
 extension SessionCore {
     static let inputRequiredMethods: Set<String> = ["tools/call", "prompts/get", "resources/read"]
+    static let requestStateKeyBytes = Array(#""requestState""#.utf8)
 
     /// A modern agent's capabilities for this request that the persona lets servers use; what a modern server
     /// is told it may ask for.
@@ -31,15 +32,21 @@ extension SessionCore {
     func openRequestState(
         _ request: AgentRequest, target: ForwardTarget, server: Server, argsDigest: SHA256.Digest?
     ) -> (Range<Int>, [UInt8])?? {
-        guard agentEra == .modern, let params = request.envelope.params,
+        guard agentEra == .modern || server.era == .modern, let params = request.envelope.params,
             request.raw[params.lowerBound] == UInt8(ascii: "{"),
-            let stateRange = request.envelope.requestState(request.raw, params: params)
+            Self.mentions(request.raw, params, Self.requestStateKeyBytes)
+                || Self.mentions(request.raw, params, Self.backslash)
         else { return .some(nil) }
+        let (count, escaped) = Self.requestStateKeys(request.raw, params)
+        guard count > 0 || escaped else { return .some(nil) }
         let binding = RequestStateSeal.Binding(
             server: server.name, method: request.method, name: target.exposedName,
             arguments: argsDigest?.bytes.hexString ?? "")
+        let stateRange =
+            count == 1 && !escaped && agentEra == .modern
+            ? MessageEnvelope.members(request.raw, object: params, named: ["requestState"])[0] : nil
         let refusal: RequestStateSeal.Refusal
-        if let token = request.string(stateRange) {
+        if let stateRange, let token = request.string(stateRange) {
             switch requestStates.openHeld(token, binding: binding, now: now) {
             case .success(.ticket(let ticket)):
                 releaseHeld(ticket, request, target: target, argsDigest: argsDigest)
@@ -61,6 +68,30 @@ extension SessionCore {
             "persona-shim refused this retry of \(target.exposedName): its requestState was refused because \(refusal).",
             code: JSONRPCError.invalidParams)
         return nil
+    }
+
+    static let backslash = [UInt8(ascii: "\\")]
+
+    /// How often the params object names `requestState` plainly, and whether a key names it escaped: a server's
+    /// reader would take either, so a second or an escaped one must not slip past the seal.
+    static func requestStateKeys(_ raw: UnsafeRawBufferPointer, _ params: Range<Int>) -> (Int, Bool) {
+        let plain = Array("requestState".utf8)
+        var count = 0
+        var escaped = false
+        _ = MessageEnvelope.containsMember(raw, object: params) { key in
+            if key.count == plain.count && key.elementsEqual(plain) {
+                count += 1
+            } else if key.contains(UInt8(ascii: "\\")) {
+                let quoted = [UInt8(ascii: "\"")] + Array(key) + [UInt8(ascii: "\"")]
+                let decoded = quoted.withUnsafeBytes { bytes -> String? in
+                    var reader = JSONReader(bytes, range: 0..<bytes.count)
+                    return try? reader.parseString()
+                }
+                if decoded == "requestState" { escaped = true }
+            }
+            return false
+        }
+        return (count, escaped)
     }
 
     /// A modern server needs input to answer `request`. Returns false when the agent cannot be asked (a legacy

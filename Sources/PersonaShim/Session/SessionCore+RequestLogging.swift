@@ -1,3 +1,5 @@
+import Platform
+
 /// Logging across the eras. A 2026-07-28 agent asks for a request's log lines with `io.modelcontextprotocol/logLevel`
 /// in that request's `_meta`; a legacy agent sets one level for the session with `logging/setLevel`.
 ///
@@ -11,6 +13,14 @@
 extension SessionCore {
     static let logLevelKey = "io.modelcontextprotocol/logLevel"
     static let logLevelKeyBytes = Array(logLevelKey.utf8)
+
+    /// Whether `needle`'s bytes occur in `range` of `raw`: a scan far cheaper than reading members, so a request
+    /// that does not use a feature pays only this for it.
+    static func mentions(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
+        needle.withUnsafeBytes { needleBytes in
+            ps_memmem(raw.baseAddress! + range.lowerBound, range.count, needleBytes.baseAddress!, needle.count) != nil
+        }
+    }
 
     /// The log level a modern agent's request asks for (nil when it asks for none or names no level), having set a
     /// legacy server that offers logging to it first.

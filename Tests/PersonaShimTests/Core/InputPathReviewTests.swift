@@ -48,6 +48,43 @@ import Testing
         #expect((retry["params"] as? [String: Any])?["requestState"] as? String == "server-secret-1")
     }
 
+    @Test func anEscapedOrRepeatedRequestStateKeyCannotSlipPastTheSeal() throws {
+        let harness = try states.modernPair()
+        let first = try states.call(harness, id: 2, tool: "a__echo")
+        states.askForInput(harness, answering: first)
+        let token = try #require(harness.agentMessages().first?.result?["requestState"] as? String)
+        // A server's reader decodes both to requestState; the shim must not pass either on unsealed.
+        for (id, extra) in [
+            (3, #","request\u0053tate":"server-secret-1""#),
+            (4, #","requestState":"\#(token)","requestState":"server-secret-1""#),
+        ] {
+            harness.agent(
+                Eras.request(
+                    id, "tools/call", params: #""name":"a__echo","arguments":{}\#(extra)"#,
+                    meta: RequestStateTests.elicitationMeta))
+        }
+        let refusals = harness.agentMessages()
+        // Refused by the seal (a tool error) or already as malformed params (a JSON-RPC error): never forwarded.
+        #expect(refusals.count == 2, "\(refusals)")
+        #expect(refusals.allSatisfy { $0.result?["isError"] as? Bool == true || $0.errorCode != nil }, "\(refusals)")
+        #expect(harness.serverMessages(0).isEmpty)
+        // A backslash elsewhere changes nothing.
+        harness.agent(
+            Eras.request(
+                5, "tools/call", params: #""name":"a__echo","arguments":{"path":"C:\\x"}"#,
+                meta: RequestStateTests.elicitationMeta))
+        #expect(harness.serverMessages(0).count == 1)
+    }
+
+    @Test func aLegacyAgentCannotHandAModernServerAState() throws {
+        let harness = try LegacyAgentInputTests().legacyPair()
+        harness.agent(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__echo","arguments":{},"requestState":"forged"}}"#
+        )
+        #expect(harness.agentMessages().first?.result?["isError"] as? Bool == true)
+        #expect(harness.serverMessages(0).isEmpty)
+    }
+
     @Test func aServersQuestionToAModernAgentSaysWhichServerAsks() throws {
         let harness = try states.modernPair()
         let first = try states.call(harness, id: 2, tool: "a__echo")
