@@ -132,7 +132,7 @@ extension SessionCore {
         }
         if let meta = envelope.requestParams.meta {
             let start = meta.lowerBound
-            lastModernMeta = (
+            lastModernMeta = ModernMetaMemo(
                 Array(raw[meta]), version, capabilities.lowerBound - start..<capabilities.upperBound - start,
                 members?[2].map { $0.lowerBound - start..<$0.upperBound - start }
             )

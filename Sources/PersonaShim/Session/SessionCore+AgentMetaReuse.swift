@@ -20,3 +20,19 @@ extension SessionCore {
         return bytes.withUnsafeBytes { memcmp($0.baseAddress!, raw.baseAddress! + range.lowerBound, range.count) == 0 }
     }
 }
+
+/// What `validModernMeta` read from the last valid `_meta` (ranges relative to its start). A class, so that looking
+/// at it on every request takes a reference: copying it out as a tuple cost more than reading the `_meta` again.
+final class ModernMetaMemo {
+    let bytes: [UInt8]
+    let version: String
+    let capabilities: Range<Int>
+    let clientInfo: Range<Int>?
+
+    init(_ bytes: [UInt8], _ version: String, _ capabilities: Range<Int>, _ clientInfo: Range<Int>?) {
+        self.bytes = bytes
+        self.version = version
+        self.capabilities = capabilities
+        self.clientInfo = clientInfo
+    }
+}

@@ -80,7 +80,7 @@ final class SessionCore {
     var lastCapabilities: (bytes: [UInt8], value: JSONObject)?
     /// The last valid modern `_meta`, as bytes, with what was read from it (ranges relative to its start): an agent
     /// sends the same `_meta` on request after request, and then it is not read again (`validModernMeta`).
-    var lastModernMeta: (bytes: [UInt8], version: String, capabilities: Range<Int>, clientInfo: Range<Int>?)?
+    var lastModernMeta: ModernMetaMemo?
     /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
     /// changes each asked for and was granted.
     var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
