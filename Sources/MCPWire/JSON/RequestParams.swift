@@ -10,6 +10,11 @@ public struct RequestParams: Sendable {
     public var ref: Range<Int>?
     public var cursor: Range<Int>?
     public var level: Range<Int>?
+    /// What a stateless revision's request says in `_meta` (`io.modelcontextprotocol/` keys): found here so that
+    /// the session reads each request's `_meta` once, not once per question it asks of it.
+    public var modernMeta = ModernMeta()
+    /// Whether `_meta` has a key that is neither `progressToken` nor one the specification reserves.
+    public var metaHasOtherKeys = false
     /// A key that appears twice, if any.
     public var duplicate: String?
 
@@ -33,6 +38,7 @@ public struct RequestParams: Sendable {
                 if seen & (1 << known) != 0 { duplicate = duplicate ?? String(decoding: key, as: UTF8.self) }
                 seen |= 1 << known
             } else {
+                if kind == .meta && !Self.isReserved(key) { metaHasOtherKeys = true }
                 if others.contains(where: { $0.elementsEqual(key) }) {
                     duplicate = duplicate ?? String(decoding: key, as: UTF8.self)
                 }
@@ -57,6 +63,10 @@ public struct RequestParams: Sendable {
             case (.params, 5): cursor = value
             case (.params, 6): level = value
             case (.meta, 0): progressToken = value
+            case (.meta, 1): modernMeta.protocolVersion = value
+            case (.meta, 2): modernMeta.clientCapabilities = value
+            case (.meta, 3): modernMeta.clientInfo = value
+            case (.meta, 4): modernMeta.logLevel = value
             default: break
             }
         }
@@ -77,11 +87,34 @@ public struct RequestParams: Sendable {
             case 9: return JSONReader.equals(key, "arguments") ? 1 : nil
             default: return nil
             }
-        case .meta: return JSONReader.equals(key, "progressToken") ? 0 : nil
+        case .meta:
+            switch key.count {
+            case 13: return JSONReader.equals(key, "progressToken") ? 0 : nil
+            case 32: return JSONReader.equals(key, "io.modelcontextprotocol/logLevel") ? 4 : nil
+            case 34: return JSONReader.equals(key, "io.modelcontextprotocol/clientInfo") ? 3 : nil
+            case 39: return JSONReader.equals(key, "io.modelcontextprotocol/protocolVersion") ? 1 : nil
+            case 42: return JSONReader.equals(key, "io.modelcontextprotocol/clientCapabilities") ? 2 : nil
+            default: return nil
+            }
         case .ref:
             if JSONReader.equals(key, "type") { return 0 }
             if JSONReader.equals(key, "name") { return 1 }
             return JSONReader.equals(key, "uri") ? 2 : nil
         }
     }
+
+    /// Whether a `_meta` key is one the specification reserves (`MCPProtocol.reservedMetaPrefix`).
+    private static func isReserved(_ key: UnsafeRawBufferPointer) -> Bool {
+        let prefix: StaticString = "io.modelcontextprotocol/"
+        return key.count >= prefix.utf8CodeUnitCount
+            && JSONReader.equals(UnsafeRawBufferPointer(rebasing: key[0..<prefix.utf8CodeUnitCount]), prefix)
+    }
+}
+
+/// The value ranges of the `_meta` members a stateless revision's request carries.
+public struct ModernMeta: Sendable {
+    public var protocolVersion: Range<Int>?
+    public var clientCapabilities: Range<Int>?
+    public var clientInfo: Range<Int>?
+    public var logLevel: Range<Int>?
 }

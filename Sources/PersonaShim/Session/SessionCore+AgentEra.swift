@@ -34,7 +34,7 @@ extension SessionCore {
     /// `_meta` pay for the look.
     func carriesModernVersion(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope) -> Bool {
         guard let meta = envelope.requestParams.meta, raw[meta.lowerBound] == UInt8(ascii: "{") else { return false }
-        return MessageEnvelope.members(raw, object: meta, named: [MCPProtocol.protocolVersionKey])[0] != nil
+        return envelope.modernMetaMembers(raw)?[0] != nil
     }
 
     /// Checks a request of a modern agent (or the first one, which makes the session modern). Returns false when
@@ -52,12 +52,10 @@ extension SessionCore {
         }
         guard let meta = validModernMeta(raw, envelope, id: id) else { return false }
         // Most agents declare nothing, or the same few capabilities on every request: read only what differs.
-        currentCapabilities =
-            raw[meta.capabilities].elementsEqual("{}".utf8)
-            ? JSONObject() : (try? JSONValue.parse(raw, range: meta.capabilities))?.objectValue ?? JSONObject()
+        currentCapabilities = declaredCapabilities(raw, meta.capabilities)
         let unchanged =
             audit.agent != nil
-            && (meta.clientInfo.map { lastClientInfo?.elementsEqual(raw[$0]) ?? false } ?? (lastClientInfo == nil))
+            && (meta.clientInfo.map { Self.same(lastClientInfo, raw, $0) } ?? (lastClientInfo == nil))
         if !unchanged {
             lastClientInfo = meta.clientInfo.map { Array(raw[$0]) }
             noteClientInfo(meta.clientInfo.flatMap { try? JSONValue.parse(raw, range: $0) })
@@ -86,20 +84,14 @@ extension SessionCore {
     func validModernMeta(_ raw: UnsafeRawBufferPointer, _ envelope: MessageEnvelope, id: some Collection<UInt8>) -> (
         version: String, capabilities: Range<Int>, clientInfo: Range<Int>?
     )? {
-        if let meta = envelope.requestParams.meta, let last = lastModernMeta, meta.count == last.bytes.count,
-            raw[meta].elementsEqual(last.bytes)
-        {
+        if let meta = envelope.requestParams.meta, let last = lastModernMeta, Self.same(last.bytes, raw, meta) {
             let start = meta.lowerBound
             return (
                 last.version, start + last.capabilities.lowerBound..<start + last.capabilities.upperBound,
                 last.clientInfo.map { start + $0.lowerBound..<start + $0.upperBound }
             )
         }
-        let members = envelope.requestParams.meta.map {
-            MessageEnvelope.members(
-                raw, object: $0,
-                named: [MCPProtocol.protocolVersionKey, MCPProtocol.clientCapabilitiesKey, MCPProtocol.clientInfoKey])
-        }
+        let members = envelope.modernMetaMembers(raw)
         let versionRange = members?[0]
         var versionReader = versionRange.map { JSONReader(raw, range: $0) }
         let version =
@@ -140,7 +132,7 @@ extension SessionCore {
         }
         if let meta = envelope.requestParams.meta {
             let start = meta.lowerBound
-            lastModernMeta = (
+            lastModernMeta = ModernMetaMemo(
                 Array(raw[meta]), version, capabilities.lowerBound - start..<capabilities.upperBound - start,
                 members?[2].map { $0.lowerBound - start..<$0.upperBound - start }
             )

@@ -150,13 +150,7 @@ extension SessionCore {
         if let rewritten {
             sendToAgent(Message.response(id: request.agentID, result: rewritten))
         } else if !agentGone {
-            var replacements = [(idRange, request.agentID)]
-            if agentEra == .modern, let result = envelope.result,
-                let marking = ModernResult.marking(raw, result: result, type: envelope.resultType)
-            {
-                replacements.append(marking)
-                replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
-            }
+            let replacements = answerReplacements(envelope, raw, id: (idRange, request.agentID))
             agentOutput.sendLine(from: reader, range: range, replacing: replacements)
         }
     }

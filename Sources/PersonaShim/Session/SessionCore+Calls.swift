@@ -206,7 +206,10 @@ extension SessionCore {
                 replacements.append((tokenRange, JSONWriter.integerText(token)))
             }
         }
-        replacements += metaReplacements(request, server: server, progressToken: progressToken)
+        // One append at a time: `+=` took a generic path that cost a modern request more than its `_meta` did.
+        for replacement in metaReplacements(request, server: server, progressToken: progressToken) {
+            replacements.append(replacement)
+        }
         if let stateReplacement { replacements.append(stateReplacement) }
         replacements.sort { $0.0.lowerBound < $1.0.lowerBound }
         let forwarded = ForwardedRequest(

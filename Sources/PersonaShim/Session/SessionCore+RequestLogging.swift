@@ -25,9 +25,7 @@ extension SessionCore {
     /// The log level a modern agent's request asks for (nil when it asks for none or names no level), having set a
     /// legacy server that offers logging to it first.
     func requestedLogLevel(_ request: AgentRequest, to server: Server) -> LogLevel? {
-        guard agentEra == .modern, let meta = request.params.meta,
-            Self.mentions(request.raw, meta, Self.logLevelKeyBytes),
-            let range = MessageEnvelope.members(request.raw, object: meta, named: [Self.logLevelKey])[0],
+        guard agentEra == .modern, let range = request.envelope.metaLogLevel(request.raw),
             let name = request.string(range), let level = LogLevel(name)
         else { return nil }
         let set = legacyServerLevels[server.index]

@@ -30,8 +30,6 @@ extension SessionCore {
         ])
     }
 
-    static let reservedPrefixBytes = Array(MCPProtocol.reservedMetaPrefix.utf8)
-
     func probe(_ server: Server) {
         let id = routes.allocateID()
         routes.pending[id] = .discover(server: server.index)
@@ -110,14 +108,8 @@ extension SessionCore {
     func serverMeta(_ request: AgentRequest, progressToken: Int?, era: ProtocolEra) -> [UInt8] {
         // Usually the agent's _meta holds only what the specification reserves and perhaps a progress token: a
         // legacy server then gets those bytes without any reading of the rest.
-        if era == .legacy, let range = request.params.meta,
-            !MessageEnvelope.containsMember(
-                request.raw, object: range,
-                where: { key in
-                    !(key.starts(with: Self.reservedPrefixBytes) || key.elementsEqual("progressToken".utf8))
-                })
-        {
-            return progressToken.map { Array(#"{"progressToken":\#($0)}"#.utf8) } ?? Array("{}".utf8)
+        if era == .legacy, request.params.meta != nil, !request.params.metaHasOtherKeys {
+            return progressToken.map { Array(#"{"progressToken":\#($0)}"#.utf8) } ?? Self.emptyObjectBytes
         }
         var meta = request.value(request.params.meta)?.objectValue ?? JSONObject()
         let level = era == .modern ? serverLogLevel(agentMeta: meta) : nil

@@ -79,9 +79,11 @@ final class SessionCore {
     /// otherwise), and the last `clientInfo` bytes a modern agent sent (its identity is read again only on a change).
     var currentCapabilities: JSONObject?
     var lastClientInfo: [UInt8]?
+    /// The last capabilities object a modern agent declared that is not `{}`, as sent and as read.
+    var lastCapabilities: (bytes: [UInt8], value: JSONObject)?
     /// The last valid modern `_meta`, as bytes, with what was read from it (ranges relative to its start): an agent
     /// sends the same `_meta` on request after request, and then it is not read again (`validModernMeta`).
-    var lastModernMeta: (bytes: [UInt8], version: String, capabilities: Range<Int>, clientInfo: Range<Int>?)?
+    var lastModernMeta: ModernMetaMemo?
     /// A modern agent's open `subscriptions/listen` requests: their ids (as sent, and as a value) and the lists whose
     /// changes each asked for and was granted.
     var listens: [(id: [UInt8], value: JSONValue, lists: Set<String>)] = []
