@@ -445,6 +445,10 @@ import Testing
     @Test func theQuestionEscapesWhatAPersonCannotSeeAndNeverCutsAValue() {
         let hidden = ApprovalPrompt.sanitized("pay\u{202E}evil\u{200B}\u{1B}[2J\u{E0041}")
         #expect(hidden == #"pay\u202eevil\u200b\u001b[2J\udb40\udc41"#)
+        // Format characters beyond the usual bidi and zero-width ones, and blanks filed as letters or marks: a
+        // customer id "cus_1\u{3164}" must not read as "cus_1".
+        let blanks = ApprovalPrompt.sanitized("a\u{0600}b\u{1D173}c\u{3164}d\u{115F}e\u{FE0F}f\u{034F}g\u{E000}h")
+        #expect(blanks == #"a\u0600b\ud834\udd73c\u3164d\u115fe\ufe0ff\u034fg\ue000h"#)
         let long = String(repeating: "x", count: 20_000)
         var canonical: [UInt8] = []
         JSONWriter.append(["a": .string(long), "b": "short"], to: &canonical, canonical: true)
