@@ -286,6 +286,27 @@ import Testing
         #expect(forwardedCalls(harness).isEmpty)
     }
 
+    /// A yes read after the deadline but before the timer fired (both come in the same turn of the loop) is late:
+    /// the question expired, whichever channel answers.
+    @Test func aYesAfterTheDeadlineIsTooLateEvenBeforeTheTimerFires() throws {
+        let outOfBand = try ready(Self.persona(approval: #"{"channel": "out-of-band", "timeoutSeconds": 5}"#))
+        outOfBand.agent(call(7))
+        let question = try outOfBandQuestion(outOfBand)
+        outOfBand.core.now += 5_000_000_000
+        outOfBand.core.approvalAnswered(id: question.id, .approved(by: "terminal", how: "just too late"))
+        #expect(forwardedCalls(outOfBand).isEmpty)
+        #expect(Self.refusalText(outOfBand.agentMessages().first)?.contains("nobody answered") == true)
+        #expect(try events(outOfBand, "approval.answered").first?["answer"] as? String == "timeout")
+
+        let client = try ready(Self.persona(approval: #"{"timeoutSeconds": 5}"#))
+        client.agent(call(7))
+        let (id, _) = try self.question(client)
+        client.core.now += 5_000_000_000
+        answer(client, id, result: #"{"action":"accept","content":{"approve":true}}"#)
+        #expect(forwardedCalls(client).isEmpty)
+        #expect(try events(client, "approval.answered").first?["answer"] as? String == "timeout")
+    }
+
     @Test func theClientChannelRefusesWhenTheClientCannotAsk() throws {
         let harness = try ready(Self.persona(approval: #"{"channel": "client"}"#), capabilities: "{}")
         harness.agent(call(7))
