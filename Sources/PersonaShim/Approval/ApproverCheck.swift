@@ -113,15 +113,46 @@ struct ApproverCheck: Sendable {
         var roots = [ProcessIdentity(me)]
         guard me.parent > 1, let parent = process(me.parent) else { return roots }
         roots.append(ProcessIdentity(parent))
-        guard me.hasTerminal else { return roots }
-        var current = parent
-        while current.parent > 1, let next = process(current.parent), next.session == me.session,
-            next.pid != next.session, roots.count < 64
+        guard me.hasTerminal else { return roots + launcherInTerminal(below: parent, session: me.session, process) }
+        return roots + ancestorsBelowLeader(of: parent, process)
+    }
+
+    /// The ancestors of `start` in its session, below the session's leader.
+    private static func ancestorsBelowLeader(
+        of start: ProcessStatus, _ process: (pid_t) -> ProcessStatus?
+    ) -> [ProcessIdentity] {
+        var found: [ProcessIdentity] = []
+        var current = start
+        while current.parent > 1, let next = process(current.parent), next.session == start.session,
+            next.pid != next.session, found.count < 62
         {
-            roots.append(ProcessIdentity(next))
+            found.append(ProcessIdentity(next))
             current = next
         }
-        return roots
+        return found
+    }
+
+    /// A shim without a terminal whose session was made for its launch (the client started it, or a wrapper such as
+    /// `npx`, in a new session: Python's `start_new_session`) by an agent that does run in a terminal: that agent's
+    /// shell tool shares the terminal and descends from the person's shell, so the agent must be found above the
+    /// new session. The session's processes up to its leader, the process that started the leader (when it has a
+    /// terminal), and that one's ancestors below its own leader. Nothing when the process above the leader has no
+    /// terminal either: an agent without one is not a person's terminal's neighbour.
+    private static func launcherInTerminal(
+        below parent: ProcessStatus, session: pid_t, _ process: (pid_t) -> ProcessStatus?
+    ) -> [ProcessIdentity] {
+        var chain: [ProcessIdentity] = []
+        var leader = parent
+        while leader.pid != leader.session, leader.parent > 1, let next = process(leader.parent),
+            next.session == session, chain.count < 16
+        {
+            chain.append(ProcessIdentity(next))
+            leader = next
+        }
+        guard leader.pid == session, !leader.hasTerminal, leader.parent > 1, let launcher = process(leader.parent),
+            launcher.hasTerminal, launcher.pid != launcher.session
+        else { return [] }
+        return chain + [ProcessIdentity(launcher)] + ancestorsBelowLeader(of: launcher, process)
     }
 
     /// `/dev/pts/N` for a pseudo-terminal (majors 136–143), else the device numbers.

@@ -114,6 +114,24 @@ import Testing
             check.judge(pid: orphan, uid: geteuid(), process: inThisSession) == .failure(.detached(leader: getpid())))
     }
 
+    /// An agent in a terminal (20) that starts the shim through a wrapper in a new session without a terminal
+    /// (`start_new_session`: 130 leads it, 131 is `npx`, 132 the shim): its shell tool (40) shares the person's
+    /// terminal and session, so the agent above the new session must be found, and the person's shell (10) not.
+    @Test func anAgentInATerminalIsFoundAboveTheNewSessionItStartedTheShimIn() {
+        var table = Self.table
+        table[130] = ProcessStatus(pid: 130, parent: 20, processGroup: 130, session: 130, terminal: 0, startTime: 1300)
+        table[131] = ProcessStatus(pid: 131, parent: 130, processGroup: 130, session: 130, terminal: 0, startTime: 1310)
+        table[132] = ProcessStatus(pid: 132, parent: 131, processGroup: 130, session: 130, terminal: 0, startTime: 1320)
+        let roots = ApproverCheck.agentRoots(shim: 132, process: { table[$0] })
+        #expect(roots.map(\.pid) == [132, 131, 130, 20])
+        let check = ApproverCheck(uid: 1000, guardedRoots: roots)
+        #expect(check.judge(pid: 40, uid: 1000, process: { table[$0] }) == .failure(.insideAgent(root: 20)))
+        #expect((try? check.judge(pid: 50, uid: 1000, process: { table[$0] }).get()) != nil)
+        // A launcher without a terminal (a daemon, an editor's extension host) adds nothing above the session.
+        table[20]?.terminal = 0
+        #expect(ApproverCheck.agentRoots(shim: 132, process: { table[$0] }).map(\.pid) == [132, 131])
+    }
+
     @Test func aReusedPidIsNotTheAgent() {
         // Process 20 died and its number went to a process started later: not the agent any more.
         var table = Self.table
