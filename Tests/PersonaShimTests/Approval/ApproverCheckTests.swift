@@ -90,8 +90,9 @@ import Testing
         #expect((try? check.judge(pid: 80, uid: 1000, process: Self.lookup).get()) != nil)
     }
 
-    /// The same over real processes: a `sleep` whose shell exited is adopted by init (or a subreaper), outside the
-    /// tree of the process that leads the (granted) session.
+    /// The same over real processes: a `sleep` whose shell exited is adopted by init or a subreaper (this test
+    /// process, when another test made it one); the shell that exited played the session's leader, as an agent's
+    /// shell tool would.
     @Test func aRealOrphanIsDetached() throws {
         let child = try OwnedChild(shell: "sleep 30 & echo $!")
         defer { child.cleanup() }
@@ -106,12 +107,12 @@ import Testing
         func inThisSession(_ pid: pid_t) -> ProcessStatus? {
             guard var status = OS.processStatus(pid) else { return nil }
             status.terminal = 34816
-            status.session = getpid()
+            status.session = child.pid
             return status
         }
         let check = ApproverCheck(uid: geteuid(), guardedRoots: [])
         #expect(
-            check.judge(pid: orphan, uid: geteuid(), process: inThisSession) == .failure(.detached(leader: getpid())))
+            check.judge(pid: orphan, uid: geteuid(), process: inThisSession) == .failure(.detached(leader: child.pid)))
     }
 
     /// An agent in a terminal (20) that starts the shim through a wrapper in a new session without a terminal
