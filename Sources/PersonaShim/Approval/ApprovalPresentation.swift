@@ -22,10 +22,9 @@ enum ApprovalPresentation {
                 result.unicodeScalars.append(scalar)
                 continue
             }
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+            if ApprovalPrompt.isHidden(scalar) {
                 result += "\\u{\(String(scalar.value, radix: 16))}"
-            default:
+            } else {
                 result.unicodeScalars.append(scalar)
             }
         }

@@ -109,12 +109,23 @@ enum ApprovalPrompt {
         return out
     }
 
-    private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+    /// Whether a person could miss `scalar` or be misled by it: controls, format characters (bidirectional marks,
+    /// zero-width and tag characters), separators, private-use and unassigned code points, and the characters that
+    /// draw nothing though Unicode files them as letters or marks (Hangul fillers, variation selectors, the
+    /// combining grapheme joiner, the Braille blank).
+    static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+            return true
+        default:
+            break
+        }
         switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0xAD, 0x061C, 0x180E, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F,
-            0xFEFF, 0xFFF9...0xFFFB, 0xE0000...0xE007F:
-            true
-        default: false
+        case 0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B...0x180F, 0x2800, 0x3164, 0xFE00...0xFE0F, 0xFFA0,
+            0xE0100...0xE01EF:
+            return true
+        default:
+            return false
         }
     }
 }

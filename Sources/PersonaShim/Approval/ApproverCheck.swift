@@ -30,6 +30,7 @@ enum ApproverRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     case otherUser(uid_t)
     case noTerminal
     case insideAgent(root: pid_t)
+    case detached(leader: pid_t)
 
     var description: String {
         switch self {
@@ -41,6 +42,8 @@ enum ApproverRefusal: Error, Sendable, Equatable, CustomStringConvertible {
             "the connecting process has no controlling terminal, so no person is known to be at it"
         case .insideAgent(let root):
             "the connecting process descends from the agent (process \(root)) or the shim, so the agent could have started it"
+        case .detached(let leader):
+            "the connecting process does not descend from the leader of its terminal session (process \(leader)): it was detached from the shell of that terminal, as a process an agent leaves behind would be"
         }
     }
 
@@ -51,13 +54,19 @@ enum ApproverRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         case .otherUser: "other-user"
         case .noTerminal: "no-terminal"
         case .insideAgent: "inside-agent"
+        case .detached: "detached"
         }
     }
 }
 
 /// Decides whether the process at the other end of the rendezvous socket may approve a call: it must run as the
-/// shim's user, have a controlling terminal, and not descend from the agent or the shim. What the peer says about
-/// itself counts for nothing: its pid and uid come from the kernel (`SO_PEERCRED`), the rest from `/proc`.
+/// shim's user, have a controlling terminal, not descend from the agent or the shim, and descend from (or be) the
+/// leader of its terminal session. What the peer says about itself counts for nothing: its pid and uid come from
+/// the kernel (`SO_PEERCRED`), the rest from `/proc`.
+///
+/// The last check is for the agent that runs in a terminal: its processes share that terminal, and one it orphans
+/// (`cmd &` in a shell that then exits, a double fork) leaves its tree while keeping the terminal. A person's
+/// command descends from the shell that leads the terminal's session; an orphan hangs from init or a subreaper.
 struct ApproverCheck: Sendable {
     /// The shim's user.
     var uid: uid_t
@@ -73,11 +82,14 @@ struct ApproverCheck: Sendable {
         guard peer.hasTerminal else { return .failure(.noTerminal) }
         // Up the parent chain to init: any guarded process on the way means the agent could have started the peer.
         var current = peer
+        var underLeader = false
         for _ in 0..<4096 {
             if let root = guardedRoots.first(where: { $0 == ProcessIdentity(current) }) {
                 return .failure(.insideAgent(root: root.pid))
             }
+            if current.pid == peer.session { underLeader = true }
             guard current.parent > 1 else {
+                guard underLeader else { return .failure(.detached(leader: peer.session)) }
                 return .success(
                     TerminalApprover(
                         process: ProcessIdentity(peer), uid: peerUID, terminal: Self.terminalName(peer.terminal)))
@@ -101,15 +113,46 @@ struct ApproverCheck: Sendable {
         var roots = [ProcessIdentity(me)]
         guard me.parent > 1, let parent = process(me.parent) else { return roots }
         roots.append(ProcessIdentity(parent))
-        guard me.hasTerminal else { return roots }
-        var current = parent
-        while current.parent > 1, let next = process(current.parent), next.session == me.session,
-            next.pid != next.session, roots.count < 64
+        guard me.hasTerminal else { return roots + launcherInTerminal(below: parent, session: me.session, process) }
+        return roots + ancestorsBelowLeader(of: parent, process)
+    }
+
+    /// The ancestors of `start` in its session, below the session's leader.
+    private static func ancestorsBelowLeader(
+        of start: ProcessStatus, _ process: (pid_t) -> ProcessStatus?
+    ) -> [ProcessIdentity] {
+        var found: [ProcessIdentity] = []
+        var current = start
+        while current.parent > 1, let next = process(current.parent), next.session == start.session,
+            next.pid != next.session, found.count < 62
         {
-            roots.append(ProcessIdentity(next))
+            found.append(ProcessIdentity(next))
             current = next
         }
-        return roots
+        return found
+    }
+
+    /// A shim without a terminal whose session was made for its launch (the client started it, or a wrapper such as
+    /// `npx`, in a new session: Python's `start_new_session`) by an agent that does run in a terminal: that agent's
+    /// shell tool shares the terminal and descends from the person's shell, so the agent must be found above the
+    /// new session. The session's processes up to its leader, the process that started the leader (when it has a
+    /// terminal), and that one's ancestors below its own leader. Nothing when the process above the leader has no
+    /// terminal either: an agent without one is not a person's terminal's neighbour.
+    private static func launcherInTerminal(
+        below parent: ProcessStatus, session: pid_t, _ process: (pid_t) -> ProcessStatus?
+    ) -> [ProcessIdentity] {
+        var chain: [ProcessIdentity] = []
+        var leader = parent
+        while leader.pid != leader.session, leader.parent > 1, let next = process(leader.parent),
+            next.session == session, chain.count < 16
+        {
+            chain.append(ProcessIdentity(next))
+            leader = next
+        }
+        guard leader.pid == session, !leader.hasTerminal, leader.parent > 1, let launcher = process(leader.parent),
+            launcher.hasTerminal, launcher.pid != launcher.session
+        else { return [] }
+        return chain + [ProcessIdentity(launcher)] + ancestorsBelowLeader(of: launcher, process)
     }
 
     /// `/dev/pts/N` for a pseudo-terminal (majors 136–143), else the device numbers.

@@ -98,7 +98,7 @@ extension SessionCore {
     func approvalAnswered(id: String, _ answer: ApprovalAnswer) {
         guard let parked = approvals.parked.removeValue(forKey: id) else { return }
         if case .client(let elicitationID) = parked.channel { approvals.asking[elicitationID] = nil }
-        settle(parked, answer)
+        settle(parked, parked.deadline <= now ? .timedOut : answer)
     }
 
     /// The agent's client answered the shim's `elicitation/create` (`id` is the shim's request id).
@@ -112,7 +112,9 @@ extension SessionCore {
             envelope.result != nil || envelope.error != nil
             ? ApprovalPrompt.answer(result: result, error: error, by: "client")
             : .failed(by: "client", reason: "the client's answer was malformed")
-        settle(parked, answer)
+        // An answer read after the deadline, before the timer that expires the question fired, is too late all the
+        // same: an approval expires.
+        settle(parked, parked.deadline <= now ? .timedOut : answer)
     }
 
     /// One answer for a parked call: on file, then the call forwarded (yes) or refused (anything else).

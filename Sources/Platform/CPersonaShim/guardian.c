@@ -208,6 +208,8 @@ int ps_pidfd_send_signal(int pidfd, int signo) {
 
 int ps_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
+int ps_forbid_tracing(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+
 int ps_reap_orphans(const pid_t *known, int known_count) {
     int reaped = 0;
     for (;;) {

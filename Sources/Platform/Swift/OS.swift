@@ -45,6 +45,13 @@ public enum OS {
         ps_set_child_subreaper()
     }
 
+    /// Closes this process to tracing and to `/proc/PID/mem`, `environ`, `fd` by other processes of the same user
+    /// (Linux: PR_SET_DUMPABLE 0; no core dump either). Programs it executes are not affected. Returns 0 or -1.
+    @discardableResult
+    public static func forbidTracing() -> Int32 {
+        ps_forbid_tracing()
+    }
+
     /// Reaps exited children not in `known` (orphans adopted as a subreaper), stopping at the first known one, which
     /// is left for its owner. Returns how many were reaped.
     @discardableResult

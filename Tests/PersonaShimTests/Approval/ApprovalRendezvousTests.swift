@@ -242,6 +242,10 @@ import Testing
         #expect(!shown.contains("\u{202E}"))
         #expect(shown.contains("\\u{202e}evil"))
         #expect(!ApprovalPresentation.full(sampleQuestion()).contains("\u{1B}"))
+        // A Hangul filler draws nothing though Unicode calls it a letter: shown as an escape on the terminal too.
+        var filler = sampleQuestion()
+        filler.arguments = Array("{\"customer\":\"cus_1\u{3164}\"}".utf8)
+        #expect(ApprovalPresentation.full(filler).contains("cus_1\\u{3164}"))
         #expect(ApprovalPresentation.arguments(question, limit: 50).contains("approve shows them all"))
     }
 

@@ -33,7 +33,9 @@ import Testing
     }
 
     /// A made-up process table: 1 ← 10 (the person's terminal shell) ← 20 (agent) ← 30 (shim), 20 ← 40 (the
-    /// agent's shell tool), 10 ← 50 (a person's command).
+    /// agent's shell tool), 10 ← 50 (a person's command); 70, an orphan the agent left on the person's terminal
+    /// (its parent exited: init took it); 90 ← 71, the same under a subreaper (`systemd --user`); 80, a process
+    /// that made its own session on a pseudo-terminal of its own.
     static let table: [pid_t: ProcessStatus] = [
         10: ProcessStatus(pid: 10, parent: 1, processGroup: 10, session: 10, terminal: 34816, startTime: 100),
         20: ProcessStatus(pid: 20, parent: 10, processGroup: 20, session: 10, terminal: 34816, startTime: 200),
@@ -42,6 +44,10 @@ import Testing
         41: ProcessStatus(pid: 41, parent: 20, processGroup: 41, session: 41, terminal: 0, startTime: 410),
         50: ProcessStatus(pid: 50, parent: 10, processGroup: 50, session: 10, terminal: 34816, startTime: 500),
         60: ProcessStatus(pid: 60, parent: 99, processGroup: 60, session: 60, terminal: 34817, startTime: 600),
+        70: ProcessStatus(pid: 70, parent: 1, processGroup: 40, session: 10, terminal: 34816, startTime: 700),
+        90: ProcessStatus(pid: 90, parent: 1, processGroup: 90, session: 90, terminal: 0, startTime: 90),
+        71: ProcessStatus(pid: 71, parent: 90, processGroup: 40, session: 10, terminal: 34816, startTime: 710),
+        80: ProcessStatus(pid: 80, parent: 1, processGroup: 80, session: 80, terminal: 34818, startTime: 800),
     ]
     static func lookup(_ pid: pid_t) -> ProcessStatus? { table[pid] }
 
@@ -73,6 +79,60 @@ import Testing
         #expect(check.judge(pid: 0, uid: 1000, process: Self.lookup) == .failure(.unverifiable))
     }
 
+    /// An agent running in a terminal shares it with its processes: one it orphans (`cmd &` in a shell that exits,
+    /// a double fork) leaves the agent's tree but keeps the terminal. It no longer hangs below the shell that leads
+    /// the terminal's session, which a person's command always does: refused.
+    @Test func anOrphanKeepingTheTerminalIsRefused() {
+        #expect(check.judge(pid: 70, uid: 1000, process: Self.lookup) == .failure(.detached(leader: 10)))
+        #expect(check.judge(pid: 71, uid: 1000, process: Self.lookup) == .failure(.detached(leader: 10)))
+        #expect(ApproverRefusal.detached(leader: 10).code == "detached")
+        // A session leader on a terminal of its own cannot be told from a person's shell (the README says so).
+        #expect((try? check.judge(pid: 80, uid: 1000, process: Self.lookup).get()) != nil)
+    }
+
+    /// The same over real processes: a `sleep` whose shell exited is adopted by init or a subreaper (this test
+    /// process, when another test made it one); the shell that exited played the session's leader, as an agent's
+    /// shell tool would.
+    @Test func aRealOrphanIsDetached() throws {
+        let child = try OwnedChild(shell: "sleep 30 & echo $!")
+        defer { child.cleanup() }
+        let orphan = try #require(child.readLine(from: child.child.stdout).flatMap { pid_t($0) })
+        #expect(child.waitForExit() == .exited(0))
+        var adopted = false
+        for _ in 0..<400 where !adopted {
+            adopted = OS.processStatus(orphan).map { $0.parent != child.pid } ?? false
+            if !adopted { usleep(10_000) }
+        }
+        try #require(adopted, "the shell exited and its background sleep was adopted")
+        func inThisSession(_ pid: pid_t) -> ProcessStatus? {
+            guard var status = OS.processStatus(pid) else { return nil }
+            status.terminal = 34816
+            status.session = child.pid
+            return status
+        }
+        let check = ApproverCheck(uid: geteuid(), guardedRoots: [])
+        #expect(
+            check.judge(pid: orphan, uid: geteuid(), process: inThisSession) == .failure(.detached(leader: child.pid)))
+    }
+
+    /// An agent in a terminal (20) that starts the shim through a wrapper in a new session without a terminal
+    /// (`start_new_session`: 130 leads it, 131 is `npx`, 132 the shim): its shell tool (40) shares the person's
+    /// terminal and session, so the agent above the new session must be found, and the person's shell (10) not.
+    @Test func anAgentInATerminalIsFoundAboveTheNewSessionItStartedTheShimIn() {
+        var table = Self.table
+        table[130] = ProcessStatus(pid: 130, parent: 20, processGroup: 130, session: 130, terminal: 0, startTime: 1300)
+        table[131] = ProcessStatus(pid: 131, parent: 130, processGroup: 130, session: 130, terminal: 0, startTime: 1310)
+        table[132] = ProcessStatus(pid: 132, parent: 131, processGroup: 130, session: 130, terminal: 0, startTime: 1320)
+        let roots = ApproverCheck.agentRoots(shim: 132, process: { table[$0] })
+        #expect(roots.map(\.pid) == [132, 131, 130, 20])
+        let check = ApproverCheck(uid: 1000, guardedRoots: roots)
+        #expect(check.judge(pid: 40, uid: 1000, process: { table[$0] }) == .failure(.insideAgent(root: 20)))
+        #expect((try? check.judge(pid: 50, uid: 1000, process: { table[$0] }).get()) != nil)
+        // A launcher without a terminal (a daemon, an editor's extension host) adds nothing above the session.
+        table[20]?.terminal = 0
+        #expect(ApproverCheck.agentRoots(shim: 132, process: { table[$0] }).map(\.pid) == [132, 131])
+    }
+
     @Test func aReusedPidIsNotTheAgent() {
         // Process 20 died and its number went to a process started later: not the agent any more.
         var table = Self.table
@@ -91,9 +151,11 @@ import Testing
             sibling.cleanup()
         }
         let grandchild = try #require(outer.readLine(from: outer.child.stdout).flatMap { pid_t($0) })
+        // This process plays the leader of the session: the runner's own leader need not be an ancestor.
         func withTerminal(_ pid: pid_t) -> ProcessStatus? {
             guard var status = OS.processStatus(pid) else { return nil }
             status.terminal = 34816
+            status.session = getpid()
             return status
         }
         let me = try #require(OS.processStatus(getpid()))

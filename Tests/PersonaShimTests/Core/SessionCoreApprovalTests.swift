@@ -286,6 +286,27 @@ import Testing
         #expect(forwardedCalls(harness).isEmpty)
     }
 
+    /// A yes read after the deadline but before the timer fired (both come in the same turn of the loop) is late:
+    /// the question expired, whichever channel answers.
+    @Test func aYesAfterTheDeadlineIsTooLateEvenBeforeTheTimerFires() throws {
+        let outOfBand = try ready(Self.persona(approval: #"{"channel": "out-of-band", "timeoutSeconds": 5}"#))
+        outOfBand.agent(call(7))
+        let question = try outOfBandQuestion(outOfBand)
+        outOfBand.core.now += 5_000_000_000
+        outOfBand.core.approvalAnswered(id: question.id, .approved(by: "terminal", how: "just too late"))
+        #expect(forwardedCalls(outOfBand).isEmpty)
+        #expect(Self.refusalText(outOfBand.agentMessages().first)?.contains("nobody answered") == true)
+        #expect(try events(outOfBand, "approval.answered").first?["answer"] as? String == "timeout")
+
+        let client = try ready(Self.persona(approval: #"{"timeoutSeconds": 5}"#))
+        client.agent(call(7))
+        let (id, _) = try self.question(client)
+        client.core.now += 5_000_000_000
+        answer(client, id, result: #"{"action":"accept","content":{"approve":true}}"#)
+        #expect(forwardedCalls(client).isEmpty)
+        #expect(try events(client, "approval.answered").first?["answer"] as? String == "timeout")
+    }
+
     @Test func theClientChannelRefusesWhenTheClientCannotAsk() throws {
         let harness = try ready(Self.persona(approval: #"{"channel": "client"}"#), capabilities: "{}")
         harness.agent(call(7))
@@ -445,6 +466,10 @@ import Testing
     @Test func theQuestionEscapesWhatAPersonCannotSeeAndNeverCutsAValue() {
         let hidden = ApprovalPrompt.sanitized("pay\u{202E}evil\u{200B}\u{1B}[2J\u{E0041}")
         #expect(hidden == #"pay\u202eevil\u200b\u001b[2J\udb40\udc41"#)
+        // Format characters beyond the usual bidi and zero-width ones, and blanks filed as letters or marks: a
+        // customer id "cus_1\u{3164}" must not read as "cus_1".
+        let blanks = ApprovalPrompt.sanitized("a\u{0600}b\u{1D173}c\u{3164}d\u{115F}e\u{FE0F}f\u{034F}g\u{E000}h")
+        #expect(blanks == #"a\u0600b\ud834\udd73c\u3164d\u115fe\ufe0ff\u034fg\ue000h"#)
         let long = String(repeating: "x", count: 20_000)
         var canonical: [UInt8] = []
         JSONWriter.append(["a": .string(long), "b": "short"], to: &canonical, canonical: true)

@@ -19,6 +19,8 @@ enum ApproveCommand {
         }
         var terminal: Int32 = -1
         if approve {
+            // The code it is shown lives in its memory: no other process of the user may trace it or read it.
+            OS.forbidTracing()
             terminal = OS.openControllingTerminal()
             guard terminal >= 0 else {
                 Logger.writeLine(

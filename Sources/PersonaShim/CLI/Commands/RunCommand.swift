@@ -81,6 +81,9 @@ enum RunCommand {
         configuration.reloadSource = PersonaReloadSource(
             path: personaPath, extraServers: serverOptions.servers, serversSource: serverOptions.source)
         logger.debug("persona \(persona.name), \(persona.servers.count) servers, audit \(auditPath)")
+        // The shim holds what an agent must not reach (approval codes, the persona in force, the audit's state):
+        // another process of the user, the agent's shell tool, may not trace it or read its memory.
+        OS.forbidTracing()
         return ShimSession(configuration: configuration).run()
     }
 }

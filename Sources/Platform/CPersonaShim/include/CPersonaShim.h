@@ -76,6 +76,10 @@ int ps_pidfd_send_signal(int pidfd, int signo);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are reparented to this process instead of init.
 int ps_set_child_subreaper(void);
 
+/// prctl(PR_SET_DUMPABLE, 0): processes of the same user can no longer ptrace this one or read its /proc files
+/// beyond `stat`; a program it executes is dumpable again.
+int ps_forbid_tracing(void);
+
 /// Reaps children that have exited and are not in `known` (orphans adopted as a subreaper); stops at the first known
 /// one, which is left for its owner. Returns how many were reaped.
 int ps_reap_orphans(const pid_t *_Nullable known, int known_count);
