@@ -8,18 +8,26 @@ import Platform
 enum MaskingPrefilter {
     /// Whether some string value in `range` (valid JSON: the envelope scan checked it) has a detection.
     static func mightMask(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, detectors: DetectorSet) -> Bool {
+        var decoded: [UInt8] = []
+        return mightMask(raw, range, detectors: detectors, scratch: &decoded)
+    }
+
+    /// `mightMask`, decoding escaped strings into `decoded`, a buffer the caller keeps from call to call (a session
+    /// does): a message with escapes then allocates nothing.
+    static func mightMask(
+        _ raw: UnsafeRawBufferPointer, _ range: Range<Int>, detectors: DetectorSet, scratch decoded: inout [UInt8]
+    ) -> Bool {
         guard !detectors.isEmpty, !range.isEmpty else { return false }
         let base = raw.baseAddress!
         var index = range.lowerBound
         let end = range.upperBound
-        var decoded: [UInt8] = []
         while index < end {
             let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), end - index)
             let start = quote.map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? end + 1
             // Between strings: punctuation, literals and numbers, whose digits a detector may read (a card number
             // sent as a number).
             if hasDigits(raw, index..<(start - 1)),
-                !detectors.scan(UnsafeRawBufferPointer(rebasing: raw[index..<(start - 1)])).isEmpty
+                detectors.hasMatch(UnsafeRawBufferPointer(rebasing: raw[index..<(start - 1)]))
             {
                 return true
             }
@@ -49,11 +57,11 @@ enum MaskingPrefilter {
             }
             if after < end, raw[after] == UInt8(ascii: ":") { continue }
             if !escaped {
-                if body.count > 0, !detectors.scan(UnsafeRawBufferPointer(rebasing: raw[body])).isEmpty { return true }
+                if body.count > 0, detectors.hasMatch(UnsafeRawBufferPointer(rebasing: raw[body])) { return true }
             } else {
                 decoded.removeAll(keepingCapacity: true)
                 decode(raw, body, into: &decoded)
-                if decoded.withUnsafeBytes({ !detectors.scan($0).isEmpty }) { return true }
+                if decoded.withUnsafeBytes({ detectors.hasMatch($0) }) { return true }
             }
         }
         return false

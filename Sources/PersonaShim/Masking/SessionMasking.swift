@@ -10,6 +10,8 @@ final class SessionMasking {
     /// are still masked, only not recognised on their way out.
     static let rememberedLimit = 262_144
     private var toolDetectors: [String: DetectorSet] = [:]
+    /// Where the prefilter decodes escaped strings, kept so that a small message costs no allocation.
+    private var prefilterScratch: [UInt8] = []
     let defaultDetectors: DetectorSet
     let outboundDetectors: DetectorSet
 
@@ -35,6 +37,11 @@ final class SessionMasking {
         let set = policy.sets.set(for: policy.detectorNames(forTool: tool))
         toolDetectors[tool] = set
         return set
+    }
+
+    /// Whether anything in the value at `range` of `raw` could be masked by `detectors` (`MaskingPrefilter`).
+    func mightMask(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, detectors: DetectorSet) -> Bool {
+        MaskingPrefilter.mightMask(raw, range, detectors: detectors, scratch: &prefilterScratch)
     }
 
     /// `value` masked, with what was masked; nil when nothing was. `alsoExempt` adds values known to be safe for

@@ -23,14 +23,15 @@ extension SessionCore {
         if isTool, masking.policy.isExempt(tool: request.exposedName) { return .unchanged }
         let detectors = masking.detectors(forTool: isTool ? request.exposedName : nil)
         guard let range = envelope.result ?? envelope.error else { return .unchanged }
-        // From the bytes, when nothing after this needs the tree: one pass finds and masks, and an answer with
-        // nothing to mask costs only that pass.
+        // The prefilter first: an answer with nothing to mask (the common case) costs one scan of its strings, with
+        // no walk that tracks paths and no masker set up.
+        if rewritten == nil, !masking.mightMask(raw, range, detectors: detectors) { return .unchanged }
+        // From the bytes, when nothing after this needs the tree: one pass finds and masks.
         if rewritten == nil, masking.policy.exemptPointers.isEmpty, !policy.judgesResponses,
             !(agentEra == .modern && request.method == "resources/read")
         {
             return maskAnswerBytes(request, raw, envelope, range, detectors: detectors)
         }
-        if rewritten == nil, !MaskingPrefilter.mightMask(raw, range, detectors: detectors) { return .unchanged }
         guard let value = rewritten ?? (try? JSONValue.parse(raw, range: range)) else { return .unchanged }
         guard
             let (masked, report) = masking.mask(
@@ -117,7 +118,7 @@ extension SessionCore {
             return false
         }
         guard let masking, masking.policy.masksResponses, let params = envelope.params,
-            MaskingPrefilter.mightMask(raw, params, detectors: masking.defaultDetectors),
+            masking.mightMask(raw, params, detectors: masking.defaultDetectors),
             case .object(var message)? = try? JSONValue.parse(raw, range: range), let value = message["params"],
             let (masked, report) = masking.mask(value, detectors: masking.defaultDetectors)
         else { return false }
@@ -153,7 +154,7 @@ extension SessionCore {
     /// The outbound check on a tool call's arguments: nil when nothing in them is a secret.
     func outboundSecrets(_ request: AgentRequest) -> RuleDecision? {
         guard let masking, masking.policy.outbound != .off, let range = request.params.arguments,
-            MaskingPrefilter.mightMask(request.raw, range, detectors: masking.outboundDetectors),
+            masking.mightMask(request.raw, range, detectors: masking.outboundDetectors),
             let arguments = request.value(range), let finding = masking.outboundFinding(arguments)
         else { return nil }
         return masking.decision(for: finding)

@@ -237,6 +237,40 @@ import Testing
                 == ["credential: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"])
     }
 
+    /// A separator is only read further when the two letters before it end a keyword (`rd`, `wd`, `et`, `ey`,
+    /// `en`, with `_`, `-` and `.` between them dropped as the name's reading drops them): every keyword still
+    /// passes that check, in any case and spelling, and names one letter off do not.
+    @Test func credentialKeywordsPassTheTwoLetterCheck() {
+        for name in [
+            "password", "PASSWD", "secret", "client_Secret", "secretKey", "apikey", "api-key", "access_token",
+            "refreshToken", "auth.token", "APITOKEN", "passwor_d", "secre-t", "api_ke.y", "tok_e_n_apitok-en",
+        ] {
+            #expect(found("\(name)=Zq9xL2vB7m") == ["credential: Zq9xL2vB7m"], "\(name)")
+            #expect(found(#"{"\#(name)":"Zq9xL2vB7m"}"#) == ["credential: Zq9xL2vB7m"], "\(name) quoted")
+        }
+        #expect(
+            found("secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+                == ["aws-secret-key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"])
+        for name in ["text", "n", "passwordd", "secrat", "apikay", "tokan", "passwrod", "secret_", "id", "token"] {
+            #expect(nothing("\(name)=Zq9xL2vB7m"), "\(name)")
+            #expect(nothing(#"{"\#(name)":"Zq9xL2vB7m"}"#), "\(name) quoted")
+        }
+    }
+
+    /// `hasMatch`, what the prefilter asks of every string, agrees with `scan` on texts with and without matches.
+    @Test func hasMatchAgreesWithScan() throws {
+        let custom = try DetectorSet(builtIn: [], custom: [CustomPattern(name: "ticket", pattern: "TICKET-[0-9]+")])
+        for text in [
+            "", "nothing here", "mail jane.doe@example.com", "password=hunter22", "card 4111 1111 1111 1111",
+            "card 4111 1111 1111 1112", #"{"text":"hello from persona-bench","n":42}"#, "ref TICKET-42 now",
+        ] {
+            for set in [Self.all, custom] {
+                let bytes = Array(text.utf8)
+                #expect(bytes.withUnsafeBytes { set.hasMatch($0) } == !set.scan(text).isEmpty, "\(text)")
+            }
+        }
+    }
+
     @Test func overlapsLongerWinsThenListedFirst() throws {
         // Same range: the detector listed first wins (openai-key, jwt before credential).
         let key = "sk-proj-abc123def456ghi789jkl012mno345pqr678"

@@ -108,15 +108,29 @@ extension BuiltInScanner {
         return start
     }
 
-    /// Every keyword ends in `d`, `t`, `y` or `n` (any case): most `name:` and `name=` are rejected on that byte.
+    /// Every keyword ends in `rd`, `wd`, `et`, `ey` or `en` (any case, as `kind(of:)` reads it: `_`, `-` and `.`
+    /// between the two letters are dropped): most `name:` and `name=` (`"text":`, `"n":`, `id=`) are rejected on
+    /// those two letters, before the name is read.
     @inline(__always) private func endsLikeKeyword(before separator: Int) -> Bool {
         var last = separator - 1
         while last > separator - 8 && text[last] == UInt8(ascii: " ") { last -= 1 }
         if text[last] == UInt8(ascii: "\"") || text[last] == UInt8(ascii: "'") { last -= 1 }
         if text[last] == UInt8(ascii: "\\") { last -= 1 }
         let byte = text[last] | 0x20
-        return byte == UInt8(ascii: "d") || byte == UInt8(ascii: "t") || byte == UInt8(ascii: "y")
-            || byte == UInt8(ascii: "n")
+        guard
+            byte == UInt8(ascii: "d") || byte == UInt8(ascii: "t") || byte == UInt8(ascii: "y")
+                || byte == UInt8(ascii: "n")
+        else { return false }
+        var previous = last - 1
+        while previous > last - 64, previous >= 0,
+            text[previous] == UInt8(ascii: "_") || text[previous] == UInt8(ascii: "-")
+                || text[previous] == UInt8(ascii: ".")
+        {
+            previous -= 1
+        }
+        let before = text[previous] | 0x20
+        if byte == UInt8(ascii: "d") { return before == UInt8(ascii: "r") || before == UInt8(ascii: "w") }
+        return before == UInt8(ascii: "e")
     }
 
     /// The name before a separator: an identifier of letters, digits, `_`, `-` and `.`, optionally quoted, with

@@ -64,6 +64,25 @@ public struct DetectorSet: Sendable {
         return Candidate.resolve(candidates).map { Detection(detector: names[$0.detector], range: $0.range) }
     }
 
+    /// Whether `text` holds any detection: `scan` without settling overlaps or naming detectors (settling never
+    /// drops every candidate, so a candidate is a detection). What the prefilter asks of every string.
+    func hasMatch(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let base = text.baseAddress, text.count > 0, !isEmpty else { return false }
+        let scanText = ScanText(bytes: base.assumingMemoryBound(to: UInt8.self), count: text.count)
+        if builtIns.bits != 0 {
+            var scanner = BuiltInScanner(text: scanText, enabled: builtIns)
+            scanner.run(triggers)
+            if !scanner.candidates.isEmpty { return true }
+        }
+        guard !custom.isEmpty else { return false }
+        var candidates: [Candidate] = []
+        for matcher in custom {
+            matcher.scan(scanText, into: &candidates)
+            if !candidates.isEmpty { return true }
+        }
+        return false
+    }
+
     public func scan(_ text: String) -> [Detection] {
         var text = text
         return text.withUTF8 { scan(UnsafeRawBufferPointer($0)) }
