@@ -107,6 +107,41 @@ private func readLine(_ bytes: [UInt8], through pipe: TestPipe, into reader: Lin
         #expect(String(decoding: received, as: UTF8.self) == expected)
     }
 
+    @Test func aLargeLineWithAnInsertionIsWrittenInOrderWhateverItsAlignment() throws {
+        // The lent line is written in page-aligned pieces; varied text shows any piece out of place or repeated.
+        let text = (0..<120_000).map { String($0 % 977) }.joined(separator: ".")
+        for padding in [0, 1, 24, 63] {
+            let source = try TestPipe()
+            let reader = LineReader(limit: 1 << 24)
+            let body =
+                #"{"jsonrpc":"2.0","id":7,"result":{"text":""# + String(repeating: "p", count: padding) + text + #""}}"#
+            let range = try readLine(Array((body + "\n").utf8), through: source, into: reader)
+            let envelope = try MessageEnvelope.scan(reader.bytes, range: range)
+            let idRange = try #require(envelope.id)
+            let result = try #require(envelope.result)
+            let sink = try TestPipe()
+            let output = OutputBuffer()
+            output.sendLine(
+                from: reader, range: range,
+                replacing: [
+                    (idRange, Array("12".utf8)),
+                    (result.lowerBound..<result.lowerBound + 1, Array(#"{"resultType":"complete","#.utf8)),
+                ])
+            #expect(reader.isLent)
+            var received: [UInt8] = []
+            while !output.isEmpty {
+                _ = try output.flush(to: sink.writeFD)
+                received += sink.drain()
+            }
+            received += sink.drain()
+            let expected =
+                body.replacingOccurrences(of: #""id":7"#, with: #""id":12"#)
+                .replacingOccurrences(of: #""result":{"#, with: #""result":{"resultType":"complete","#) + "\n"
+            #expect(received.count == expected.utf8.count)
+            #expect(received.elementsEqual(expected.utf8), "padding \(padding)")
+        }
+    }
+
     @Test func aReaderKeepsItsGrownBufferUntilTrimmed() throws {
         let source = try TestPipe()
         let reader = LineReader(limit: 1 << 24)
