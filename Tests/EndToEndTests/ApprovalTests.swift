@@ -15,14 +15,7 @@ extension EndToEnd {
             let shim = try ShimProcess(
                 servers: [("fx", recording.server())], allow: ["fx__refund", "fx__echo"],
                 extra: [("rules", try json(Self.rules)), ("approval", try json(#"{"timeoutSeconds": 60}"#))])
-            let reply = shim.client.request(
-                "initialize",
-                params: [
-                    "protocolVersion": "2025-11-25", "capabilities": ["elicitation": ["form": [:]]],
-                    "clientInfo": ["name": "scripted-agent", "version": "1"],
-                ], id: 0)
-            _ = try #require(reply.response, "stderr: \(shim.client.standardError)")
-            try shim.client.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            try shim.initialize(capabilities: ["elicitation": ["form": [:]]])
             return shim
         }
 
@@ -93,13 +86,7 @@ extension EndToEnd {
         @Test func theBundledRefundsPersonaAsksBeforeARefundAndRunsItOnYes() throws {
             let text = try String(contentsOfFile: FirstHour.root + "/Personas/support-refunds.json", encoding: .utf8)
             let shim = try ShimProcess(persona: text)
-            let reply = shim.client.request(
-                "initialize",
-                params: [
-                    "protocolVersion": "2025-11-25", "capabilities": ["elicitation": [:]],
-                    "clientInfo": ["name": "scripted-agent", "version": "1"],
-                ], id: 0)
-            _ = try #require(reply.response, "stderr: \(shim.client.standardError)")
+            try shim.initialize(capabilities: ["elicitation": [:]])
             let small = shim.call(
                 "billing__refund", ["invoiceId": "INV-2026-0301", "amountCents": 500, "reason": "goodwill"], id: "s")
             #expect(resultText(small) != nil, "\(String(describing: small))")

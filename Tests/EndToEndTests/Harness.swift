@@ -89,11 +89,11 @@ final class ShimProcess {
     }
 
     @discardableResult
-    func initialize(version: String = "2025-11-25") throws -> JSONValue {
+    func initialize(version: String = "2025-11-25", capabilities: JSONValue = [:]) throws -> JSONValue {
         let reply = client.request(
             "initialize",
             params: [
-                "protocolVersion": .string(version), "capabilities": [:],
+                "protocolVersion": .string(version), "capabilities": capabilities,
                 "clientInfo": ["name": "e2e-agent", "version": "9.9"],
             ], id: 0)
         let response = try #require(reply.response, "no initialize response; stderr: \(client.standardError)")

@@ -160,14 +160,7 @@ extension EndToEnd {
             let shim = try ShimProcess(
                 servers: [("fx", recording.server(["--masking-tools"]))], allow: ["fx__*"],
                 extra: [("secrets", try json(#"{"outbound": "ask"}"#)), ("approval", ["timeoutSeconds": 60])])
-            let reply = shim.client.request(
-                "initialize",
-                params: [
-                    "protocolVersion": "2025-11-25", "capabilities": ["elicitation": ["form": [:]]],
-                    "clientInfo": ["name": "scripted-agent", "version": "1"],
-                ], id: 0)
-            _ = try #require(reply.response, "stderr: \(shim.client.standardError)")
-            try shim.client.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            try shim.initialize(capabilities: ["elicitation": ["form": [:]]])
 
             func ask(_ callID: String, answer: String) throws -> JSONValue? {
                 try shim.client.send(rawCall(id: callID, "fx__send", #"{"token":"AKIAZ7Q3KX4M2LBN8WTR"}"#))

@@ -148,8 +148,8 @@ extension EndToEnd {
         static func writeReplacing(_ path: String, _ text: String) {
             // As editors do: a new file renamed over the old one.
             let temporary = path + ".tmp"
-            FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8))
-            rename(temporary, path)
+            #expect(FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)))
+            #expect(rename(temporary, path) == 0)
         }
 
         @Test func anEditedPersonaTakesEffectForTheNextCallAndABrokenEditIsRefused() throws {

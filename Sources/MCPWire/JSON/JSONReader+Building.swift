@@ -91,52 +91,9 @@ extension JSONReader {
         if raw.isEmpty || memchr(raw.baseAddress!, Int32(UInt8(ascii: "\\")), raw.count) == nil {
             return String(decoding: raw, as: UTF8.self)
         }
-        var scalars = String.UnicodeScalarView()
         var utf8: [UInt8] = []
-        var position = 0
-        func flush() {
-            if !utf8.isEmpty {
-                scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
-                utf8.removeAll(keepingCapacity: true)
-            }
-        }
-        func hex4(_ at: Int) -> UInt32 {
-            (0..<4).reduce(UInt32(0)) { $0 << 4 | Self.hexValue(raw[at + $1])! }
-        }
-        while position < raw.count {
-            let byte = raw[position]
-            guard byte == UInt8(ascii: "\\") else {
-                utf8.append(byte)
-                position += 1
-                continue
-            }
-            let escape = raw[position + 1]
-            position += 2
-            switch escape {
-            case UInt8(ascii: "b"): utf8.append(0x08)
-            case UInt8(ascii: "f"): utf8.append(0x0C)
-            case UInt8(ascii: "n"): utf8.append(0x0A)
-            case UInt8(ascii: "r"): utf8.append(0x0D)
-            case UInt8(ascii: "t"): utf8.append(0x09)
-            case UInt8(ascii: "u"):
-                flush()
-                var code = hex4(position)
-                position += 4
-                if (0xD800..<0xDC00).contains(code), position + 6 <= raw.count,
-                    raw[position] == UInt8(ascii: "\\"), raw[position + 1] == UInt8(ascii: "u")
-                {
-                    let low = hex4(position + 2)
-                    if (0xDC00..<0xE000).contains(low) {
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        position += 6
-                    }
-                }
-                // A lone surrogate cannot be represented in a Swift string; U+FFFD is what decoders do.
-                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            default: utf8.append(escape)  // \" \\ \/
-            }
-        }
-        flush()
-        return String(scalars)
+        utf8.reserveCapacity(raw.count)
+        Self.appendUnescaped(raw, 0..<raw.count, to: &utf8)
+        return String(decoding: utf8, as: UTF8.self)
     }
 }
