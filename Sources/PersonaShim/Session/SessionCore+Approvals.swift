@@ -165,14 +165,22 @@ extension SessionCore {
 
     /// The session ends: every parked call is refused and its question withdrawn.
     func refuseParkedCalls() {
+        refuseEveryParkedCall(
+            withdrawing: "persona-shim is shutting down", recorded: "the session ended before anyone answered",
+            outcome: "persona-shim is shutting down, and nobody approved it before")
+    }
+
+    /// Refuses every parked call, oldest deadline first: its question withdrawn (`withdrawing` says why to the
+    /// one asked), the withdrawal on file (`recorded`), and the agent told (`outcome`).
+    func refuseEveryParkedCall(withdrawing: String, recorded: String, outcome: String) {
         let parkedCalls = approvals.parked.values.sorted { $0.deadline < $1.deadline }
         approvals.parked = [:]
         for parked in parkedCalls {
-            withdraw(parked, reason: "persona-shim is shutting down")
-            recordAnswer(parked.question, nil, how: "the session ended before anyone answered")
+            withdraw(parked, reason: withdrawing)
+            recordAnswer(parked.question, nil, how: recorded)
             refuseApproval(
                 agentID: parked.agentID, parked.question, judgement: parked.judgement, argsDigest: parked.argsDigest,
-                outcome: "persona-shim is shutting down, and nobody approved it before")
+                outcome: outcome)
         }
     }
 

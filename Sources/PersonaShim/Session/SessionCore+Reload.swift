@@ -74,16 +74,10 @@ extension SessionCore {
     /// be the one the new version would ask: it is refused (the agent may call again), never released under the
     /// new version's limits.
     private func refuseParkedCallsForReload() {
-        let parkedCalls = approvals.parked.values.sorted { $0.deadline < $1.deadline }
-        guard !parkedCalls.isEmpty else { return }
-        approvals.parked = [:]
-        for parked in parkedCalls {
-            withdraw(parked, reason: "persona-shim: the persona changed while the call waited")
-            recordAnswer(parked.question, nil, how: "the persona was reloaded before anyone answered")
-            refuseApproval(
-                agentID: parked.agentID, parked.question, judgement: parked.judgement, argsDigest: parked.argsDigest,
-                outcome: "the persona changed while it waited for an answer (the agent may call again)")
-        }
+        refuseEveryParkedCall(
+            withdrawing: "persona-shim: the persona changed while the call waited",
+            recorded: "the persona was reloaded before anyone answered",
+            outcome: "the persona changed while it waited for an answer (the agent may call again)")
     }
 
     private func carriedOverCalls(_ policy: CallPolicy) -> CallRulesBox? {
